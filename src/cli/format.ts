@@ -1,0 +1,50 @@
+// Human output for the CLI: aligned tables readable without colour, coloured on a TTY
+// (chalk follows NO_COLOR/FORCE_COLOR, set up by bin/opsdeck.js), marks that survive no colour.
+import chalk from 'chalk';
+import stringWidth from 'string-width';
+
+export const paint = {
+  bad: (s: string) => chalk.red.bold(s),
+  warn: (s: string) => chalk.yellow(s),
+  good: (s: string) => chalk.green(s),
+  dim: (s: string) => chalk.dim(s),
+  head: (s: string) => chalk.bold(s),
+  prod: (s: string) => chalk.bgRed.white.bold(s),
+};
+
+export const MARK = { critical: '✗', warning: '!', ok: '✓' } as const;
+
+export function table(header: string[], rows: string[][], gap = 2): string {
+  const widths = header.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? ''))));
+  const line = (cells: string[], style: (s: string) => string = (s) => s) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(Math.max(0, widths[i]! - stringWidth(cell)))))
+      .map((cell, i) => (i === 0 ? style(cell) : cell))
+      .join(' '.repeat(gap))
+      .trimEnd();
+  return [line(header.map((h) => paint.head(h))), ...rows.map((r) => line(r))].join('\n');
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '-';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
+}
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${value >= 10 || i === 0 ? Math.round(value) : value.toFixed(1)}${units[i]}`;
+}
+
+export function ageSince(iso: string | null, now = Date.now()): number | null {
+  return iso ? Math.max(0, (now - Date.parse(iso)) / 1000) : null;
+}

@@ -1,0 +1,103 @@
+// The opsdeck command line: one verb per file, all sharing the config/host context.
+// Exit codes: 0 all well, 1 problems found or a command failed, 2 usage or config error.
+import { Command, CommanderError } from 'commander';
+import { killAllChildren } from '../core/children.js';
+import { OpsdeckError, exitCodeFor } from '../core/errors.js';
+import { paint } from './format.js';
+import { healthCommand } from './health.js';
+import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
+import { statusCommand } from './status.js';
+import { unitsCommand } from './units.js';
+
+declare const OPSDECK_VERSION: string | undefined;
+const VERSION = typeof OPSDECK_VERSION === 'string' ? OPSDECK_VERSION : '0.0.0-dev';
+
+type Action = (...args: never[]) => Promise<number>;
+
+function run(action: Action) {
+  return async (...args: unknown[]) => {
+    // commander passes (args..., options, command); merge global options in.
+    const command = args[args.length - 1] as Command;
+    const options = { ...command.optsWithGlobals() };
+    const positional = args.slice(0, -2);
+    process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...positional, options);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('opsdeck')
+    .description('A terminal operations console for services under systemd, locally or over SSH.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: $OPSDECK_CONFIG, ./opsdeck.yaml, ~/.config/opsdeck/opsdeck.yaml, /etc/opsdeck/opsdeck.yaml)')
+    .option('--host <name>', 'run against this host instead of each environment\'s own (e.g. lab-ssh)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ outputError: (text, write) => write(paint.bad(text)) });
+
+  const verb = (name: string, description: string) => program.command(name).description(description).version(VERSION, '-V, --version');
+
+  verb('status', 'environments at a glance: unit state, restarts, health, ports and who holds them, backups')
+    .argument('[env]', 'only this environment')
+    .option('--json', 'machine-readable output')
+    .action(run(statusCommand as Action));
+
+  verb('units', 'every unit systemd knows on the environments\' hosts')
+    .option('--type <types>', 'unit types, comma separated', 'service')
+    .option('--json', 'machine-readable output')
+    .action(run(unitsCommand as Action));
+
+  verb('health', 'probe an environment\'s health endpoint (and JSON-RPC tools/list)')
+    .argument('<env>', 'environment name')
+    .option('--json', 'machine-readable output')
+    .action(run(healthCommand as Action));
+
+  const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
+  const labDir = '--dir <dir>';
+  lab.command('up').description('boot the lab (idempotent); prints the config path last').version(VERSION, '-V, --version')
+    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
+    .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', '3444')
+    .option('--json', 'machine-readable output')
+    .action(run(labUpCommand as Action));
+  lab.command('down').description('stop the lab: kill its systemd by PID, and with it every lab process').version(VERSION, '-V, --version')
+    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
+    .option('--json', 'machine-readable output')
+    .action(run(labDownCommand as Action));
+  lab.command('status').description('is the lab running, and its units').version(VERSION, '-V, --version')
+    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
+    .option('--json', 'machine-readable output')
+    .action(run(labStatusCommand as Action));
+
+  program.action(run(async (options: { config?: string; host?: string }) => statusCommand(undefined, options)) as never);
+  return program;
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (error instanceof OpsdeckError) {
+    process.stderr.write(`${paint.bad('opsdeck:')} ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  ${paint.dim('hint:')} ${error.hint}\n`);
+    return exitCodeFor(error);
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${paint.bad('opsdeck: unexpected error:')} ${message}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAllChildren();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  } finally {
+    killAllChildren();
+  }
+}

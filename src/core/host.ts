@@ -1,0 +1,374 @@
+// Host: the one way opsdeck runs a command. Three transports share one interface:
+//   local  - the command runs on this machine;
+//   lab    - it runs inside the embedded lab's namespaces (nsenter into its systemd);
+//   ssh    - it runs on a remote machine over OpenSSH (BatchMode, a shared ControlMaster).
+// Commands are argv arrays, never a local shell. Over ssh the remote side always hands the
+// command to a shell, so every argument is single-quoted there and cannot be re-interpreted.
+import { execa, type ResultPromise } from 'execa';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { CommandError, trimStderr } from './errors.js';
+import { killGroup, trackGroup, untrackGroup } from './children.js';
+import { readLabState, labProcessAlive } from './lab-state.js';
+
+export type Transport = 'local' | 'lab' | 'ssh';
+
+export interface RunOptions {
+  /** Kill the command after this long (default 15 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  input?: string;
+  /** Exit codes that are answers, not failures (e.g. `systemctl is-active` gives 3). */
+  okExitCodes?: readonly number[];
+}
+
+export interface RunResult {
+  argv: readonly string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+}
+
+export interface StreamHandle {
+  /** The child's stdout as bytes; the consumer splits lines. */
+  stdout: NodeJS.ReadableStream;
+  /** Resolves when the command ends, however it ends (never rejects). */
+  done: Promise<{ exitCode: number | undefined; stderr: string; canceled: boolean }>;
+  stop(): void;
+}
+
+export interface Host {
+  readonly name: string;
+  readonly transport: Transport;
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  stream(argv: readonly string[], options?: StreamOptions): StreamHandle;
+  /** The argv this machine actually executes for `argv` (for previews and the audit log). */
+  wrap(argv: readonly string[]): string[];
+  /** How many processes this host has spawned (benchmarks count them per refresh). */
+  readonly stats: { spawned: number };
+  close(): Promise<void>;
+}
+
+export interface SshHostConfig {
+  /** Address or ~/.ssh/config alias; defaults to the host's name. */
+  address?: string | undefined;
+  port?: number | undefined;
+  user?: string | undefined;
+  identityFile?: string | undefined;
+  knownHostsFile?: string | undefined;
+  connectTimeoutSec?: number | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** Output that parsers can rely on: no colour, no pager, no locale surprises. */
+export const STABLE_ENV: Readonly<Record<string, string>> = {
+  LC_ALL: 'C',
+  SYSTEMD_COLORS: '0',
+  SYSTEMD_PAGER: '',
+  SYSTEMD_URLIFY: '0',
+  SYSTEMD_LESS: '',
+  PAGER: 'cat',
+};
+
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+abstract class BaseHost implements Host {
+  readonly stats = { spawned: 0 };
+  constructor(
+    readonly name: string,
+    readonly transport: Transport,
+  ) {}
+
+  abstract wrap(argv: readonly string[]): string[];
+
+  /** Turn a failed spawn or a transport-level exit code into an error, or undefined if it is the command's own answer. */
+  protected classify(argv: readonly string[], exitCode: number | undefined, stderr: string, spawnError?: NodeJS.ErrnoException): CommandError | undefined {
+    const tool = argv[0] ?? '';
+    // 127 is "command not found" from a remote shell, nsenter and env alike.
+    if (spawnError?.code === 'ENOENT' || exitCode === 127) {
+      const wrapped = this.wrap(argv)[0] ?? tool;
+      const missing = spawnError?.code === 'ENOENT' ? wrapped : tool;
+      return new CommandError({
+        kind: 'missing-tool',
+        host: this.name,
+        argv,
+        exitCode,
+        stderr: trimStderr(stderr),
+        message: `\`${missing}\` is not installed on host ${this.name} (or not on its PATH)`,
+        hint: `install it there, e.g. \`apt-get install -y ${packageFor(missing)}\``,
+      });
+    }
+    return undefined;
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (argv.length === 0) throw new Error('Host.run: empty argv');
+    const full = this.wrap(argv);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const started = performance.now();
+    this.stats.spawned++;
+    let child: ResultPromise;
+    try {
+      child = execa(full[0]!, full.slice(1), {
+        reject: false,
+        detached: true,
+        env: STABLE_ENV,
+        extendEnv: true,
+        stripFinalNewline: false,
+        ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    } catch (error) {
+      throw this.classify(argv, undefined, '', error as NodeJS.ErrnoException) ?? error;
+    }
+    const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
+    let timedOut = false;
+    let aborted = false;
+    const kill = () => {
+      if (pid !== undefined) killGroup(pid);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      kill();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const result = await child;
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (pid !== undefined) untrackGroup(pid);
+
+    const stdout = String(result.stdout ?? '');
+    const stderr = String(result.stderr ?? '');
+    const exitCode = typeof result.exitCode === 'number' ? result.exitCode : -1;
+    const durationMs = Math.round(performance.now() - started);
+    const base = { host: this.name, argv, stderr: trimStderr(stderr) };
+    if (timedOut) {
+      throw new CommandError({
+        ...base,
+        kind: 'unreachable',
+        message: `\`${argv.join(' ')}\` on host ${this.name} did not finish within ${formatSeconds(timeoutMs)}`,
+        hint: this.transport === 'local' ? 'the system may be overloaded' : `check that host ${this.name} is up and reachable`,
+      });
+    }
+    if (aborted) {
+      throw new CommandError({ ...base, message: `\`${argv.join(' ')}\` on host ${this.name} was cancelled` });
+    }
+    const spawnError = (result as { code?: string }).code === 'ENOENT' ? ({ code: 'ENOENT' } as NodeJS.ErrnoException) : undefined;
+    const classified = this.classify(argv, result.exitCode, stderr, spawnError) ?? this.transportFailure(argv, exitCode, stderr);
+    if (classified) throw classified;
+    const ok = options.okExitCodes ?? [0];
+    if (!ok.includes(exitCode)) {
+      throw new CommandError({
+        ...base,
+        exitCode,
+        message: `\`${argv.join(' ')}\` failed on host ${this.name} (exit code ${exitCode})${base.stderr ? `: ${firstLine(base.stderr)}` : ''}`,
+      });
+    }
+    return { argv, exitCode, stdout, stderr, durationMs };
+  }
+
+  /** Errors of the transport itself (ssh could not connect, the lab is gone). */
+  protected transportFailure(_argv: readonly string[], _exitCode: number, _stderr: string): CommandError | undefined {
+    return undefined;
+  }
+
+  stream(argv: readonly string[], options: StreamOptions = {}): StreamHandle {
+    const full = this.wrap(argv);
+    this.stats.spawned++;
+    const child = execa(full[0]!, full.slice(1), {
+      reject: false,
+      detached: true,
+      buffer: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: STABLE_ENV,
+      extendEnv: true,
+    });
+    const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
+    let canceled = false;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4096);
+    });
+    const stop = () => {
+      canceled = true;
+      if (pid !== undefined) killGroup(pid);
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    const done = child.then(
+      (result) => {
+        if (pid !== undefined) untrackGroup(pid);
+        options.signal?.removeEventListener('abort', stop);
+        return { exitCode: typeof result.exitCode === 'number' ? result.exitCode : undefined, stderr: trimStderr(stderr), canceled };
+      },
+      () => {
+        if (pid !== undefined) untrackGroup(pid);
+        return { exitCode: undefined, stderr: trimStderr(stderr), canceled };
+      },
+    );
+    return { stdout: child.stdout!, done, stop };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class LocalHost extends BaseHost {
+  constructor(name = 'local') {
+    super(name, 'local');
+  }
+  wrap(argv: readonly string[]): string[] {
+    return [...argv];
+  }
+}
+
+/** Runs commands inside the embedded lab: `nsenter` into its systemd's mount, PID and cgroup namespaces. */
+export class LabHost extends BaseHost {
+  private pid: number | undefined;
+  constructor(
+    name: string,
+    readonly labDir: string,
+  ) {
+    super(name, 'lab');
+  }
+
+  private labPid(): number {
+    if (this.pid !== undefined && labProcessAlive(this.pid)) return this.pid;
+    const state = readLabState(this.labDir);
+    if (!state || !labProcessAlive(state.pid)) {
+      throw new CommandError({
+        kind: 'lab',
+        host: this.name,
+        argv: [],
+        message: `the lab at ${this.labDir} is not running`,
+        hint: `start it with \`opsdeck lab up --dir ${this.labDir}\``,
+      });
+    }
+    this.pid = state.pid;
+    return state.pid;
+  }
+
+  wrap(argv: readonly string[]): string[] {
+    return ['nsenter', '-t', String(this.labPid()), '-m', '-p', '-C', '--', ...argv];
+  }
+
+  protected override transportFailure(argv: readonly string[], exitCode: number, stderr: string): CommandError | undefined {
+    if (/^nsenter: /m.test(stderr) && exitCode !== 0) {
+      return new CommandError({
+        kind: 'lab',
+        host: this.name,
+        argv,
+        exitCode,
+        stderr: trimStderr(stderr),
+        message: `could not enter the lab at ${this.labDir}: ${firstLine(trimStderr(stderr))}`,
+        hint: `check \`opsdeck lab status --dir ${this.labDir}\``,
+      });
+    }
+    return undefined;
+  }
+}
+
+export class SshHost extends BaseHost {
+  private readonly controlDir: string;
+  constructor(
+    name: string,
+    readonly config: SshHostConfig = {},
+  ) {
+    super(name, 'ssh');
+    this.controlDir = sshControlDir();
+  }
+
+  private target(): string {
+    return this.config.address ?? this.name;
+  }
+
+  sshOptions(): string[] {
+    const c = this.config;
+    const opts = [
+      '-o', 'BatchMode=yes',
+      '-o', `ConnectTimeout=${c.connectTimeoutSec ?? 5}`,
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPath=${path.join(this.controlDir, '%C')}`,
+      '-o', 'ControlPersist=60',
+      '-o', 'ServerAliveInterval=5',
+      '-o', 'ServerAliveCountMax=3',
+      '-o', 'LogLevel=ERROR',
+    ];
+    if (c.port !== undefined) opts.push('-p', String(c.port));
+    if (c.user !== undefined) opts.push('-l', c.user);
+    if (c.identityFile !== undefined) opts.push('-i', c.identityFile, '-o', 'IdentitiesOnly=yes');
+    if (c.knownHostsFile !== undefined) opts.push('-o', `UserKnownHostsFile=${c.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes');
+    return opts;
+  }
+
+  wrap(argv: readonly string[]): string[] {
+    const env = Object.entries(STABLE_ENV).map(([k, v]) => `${k}=${v}`);
+    const remote = ['env', ...env, ...argv].map(shellQuote).join(' ');
+    // `--` ends ssh's options, so a host name can never be read as one.
+    return ['ssh', ...this.sshOptions(), '--', this.target(), remote];
+  }
+
+  protected override transportFailure(argv: readonly string[], exitCode: number, stderr: string): CommandError | undefined {
+    if (exitCode !== 255) return undefined;
+    return new CommandError({
+      kind: 'unreachable',
+      host: this.name,
+      argv,
+      exitCode,
+      stderr: trimStderr(stderr),
+      message: `cannot reach host ${this.name} over ssh: ${firstLine(trimStderr(stderr)) || 'connection failed'}`,
+      hint: `check that \`ssh ${this.target()}\` works without a password prompt (opsdeck uses BatchMode)`,
+    });
+  }
+
+  override async close(): Promise<void> {
+    // Ask the shared master connection to exit; fine if there is none.
+    await execa('ssh', [...this.sshOptions(), '-O', 'exit', '--', this.target()], { reject: false, stdin: 'ignore', timeout: 3000 });
+  }
+}
+
+function sshControlDir(): string {
+  const base = process.env.XDG_RUNTIME_DIR ?? path.join(homedir(), '.cache');
+  const dir = path.join(base, 'opsdeck', 'ssh');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+const PACKAGES: Record<string, string> = {
+  ss: 'iproute2',
+  systemctl: 'systemd',
+  journalctl: 'systemd',
+  nsenter: 'util-linux',
+  ssh: 'openssh-client',
+  sshd: 'openssh-server',
+};
+
+function packageFor(tool: string): string {
+  const base = path.basename(tool);
+  return PACKAGES[base] ?? base;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,61 @@
+// Build the Hosts a config names. `local` always exists; a config may redefine it.
+import type { Config, HostConfig } from '../config/schema.js';
+import { UsageError } from './errors.js';
+import { LabHost, LocalHost, SshHost, type Host } from './host.js';
+
+export function createHost(name: string, config: HostConfig): Host {
+  switch (config.transport) {
+    case 'local':
+      return new LocalHost(name);
+    case 'lab':
+      return new LabHost(name, config.lab!);
+    case 'ssh':
+      return new SshHost(name, {
+        address: config.address,
+        port: config.port,
+        user: config.user,
+        identityFile: config.identityFile,
+        knownHostsFile: config.knownHostsFile,
+        connectTimeoutSec: config.connectTimeoutSec,
+      });
+  }
+}
+
+export class HostRegistry {
+  private readonly hosts = new Map<string, Host>();
+
+  constructor(
+    private readonly config: Config,
+    /** Run every environment on this host instead of its own (e.g. to compare transports). */
+    private readonly override?: string,
+  ) {
+    if (override !== undefined && override !== 'local' && !config.hosts[override]) {
+      throw new UsageError(`unknown host ${JSON.stringify(override)}`, `known hosts: ${this.names().join(', ')}`);
+    }
+  }
+
+  names(): string[] {
+    return [...new Set(['local', ...Object.keys(this.config.hosts)])];
+  }
+
+  get(name: string): Host {
+    const effective = this.override ?? name;
+    let host = this.hosts.get(effective);
+    if (!host) {
+      const hostConfig = this.config.hosts[effective];
+      if (!hostConfig && effective !== 'local') throw new UsageError(`unknown host ${JSON.stringify(effective)}`, `known hosts: ${this.names().join(', ')}`);
+      host = hostConfig ? createHost(effective, hostConfig) : new LocalHost();
+      this.hosts.set(effective, host);
+    }
+    return host;
+  }
+
+  /** The hosts created so far (with their spawn counters). */
+  active(): Host[] {
+    return [...this.hosts.values()];
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.active().map((h) => h.close().catch(() => undefined)));
+  }
+}

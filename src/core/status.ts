@@ -1,0 +1,187 @@
+// One refresh of every environment: per host, one `systemctl show` for all units, one `ss`
+// (+ one `grep` over /proc for the listeners' PIDs), and per environment a health probe and a
+// backups listing, all in parallel. Problems are derived from what was collected.
+import type { Config, EnvironmentConfig } from '../config/schema.js';
+import { listArchives, type BackupListing } from './backups.js';
+import { OpsdeckError } from './errors.js';
+import { probeHealth, type HealthResult } from './health.js';
+import type { Host } from './host.js';
+import type { HostRegistry } from './hosts.js';
+import { listListeners, type Listener } from './listeners.js';
+import { showUnits, type UnitStatus } from './systemd.js';
+
+export type Severity = 'critical' | 'warning';
+
+export interface Problem {
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+export interface EnvironmentStatus {
+  name: string;
+  host: string;
+  transport: string;
+  protected: boolean;
+  unit: UnitStatus | null;
+  relatedUnits: UnitStatus[];
+  health: HealthResult | null;
+  /** Sockets listening on the environment's ports. */
+  listeners: Listener[];
+  backups: BackupListing | null;
+  problems: Problem[];
+  /** What could not be collected, and why. */
+  errors: string[];
+}
+
+export interface StatusReport {
+  collectedAt: string;
+  durationMs: number;
+  environments: EnvironmentStatus[];
+  hosts: Array<{ name: string; transport: string; reachable: boolean; error: string | null; spawned: number }>;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A backup older than this is stale. */
+const BACKUP_STALE_SEC = 26 * 3600;
+
+export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], signal?: AbortSignal): Promise<StatusReport> {
+  const started = performance.now();
+  const names = only && only.length > 0 ? [...only] : Object.keys(config.environments);
+  const byHost = new Map<Host, Array<[string, EnvironmentConfig]>>();
+  for (const name of names) {
+    const env = config.environments[name]!;
+    const host = hosts.get(env.host);
+    byHost.set(host, [...(byHost.get(host) ?? []), [name, env]]);
+  }
+  const spawnedBefore = new Map([...byHost.keys()].map((h) => [h, h.stats.spawned]));
+  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, signal)));
+  const environments = results.flatMap((r) => r.environments);
+  environments.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
+  return {
+    collectedAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    environments,
+    hosts: results.map((r) => ({
+      name: r.host.name,
+      transport: r.host.transport,
+      reachable: r.hostError === null,
+      error: r.hostError,
+      spawned: r.host.stats.spawned - (spawnedBefore.get(r.host) ?? 0),
+    })),
+  };
+}
+
+async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, signal?: AbortSignal) {
+  const options = signal ? { signal } : {};
+  const units = envs.flatMap(([, env]) => [...(env.unit ? [env.unit] : []), ...env.relatedUnits]);
+  const needListeners = envs.some(([, env]) => env.ports.length > 0);
+  const [unitsResult, listenersResult] = await Promise.allSettled([
+    showUnits(host, units, options),
+    needListeners ? listListeners(host, options) : Promise.resolve([] as Listener[]),
+  ]);
+  // If systemctl could not even be reached, the host is down: skip the per-environment probes.
+  const hostError = unitsResult.status === 'rejected' && isHostLevel(unitsResult.reason) ? describeError(unitsResult.reason) : null;
+  const environments = await Promise.all(
+    envs.map(async ([name, env]): Promise<EnvironmentStatus> => {
+      const errors: string[] = [];
+      if (hostError) errors.push(hostError);
+      else if (unitsResult.status === 'rejected') errors.push(`units: ${describeError(unitsResult.reason)}`);
+      if (!hostError && listenersResult.status === 'rejected') errors.push(`listeners: ${describeError(listenersResult.reason)}`);
+      const unitMap = unitsResult.status === 'fulfilled' ? unitsResult.value : new Map<string, UnitStatus>();
+      const allListeners = listenersResult.status === 'fulfilled' ? listenersResult.value : [];
+      const [health, backups] = hostError
+        ? [null, null]
+        : await Promise.all([
+            env.health
+              ? probeHealth(host, { url: env.health.url, timeoutMs: env.health.timeoutMs, expect: env.health.expect, rpcUrl: env.health.rpcUrl, minTools: env.health.minTools }, options).catch((error: unknown) => {
+                  errors.push(`health: ${describeError(error)}`);
+                  return null;
+                })
+              : null,
+            env.backups
+              ? listArchives(host, env.backups.dir, options).catch((error: unknown) => {
+                  errors.push(`backups: ${describeError(error)}`);
+                  return null;
+                })
+              : null,
+          ]);
+      const status: EnvironmentStatus = {
+        name,
+        host: host.name,
+        transport: host.transport,
+        protected: env.protected,
+        unit: env.unit ? (unitMap.get(env.unit) ?? null) : null,
+        relatedUnits: env.relatedUnits.map((u) => unitMap.get(u)).filter((u): u is UnitStatus => u !== undefined),
+        health,
+        listeners: allListeners.filter((l) => env.ports.includes(l.port)),
+        backups,
+        problems: [],
+        errors,
+      };
+      status.problems = diagnose(env, status, hostError);
+      return status;
+    }),
+  );
+  return { host, hostError, environments };
+}
+
+function isHostLevel(error: unknown): boolean {
+  return error instanceof OpsdeckError && (error.kind === 'unreachable' || error.kind === 'lab' || error.kind === 'missing-tool');
+}
+
+/** What is wrong with an environment, most severe first. */
+export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null): Problem[] {
+  const problems: Problem[] = [];
+  if (hostError) problems.push({ code: 'host-unreachable', severity: 'critical', message: hostError });
+  const unit = status.unit;
+  if (unit) {
+    if (unit.loadState === 'not-found') {
+      problems.push({ code: 'unit-not-found', severity: 'critical', message: `${unit.name} does not exist on host ${status.host}` });
+    } else if (unit.crashLooping) {
+      const why = unit.result && unit.result !== 'success' ? `, last result ${unit.result}${unit.execMainStatus ? ` (exit status ${unit.execMainStatus})` : ''}` : '';
+      problems.push({ code: 'crash-loop', severity: 'critical', message: `${unit.name} is crash-looping: ${unit.nRestarts} restart${unit.nRestarts === 1 ? "" : "s"}${why}` });
+    } else if (unit.activeState === 'failed') {
+      problems.push({ code: 'unit-failed', severity: 'critical', message: `${unit.name} has failed (result ${unit.result})` });
+    } else if (unit.activeState !== 'active') {
+      problems.push({ code: 'unit-inactive', severity: 'critical', message: `${unit.name} is ${unit.activeState}` });
+    }
+    if (unit.needDaemonReload) problems.push({ code: 'daemon-reload', severity: 'warning', message: `${unit.name} changed on disk: run daemon-reload` });
+  }
+  for (const port of env.ports) {
+    const holders = status.listeners.filter((l) => l.port === port);
+    if (holders.length === 0 && !hostError && status.errors.length === 0) {
+      problems.push({ code: 'port-not-listening', severity: 'critical', message: `nothing listens on port ${port}` });
+    }
+    for (const holder of holders) {
+      if (holder.unit === null) {
+        problems.push({
+          code: 'port-unmanaged',
+          severity: 'critical',
+          message: `port ${port} is held by PID ${holder.pid ?? '?'} (${holder.command || holder.process || 'unknown'}), which no systemd unit manages`,
+        });
+      } else if (env.unit && holder.unit !== env.unit) {
+        problems.push({ code: 'port-other-unit', severity: 'warning', message: `port ${port} is held by ${holder.unit}, not ${env.unit}` });
+      }
+    }
+  }
+  if (status.health && !status.health.ok) {
+    problems.push({ code: 'health-failing', severity: 'critical', message: `health check ${status.health.url} fails: ${status.health.failures.join('; ')}` });
+  }
+  const backups = status.backups;
+  if (backups) {
+    if (backups.error) problems.push({ code: 'backup-dir', severity: 'warning', message: `backups: ${backups.error}` });
+    else if (!backups.newest) problems.push({ code: 'backup-none', severity: 'warning', message: `no backups in ${backups.dir}` });
+    else if ((backups.newestAgeSec ?? 0) > BACKUP_STALE_SEC) {
+      problems.push({ code: 'backup-stale', severity: 'warning', message: `newest backup ${backups.newest.name} is ${Math.round((backups.newestAgeSec ?? 0) / 3600)} h old` });
+    }
+  }
+  for (const error of status.errors) {
+    if (!hostError) problems.push({ code: 'collect-error', severity: 'warning', message: error });
+  }
+  return problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
+}

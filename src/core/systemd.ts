@@ -1,0 +1,237 @@
+// systemd through `systemctl`: list units, show many properties of many units in one call,
+// unit actions, and unit files. Unit names are validated before they reach a command line,
+// and always follow `--`, so a name can never be read as an option.
+import { UsageError } from './errors.js';
+import type { Host, RunOptions } from './host.js';
+import { sanitizeLine, sanitizeBlock } from './sanitize.js';
+
+const UNIT_SUFFIXES = ['service', 'socket', 'target', 'timer', 'mount', 'automount', 'path', 'slice', 'scope', 'device', 'swap'] as const;
+const UNIT_NAME = new RegExp(`^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_SUFFIXES.join('|')})$`);
+
+/** Validate a unit name and add `.service` when no type is given, as systemctl does. */
+export function normalizeUnitName(name: string): string {
+  const candidate = /\.[a-z]+$/.test(name) && UNIT_SUFFIXES.some((s) => name.endsWith(`.${s}`)) ? name : `${name}.service`;
+  if (name.length === 0 || name.startsWith('-') || candidate.length > 255 || !UNIT_NAME.test(candidate)) {
+    throw new UsageError(
+      `invalid unit name ${JSON.stringify(name)}`,
+      "unit names contain only letters, digits and ':', '-', '_', '.', '\\', '@', and end in a type such as .service",
+    );
+  }
+  return candidate;
+}
+
+export function isValidUnitName(name: string): boolean {
+  try {
+    normalizeUnitName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The properties opsdeck reads for every unit it shows. */
+export const UNIT_PROPERTIES = [
+  'Id', 'Description', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'Result',
+  'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
+  'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
+  'MemoryCurrent', 'CPUUsageNSec', 'TasksCurrent', 'ControlGroup',
+  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem',
+  'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
+] as const;
+
+export interface UnitStatus {
+  name: string;
+  description: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  unitFileState: string;
+  result: string;
+  mainPid: number | null;
+  execMainStatus: number | null;
+  nRestarts: number;
+  restart: string;
+  activeSince: string | null;
+  stateChangedAt: string | null;
+  memoryBytes: number | null;
+  cpuNsec: number | null;
+  tasks: number | null;
+  controlGroup: string;
+  fragmentPath: string;
+  dropInPaths: string[];
+  needDaemonReload: boolean;
+  workingDirectory: string;
+  readWritePaths: string[];
+  protectSystem: string;
+  triggers: string[];
+  triggeredBy: string[];
+  nextElapse: string | null;
+  lastTrigger: string | null;
+  /** Restarting over and over: the thing opsdeck exists to make impossible to miss. */
+  crashLooping: boolean;
+}
+
+const UNSET = 18446744073709551615n;
+
+function num(value: string | undefined): number | null {
+  if (value === undefined || value === '' || value === '[not set]' || value === 'infinity') return null;
+  if (!/^\d+$/.test(value)) return null;
+  const big = BigInt(value);
+  if (big === UNSET) return null;
+  return Number(big);
+}
+
+function words(value: string | undefined): string[] {
+  return value ? value.split(/\s+/).filter(Boolean) : [];
+}
+
+/** `--timestamp=unix` gives "@1732441800"; turn it into ISO time, or null when never. */
+function time(value: string | undefined): string | null {
+  const match = value?.match(/^@(\d+)/);
+  if (!match) return null;
+  const seconds = Number(match[1]);
+  return seconds > 0 ? new Date(seconds * 1000).toISOString() : null;
+}
+
+/** Parse `systemctl show` output for several units: blocks separated by blank lines. */
+export function parseShowBlocks(stdout: string): Array<Record<string, string>> {
+  const blocks: Array<Record<string, string>> = [];
+  let current: Record<string, string> = {};
+  let any = false;
+  for (const line of stdout.split('\n')) {
+    if (line === '') {
+      if (any) blocks.push(current);
+      current = {};
+      any = false;
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    current[line.slice(0, eq)] = line.slice(eq + 1);
+    any = true;
+  }
+  if (any) blocks.push(current);
+  return blocks;
+}
+
+export function toUnitStatus(props: Record<string, string>): UnitStatus {
+  const activeState = props.ActiveState ?? 'unknown';
+  const subState = props.SubState ?? 'unknown';
+  const result = props.Result ?? '';
+  const nRestarts = num(props.NRestarts) ?? 0;
+  const mainPid = num(props.MainPID);
+  return {
+    name: props.Id ?? '',
+    description: sanitizeLine(props.Description ?? ''),
+    loadState: props.LoadState ?? 'unknown',
+    activeState,
+    subState,
+    unitFileState: props.UnitFileState ?? '',
+    result,
+    mainPid: mainPid === 0 ? null : mainPid,
+    execMainStatus: num(props.ExecMainStatus),
+    nRestarts,
+    restart: props.Restart ?? '',
+    activeSince: time(props.ActiveEnterTimestamp),
+    stateChangedAt: time(props.StateChangeTimestamp),
+    memoryBytes: num(props.MemoryCurrent),
+    cpuNsec: num(props.CPUUsageNSec),
+    tasks: num(props.TasksCurrent),
+    controlGroup: props.ControlGroup ?? '',
+    fragmentPath: props.FragmentPath ?? '',
+    dropInPaths: words(props.DropInPaths),
+    needDaemonReload: props.NeedDaemonReload === 'yes',
+    workingDirectory: props.WorkingDirectory ?? '',
+    readWritePaths: words(props.ReadWritePaths),
+    protectSystem: props.ProtectSystem ?? '',
+    triggers: words(props.Triggers),
+    triggeredBy: words(props.TriggeredBy),
+    nextElapse: time(props.NextElapseUSecRealtime),
+    lastTrigger: time(props.LastTriggerUSec),
+    crashLooping: isCrashLooping(activeState, subState, result, nRestarts),
+  };
+}
+
+export function isCrashLooping(activeState: string, subState: string, result: string, nRestarts: number): boolean {
+  if (subState === 'auto-restart') return true;
+  if (result === 'start-limit-hit') return true;
+  return nRestarts > 0 && activeState !== 'active' && result !== 'success';
+}
+
+/** Properties of many units in one `systemctl show` call (one process per host per refresh). */
+export async function showUnits(host: Host, units: readonly string[], options: RunOptions = {}): Promise<Map<string, UnitStatus>> {
+  const names = [...new Set(units.map(normalizeUnitName))];
+  const out = new Map<string, UnitStatus>();
+  if (names.length === 0) return out;
+  const { stdout } = await host.run(
+    ['systemctl', 'show', '--no-pager', '--timestamp=unix', `--property=${UNIT_PROPERTIES.join(',')}`, '--', ...names],
+    options,
+  );
+  const blocks = parseShowBlocks(stdout);
+  // systemctl prints one block per requested unit, in order; Id can differ for aliases.
+  blocks.forEach((block, index) => {
+    const requested = names[index];
+    if (requested) out.set(requested, toUnitStatus(block));
+  });
+  return out;
+}
+
+export interface UnitListEntry {
+  name: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  description: string;
+}
+
+/** Every unit systemd knows of the given types (default: services), loaded or not. */
+export async function listUnits(host: Host, options: { types?: readonly string[]; all?: boolean } & RunOptions = {}): Promise<UnitListEntry[]> {
+  const types = options.types ?? ['service'];
+  const argv = ['systemctl', 'list-units', '--no-pager', '--plain', '--no-legend', '--output=json', `--type=${types.join(',')}`];
+  if (options.all ?? true) argv.push('--all');
+  const { stdout } = await host.run(argv, options);
+  const rows = JSON.parse(stdout || '[]') as Array<Record<string, string>>;
+  return rows.map((row) => ({
+    name: row.unit ?? '',
+    loadState: row.load ?? '',
+    activeState: row.active ?? '',
+    subState: row.sub ?? '',
+    description: sanitizeLine(row.description ?? ''),
+  }));
+}
+
+export const UNIT_ACTIONS = ['start', 'stop', 'restart', 'reload', 'enable', 'disable', 'reset-failed'] as const;
+export type UnitAction = (typeof UNIT_ACTIONS)[number];
+
+export function isUnitAction(value: string): value is UnitAction {
+  return (UNIT_ACTIONS as readonly string[]).includes(value);
+}
+
+/** The exact argv of a unit action, for previews, the audit log and execution alike. */
+export function unitActionArgv(action: UnitAction, unit: string): string[] {
+  return ['systemctl', action, '--no-ask-password', '--', normalizeUnitName(unit)];
+}
+
+export function daemonReloadArgv(): string[] {
+  return ['systemctl', 'daemon-reload', '--no-ask-password'];
+}
+
+export function killUnitArgv(unit: string, signal = 'SIGTERM'): string[] {
+  return ['systemctl', 'kill', '--no-ask-password', `--signal=${validSignal(signal)}`, '--', normalizeUnitName(unit)];
+}
+
+export function killPidArgv(pid: number, signal = 'TERM'): string[] {
+  if (!Number.isInteger(pid) || pid <= 1) throw new UsageError(`invalid PID ${JSON.stringify(pid)}`, 'give the number of a running process (not 0 or 1)');
+  return ['kill', '-s', validSignal(signal).replace(/^SIG/, ''), '--', String(pid)];
+}
+
+function validSignal(signal: string): string {
+  if (!/^(SIG)?[A-Z0-9]+$/.test(signal)) throw new UsageError(`invalid signal ${JSON.stringify(signal)}`, 'use a name such as TERM, KILL or HUP');
+  return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+}
+
+/** The unit file and its drop-ins, as `systemctl cat` prints them. */
+export async function catUnit(host: Host, unit: string, options: RunOptions = {}): Promise<string> {
+  const { stdout } = await host.run(['systemctl', 'cat', '--no-pager', '--', normalizeUnitName(unit)], options);
+  return sanitizeBlock(stdout);
+}

@@ -1,0 +1,308 @@
+// The embedded lab: a real systemd as PID 1 of private PID, mount and cgroup namespaces, with
+// journald, its own unit path and private /tmp, /var/tmp, /run and /var/log/journal (see
+// shared/LAB.md: without those it once emptied the machine's /tmp). Stopped by killing its
+// systemd by PID, which takes every process of the lab with it.
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OpsdeckError } from '../core/errors.js';
+import { LabHost } from '../core/host.js';
+import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
+import { RELEASES, UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
+import { labConfigYaml } from './lab-config.js';
+
+export { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE };
+
+export interface LabUpOptions {
+  dir?: string;
+  portBase?: number;
+  /** Called with progress lines for the human output. */
+  progress?: (line: string) => void;
+}
+
+export interface LabUpResult {
+  state: LabState;
+  alreadyRunning: boolean;
+  warnings: string[];
+}
+
+const SYSTEMD = '/lib/systemd/systemd';
+
+function labError(message: string, hint?: string): OpsdeckError {
+  return new OpsdeckError('lab', message, hint);
+}
+
+function which(tool: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const file = path.join(dir, tool);
+    if (existsSync(file)) return file;
+  }
+  return null;
+}
+
+/** Refuse clearly where the lab cannot run, naming what is missing. */
+export function labPreflight(): { sshd: boolean; warnings: string[] } {
+  if (process.platform !== 'linux') throw labError(`the lab needs Linux (this is ${process.platform})`, 'run opsdeck against a real host instead: see the README');
+  if (process.getuid?.() !== 0) throw labError('the lab needs root (it creates namespaces, mounts tmpfs and runs systemd)', 'run it as root, e.g. `sudo opsdeck lab up`');
+  for (const tool of ['unshare', 'nsenter', 'mount']) {
+    if (!which(tool)) throw labError(`the lab needs \`${tool}\`, which is not installed`, 'apt-get install -y util-linux mount');
+  }
+  if (!existsSync(SYSTEMD)) throw labError(`the lab needs a systemd binary at ${SYSTEMD}`, 'apt-get install -y systemd');
+  const warnings: string[] = [];
+  const sshd = existsSync('/usr/sbin/sshd') && which('ssh-keygen') !== null;
+  if (!sshd) warnings.push('openssh-server is not installed, so the lab has no ssh host (apt-get install -y openssh-server)');
+  return { sshd, warnings };
+}
+
+function labPorts(base: number): LabPorts {
+  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new OpsdeckError('usage', `invalid --port-base ${base}`, 'use a number from 1024 to 65000');
+  return { production: base, development: base + 2, ssh: base + 10 };
+}
+
+/** Name of the lab's cgroup subtree; derived from its directory so two labs never share one. */
+function cgroupName(dir: string): string {
+  return `opsdeck-lab-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 10)}`;
+}
+
+/** The cgroup hierarchies the lab's systemd uses, as directories under /sys/fs/cgroup. */
+function cgroupHierarchies(): string[] {
+  const wanted = new Set(['systemd', 'unified', 'pids', 'memory', 'devices', 'cpu', 'cpuacct', 'blkio', 'freezer']);
+  try {
+    return readdirSync('/sys/fs/cgroup').filter((name) => wanted.has(name) && existsSync(path.join('/sys/fs/cgroup', name, 'cgroup.procs')));
+  } catch {
+    return [];
+  }
+}
+
+function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: string[]): { prep: string } {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const prep = path.join(p.dir, 'prep.sh');
+  const boot = path.join(p.dir, 'boot.sh');
+  // Outside the namespaces: move into the lab's own cgroup subtree, then unshare. The new
+  // cgroup namespace makes that subtree the lab's root, so two labs never collide.
+  writeFileSync(
+    prep,
+    [
+      '#!/bin/sh',
+      ...hierarchies.map((h) => `mkdir -p ${q(`/sys/fs/cgroup/${h}/${cgroup}`)} && echo $$ > ${q(`/sys/fs/cgroup/${h}/${cgroup}/cgroup.procs`)}`),
+      `exec unshare --cgroup --pid --fork --mount --uts --mount-proc --propagation private /bin/sh ${q(boot)}`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    boot,
+    [
+      '#!/bin/sh',
+      'set -e',
+      'hostname opsdeck-lab',
+      'mount -t tmpfs tmpfs /run',
+      'mount -t tmpfs tmpfs /tmp      # mandatory: else systemd-tmpfiles may clean the machine\'s /tmp',
+      'mount -t tmpfs tmpfs /var/tmp',
+      'mkdir -p /var/log/journal',
+      'mount -t tmpfs tmpfs /var/log/journal',
+      'mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup',
+      ...hierarchies.map((h) =>
+        h === 'unified'
+          ? 'mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified'
+          : `mkdir -p /sys/fs/cgroup/${h} && mount -t cgroup -o ${h === 'systemd' ? 'none,name=systemd' : h} cgroup /sys/fs/cgroup/${h}`,
+      ),
+      'mkdir -p /run/systemd/journald.conf.d',
+      "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
+      'export container=opsdeck-lab',
+      `export SYSTEMD_UNIT_PATH=${q(p.units)}`,
+      `exec ${SYSTEMD} --system --unit=lab.target --log-target=console`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return { prep };
+}
+
+function ensureSshKeys(p: ScenarioPaths, port: number): void {
+  mkdirSync(p.ssh, { recursive: true, mode: 0o700 });
+  chmodSync(p.ssh, 0o700);
+  for (const key of ['hostkey', 'client']) {
+    if (!existsSync(path.join(p.ssh, key))) {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `opsdeck-lab-${key}`, '-f', path.join(p.ssh, key)]);
+    }
+  }
+  writeFileSync(path.join(p.ssh, 'authorized_keys'), readFileSync(path.join(p.ssh, 'client.pub')), { mode: 0o600 });
+  const hostPub = readFileSync(path.join(p.ssh, 'hostkey.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  writeFileSync(path.join(p.ssh, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`, { mode: 0o600 });
+}
+
+/** The child of `unshare --fork`: the lab's systemd. */
+function childOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return children[0];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
+  const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
+  const say = options.progress ?? (() => undefined);
+  const existing = readLabState(dir);
+  if (existing && labProcessAlive(existing.pid)) return { state: existing, alreadyRunning: true, warnings: [] };
+
+  const { sshd, warnings } = labPreflight();
+  const ports = labPorts(options.portBase ?? DEFAULT_PORT_BASE);
+  const p = scenarioPaths(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (/^\/(root|home|run\/user)(\/|$)/.test(dir)) warnings.push(`${dir} is under /root, /home or /run/user, where ProtectSystem=strict does not apply: the incident will not reproduce`);
+  say(`laying out the incident scenario in ${dir}`);
+  if (sshd) ensureSshKeys(p, ports.ssh);
+  writeIncidentScenario(p, ports, sshd);
+  const cgroup = cgroupName(dir);
+  const { prep } = writeBootScripts(p, cgroup, cgroupHierarchies());
+
+  say('booting systemd in private namespaces');
+  const logFd = openSync(path.join(dir, 'lab.log'), 'w');
+  const child = spawn('/bin/sh', [prep], { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  child.unref();
+  const unsharePid = child.pid!;
+  let pid: number | undefined;
+  for (let i = 0; i < 100 && pid === undefined; i++) {
+    await sleep(50);
+    const candidate = childOf(unsharePid);
+    if (candidate && labProcessAlive(candidate)) pid = candidate;
+  }
+  if (pid === undefined) {
+    throw labError(`the lab's systemd did not start; see ${path.join(dir, 'lab.log')}`, lastLines(path.join(dir, 'lab.log')));
+  }
+  const state: LabState = { pid, dir, scenario: 'incident', ports, startedAt: new Date().toISOString(), config: path.join(dir, 'opsdeck.yaml') };
+  writeFileSync(labStateFile(dir), JSON.stringify(state, null, 2) + '\n');
+
+  const host = new LabHost('lab', dir);
+  await waitForBoot(host, dir);
+
+  // The V1 process someone started by hand long ago, outside any unit, serving production.
+  say(`starting the hand-started V1 process on port ${ports.production}`);
+  startHandProcess(pid, p, ports.production);
+  await waitForPort(host, ports.production);
+  writeFileSync(state.config, labConfigYaml(p, ports, sshd));
+  if (sshd) await waitForPort(host, ports.ssh).catch(() => warnings.push(`the lab's sshd did not come up on port ${ports.ssh}`));
+  return { state, alreadyRunning: false, warnings };
+}
+
+async function waitForBoot(host: LabHost, dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const result = await host.run(['systemctl', 'is-system-running'], { okExitCodes: [0, 1, 3, 4], timeoutMs: 3000 }).catch(() => undefined);
+    const state = result?.stdout.trim();
+    if (state === 'running' || state === 'degraded') return;
+    await sleep(100);
+  }
+  throw labError(`the lab's systemd did not finish booting; see ${path.join(dir, 'lab.log')}`);
+}
+
+async function waitForPort(host: LabHost, port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { stdout } = await host.run(['ss', '-ltnH', `sport = :${port}`], { timeoutMs: 3000 });
+    if (stdout.trim()) return;
+    await sleep(100);
+  }
+  throw labError(`nothing came up on port ${port} in the lab`);
+}
+
+/** Like `nohup node server.mjs &` from an old login: in the lab's PID namespace, in no unit. */
+function startHandProcess(labPid: number, p: ScenarioPaths, port: number): void {
+  const log = openSync(path.join(p.production, 'logs', 'manual-start.log'), 'a');
+  const child = spawn(
+    'nsenter',
+    ['-t', String(labPid), '-m', '-p', '--', 'setsid', '-f', 'env', `PORT=${port}`, `DATA_DIR=${p.liveData}`, 'APP_ENV=production', 'LOG_RATE=0.2', process.execPath, path.join(p.production, 'server.mjs')],
+    { cwd: p.production, stdio: ['ignore', log, log], detached: true },
+  );
+  closeSync(log);
+  child.unref();
+}
+
+function lastLines(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export interface LabDownResult {
+  dir: string;
+  wasRunning: boolean;
+  pid: number | null;
+}
+
+export async function labDown(options: { dir?: string } = {}): Promise<LabDownResult> {
+  const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
+  const state = readLabState(dir);
+  if (!state || !labProcessAlive(state.pid)) {
+    rmSync(labStateFile(dir), { force: true });
+    removeCgroups(cgroupName(dir));
+    return { dir, wasRunning: false, pid: state?.pid ?? null };
+  }
+  // SIGKILL to PID 1 of the namespace ends every process in it.
+  process.kill(state.pid, 'SIGKILL');
+  for (let i = 0; i < 100 && existsSync(`/proc/${state.pid}`); i++) await sleep(50);
+  rmSync(labStateFile(dir), { force: true });
+  await sleep(100);
+  removeCgroups(cgroupName(dir));
+  return { dir, wasRunning: true, pid: state.pid };
+}
+
+/** Remove the lab's (now empty) cgroup subtrees, deepest first. */
+function removeCgroups(name: string): void {
+  for (const hierarchy of cgroupHierarchies()) {
+    const root = path.join('/sys/fs/cgroup', hierarchy, name);
+    if (!existsSync(root)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const entry of readdirSync(d)) {
+        const full = path.join(d, entry);
+        try {
+          if (statSync(full).isDirectory()) walk(full);
+        } catch {
+          /* raced */
+        }
+      }
+    };
+    walk(root);
+    for (const d of dirs.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* still busy: harmless, reused next time */
+      }
+    }
+  }
+}
+
+export interface LabStatus {
+  dir: string;
+  running: boolean;
+  pid: number | null;
+  startedAt: string | null;
+  ports: LabPorts | null;
+  config: string | null;
+  systemState: string | null;
+  units: Array<{ name: string; activeState: string; subState: string }>;
+}
+
+export async function labStatus(options: { dir?: string } = {}): Promise<LabStatus> {
+  const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
+  const state = readLabState(dir);
+  if (!state || !labProcessAlive(state.pid)) {
+    return { dir, running: false, pid: null, startedAt: null, ports: null, config: null, systemState: null, units: [] };
+  }
+  const host = new LabHost('lab', dir);
+  const system = await host.run(['systemctl', 'is-system-running'], { okExitCodes: [0, 1, 3, 4] });
+  const { stdout } = await host.run(['systemctl', 'list-units', '--all', '--no-pager', '--output=json', '--type=service,timer', '--', 'mcp-*', 'opsdeck-*']);
+  const units = (JSON.parse(stdout || '[]') as Array<Record<string, string>>).map((u) => ({ name: u.unit ?? '', activeState: u.active ?? '', subState: u.sub ?? '' }));
+  return { dir, running: true, pid: state.pid, startedAt: state.startedAt, ports: state.ports, config: state.config, systemState: system.stdout.trim(), units };
+}
+
+export const LAB_FACTS = { UNITS, RELEASES };
