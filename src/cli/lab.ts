@@ -1,9 +1,11 @@
 // `opsdeck lab up|down|status`: the embedded lab.
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint, table } from './format.js';
+import { statusCommand } from './status.js';
 
 interface LabOptions {
   dir?: string;
+  open?: boolean;
   portBase?: string;
   json?: boolean;
 }
@@ -32,7 +34,16 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
       state.config,
     ].join('\n') + '\n',
   );
+  if (options.open) {
+    process.stdout.write('\n');
+    return openOn(state.config);
+  }
   return 0;
+}
+
+/** What `lab up --open` shows: opsdeck on the lab's config. */
+async function openOn(config: string): Promise<number> {
+  return statusCommand(undefined, { config });
 }
 
 export async function labDownCommand(options: LabOptions): Promise<number> {

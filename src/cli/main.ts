@@ -56,6 +56,7 @@ export function buildProgram(): Command {
   lab.command('up').description('boot the lab (idempotent); prints the config path last').version(VERSION, '-V, --version')
     .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
     .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', '3444')
+    .option('--open', 'then open opsdeck on the lab')
     .option('--json', 'machine-readable output')
     .action(run(labUpCommand as Action));
   lab.command('down').description('stop the lab: kill its systemd by PID, and with it every lab process').version(VERSION, '-V, --version')

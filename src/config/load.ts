@@ -69,8 +69,8 @@ export function parseConfig(text: string, file: string): Config {
     const issue = parsed.error.issues[0]!;
     const issuePath = issue.path as Array<string | number>;
     // An unknown key is best pointed at where it is written.
-    const target = issue.code === 'unrecognized_keys' && issue.keys[0] ? [...issuePath, issue.keys[0]] : issuePath;
-    const { offset, path: shownPath } = locate(doc.contents, target);
+    const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const { offset, path: shownPath } = unknownKey ? locate(doc.contents, [...issuePath, unknownKey], true) : locate(doc.contents, issuePath);
     throw new ConfigError(`${where(offset)}: ${describePath(shownPath, issuePath)}${describeIssue(issue)}`, hintFor(issue));
   }
   const config = parsed.data;
@@ -103,7 +103,7 @@ function crossCheck(config: Config, where: (keyPath: Array<string | number>) => 
 }
 
 /** The deepest existing YAML node along `keyPath`, and its offset. */
-function locate(root: unknown, keyPath: Array<string | number>): { offset: number; path: Array<string | number> } {
+function locate(root: unknown, keyPath: Array<string | number>, atKey = false): { offset: number; path: Array<string | number> } {
   let node = root as Node | null | undefined;
   let offset = (node as Node | undefined)?.range?.[0] ?? 0;
   const found: Array<string | number> = [];
@@ -114,8 +114,11 @@ function locate(root: unknown, keyPath: Array<string | number>): { offset: numbe
     if (isMap(node)) {
       const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
       if (!pair) break;
-      // An unrecognised key is best shown at the key itself.
       offset = (pair.key as Node).range?.[0] ?? offset;
+      if (atKey && found.length === keyPath.length - 1) {
+        found.push(key);
+        break;
+      }
       next = pair.value as Node | undefined;
     } else if (typeof key === 'number') {
       next = items[key] as Node | undefined;

@@ -168,10 +168,10 @@ export async function showUnits(host: Host, units: readonly string[], options: R
     options,
   );
   const blocks = parseShowBlocks(stdout);
-  // systemctl prints one block per requested unit, in order; Id can differ for aliases.
+  // One block per requested unit, in order; match by Id, by position where an alias differs.
   blocks.forEach((block, index) => {
-    const requested = names[index];
-    if (requested) out.set(requested, toUnitStatus(block));
+    const requested = block.Id && names.includes(block.Id) ? block.Id : names[index];
+    if (requested && !out.has(requested)) out.set(requested, toUnitStatus(block));
   });
   return out;
 }

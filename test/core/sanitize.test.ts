@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { sanitizeBlock, sanitizeLine } from '../../src/core/sanitize.js';
+
+describe('untrusted text', () => {
+  it.each([
+    ['window title (OSC 0, BEL)', 'a\x1b]0;pwned\x07b', 'ab'],
+    ['window title (OSC 2, ST)', 'a\x1b]2;pwned\x1b\\b', 'ab'],
+    ['hyperlink', '\x1b]8;;http://evil/\x1b\\click\x1b]8;;\x1b\\', 'click'],
+    ['clipboard write (OSC 52)', 'x\x1b]52;c;cm0gLXJmIC8=\x07y', 'xy'],
+    ['screen clear and cursor moves', '\x1b[2J\x1b[H\x1b[10;5Hhi\x1b[?25l', 'hi'],
+    ['colours', '\x1b[31mred\x1b[0m', 'red'],
+    ['8-bit CSI', 'a\x9b2Jb', 'ab'],
+    ['DCS', 'a\x1bPq#0;2;0;0;0\x1b\\b', 'ab'],
+    ['C0 controls and DEL', 'a\x00b\x07c\x08d\x7f', 'abcd'],
+    ['bidi override', 'abc\u202edcba', 'abcdcba'],
+    ['zero-width', 'a\u200bb\ufeff', 'ab'],
+    ['carriage return', 'progress 10%\rprogress 99%', 'progress 10% progress 99%'],
+    ['tabs', 'a\tb', 'a    b'],
+  ])('strips %s', (_name, input, expected) => {
+    expect(sanitizeLine(input)).toBe(expected);
+  });
+
+  it('keeps ordinary text, including non-ASCII', () => {
+    expect(sanitizeLine('Größe: 5 MB — ok ✓ 日本')).toBe('Größe: 5 MB — ok ✓ 日本');
+  });
+
+  it('keeps newlines in blocks', () => {
+    expect(sanitizeBlock('[Unit]\n\x1b[1mDescription=x\n')).toBe('[Unit]\nDescription=x\n');
+  });
+});
