@@ -5,6 +5,7 @@ import { killAllChildren } from '../core/children.js';
 import { OpsdeckError, exitCodeFor } from '../core/errors.js';
 import { paint } from './format.js';
 import { healthCommand } from './health.js';
+import { UNIT_VERB_ACTIONS, killCommand, unitCommand } from './act.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { statusCommand } from './status.js';
 import { unitsCommand } from './units.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .option('-c, --config <file>', 'config file (default: $OPSDECK_CONFIG, ./opsdeck.yaml, ~/.config/opsdeck/opsdeck.yaml, /etc/opsdeck/opsdeck.yaml)')
     .option('--host <name>', 'run against this host instead of each environment\'s own (e.g. lab-ssh)')
+    .option('--readonly', 'hide and refuse every mutating action')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(paint.bad(text)) });
@@ -50,6 +52,21 @@ export function buildProgram(): Command {
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
     .action(run(healthCommand as Action));
+
+  verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')} (previewed, confirmed, audited)`)
+    .argument('<action>', UNIT_VERB_ACTIONS.join(' | '))
+    .argument('<target>', 'an environment (its unit) or a unit name (on --host, else the environment that has it, else local)')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'machine-readable result')
+    .action(run(unitCommand as Action));
+
+  verb('kill', 'kill a process: TERM, then KILL after a grace period (previewed, confirmed, audited)')
+    .argument('<pid>', 'process ID on the host')
+    .option('--env <name>', 'the environment it belongs to (its host and protection apply)')
+    .option('--grace <seconds>', 'wait this long after TERM before KILL', '5')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'machine-readable result')
+    .action(run(killCommand as Action));
 
   const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
   const labDir = '--dir <dir>';

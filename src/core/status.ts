@@ -38,7 +38,18 @@ export interface StatusReport {
   collectedAt: string;
   durationMs: number;
   environments: EnvironmentStatus[];
-  hosts: Array<{ name: string; transport: string; reachable: boolean; error: string | null; spawned: number }>;
+  hosts: HostStatus[];
+}
+
+export interface HostStatus {
+  name: string;
+  transport: string;
+  reachable: boolean;
+  error: string | null;
+  /** Processes this refresh spawned on the host. */
+  spawned: number;
+  /** Every listening socket on the host (environments keep those on their ports). */
+  listeners: Listener[];
 }
 
 function describeError(error: unknown): string {
@@ -72,6 +83,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
       reachable: r.hostError === null,
       error: r.hostError,
       spawned: r.host.stats.spawned - (spawnedBefore.get(r.host) ?? 0),
+      listeners: r.listeners,
     })),
   };
 }
@@ -79,11 +91,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
 async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, signal?: AbortSignal) {
   const options = signal ? { signal } : {};
   const units = envs.flatMap(([, env]) => [...(env.unit ? [env.unit] : []), ...env.relatedUnits]);
-  const needListeners = envs.some(([, env]) => env.ports.length > 0);
-  const [unitsResult, listenersResult] = await Promise.allSettled([
-    showUnits(host, units, options),
-    needListeners ? listListeners(host, options) : Promise.resolve([] as Listener[]),
-  ]);
+  const [unitsResult, listenersResult] = await Promise.allSettled([showUnits(host, units, options), listListeners(host, options)]);
   // If systemctl could not even be reached, the host is down: skip the per-environment probes.
   const hostError = unitsResult.status === 'rejected' && isHostLevel(unitsResult.reason) ? describeError(unitsResult.reason) : null;
   const environments = await Promise.all(
@@ -127,7 +135,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
       return status;
     }),
   );
-  return { host, hostError, environments };
+  return { host, hostError, environments, listeners: listenersResult.status === 'fulfilled' ? listenersResult.value : [] };
 }
 
 function isHostLevel(error: unknown): boolean {

@@ -1,0 +1,110 @@
+// `opsdeck unit ACTION ENV|UNIT` and `opsdeck kill PID`: the console's actions, from a script
+// or a shell. Same executor, same preview, same audit log. On a TTY they ask (a protected
+// environment wants its name typed); `--yes` answers for scripts; with neither they refuse.
+import { createInterface } from 'node:readline/promises';
+import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/actions.js';
+import { UsageError } from '../core/errors.js';
+import { auditLogFor, readonlyPolicy, resolveTarget } from '../core/policy.js';
+import { UNIT_ACTIONS, isUnitAction } from '../core/systemd.js';
+import { loadContext, type CliContext, type GlobalOptions } from './context.js';
+import { MARK, paint } from './format.js';
+
+interface ActOptions extends GlobalOptions {
+  yes?: boolean;
+  readonly?: boolean;
+  json?: boolean;
+  grace?: string;
+}
+
+export const UNIT_VERB_ACTIONS = [...UNIT_ACTIONS, 'daemon-reload'] as const;
+
+export async function unitCommand(verb: string, target: string, options: ActOptions): Promise<number> {
+  if (verb !== 'daemon-reload' && !isUnitAction(verb)) {
+    throw new UsageError(`unknown unit action ${JSON.stringify(verb)}`, `one of: ${UNIT_VERB_ACTIONS.join(', ')}`);
+  }
+  const ctx = loadContext({ ...(options.config ? { config: options.config } : {}) });
+  const where = resolveTarget(ctx.config, target, options.host);
+  let action: Action;
+  if (verb === 'daemon-reload') action = daemonReloadAction(where);
+  else {
+    if (!where.unit) throw new UsageError(`environment ${where.environment} has no unit`, `add unit: NAME to it in ${ctx.file ?? 'opsdeck.yaml'}`);
+    action = unitAction(verb, where.unit, where);
+  }
+  return execute(ctx, action, options);
+}
+
+export async function killCommand(pidText: string, options: ActOptions & { env?: string }): Promise<number> {
+  if (!/^\d+$/.test(pidText)) throw new UsageError(`invalid PID ${JSON.stringify(pidText)}`, 'give the number of a running process');
+  const ctx = loadContext({ ...(options.config ? { config: options.config } : {}) });
+  const graceSec = options.grace === undefined ? 5 : Number(options.grace);
+  if (!Number.isFinite(graceSec) || graceSec < 0 || graceSec > 600) throw new UsageError(`invalid --grace ${JSON.stringify(options.grace)}`, 'seconds from 0 to 600');
+  const envName = options.env;
+  const env = envName ? ctx.config.environments[envName] : undefined;
+  if (envName && !env) throw new UsageError(`unknown environment ${JSON.stringify(envName)}`, `known: ${Object.keys(ctx.config.environments).join(', ')}`);
+  const host = options.host ?? env?.host ?? 'local';
+  const action = killPidAction(Number(pidText), { host, environment: envName ?? null, protected: env?.protected ?? false }, graceSec * 1000);
+  return execute(ctx, action, options);
+}
+
+async function execute(ctx: CliContext, action: Action, options: ActOptions): Promise<number> {
+  const executor = new ActionExecutor({
+    hostFor: (name) => ctx.hosts.get(name),
+    audit: auditLogFor(ctx.config),
+    readonly: readonlyPolicy(ctx.config, Boolean(options.readonly)),
+  });
+  try {
+    if (executor.isReadonly(action)) throw new UsageError(`read-only mode: ${action.title} is not allowed`, 'drop --readonly (or readonly: true in the config) to act');
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    let confirmation: Confirmation;
+    if (options.yes) confirmation = { kind: 'yes-flag' };
+    else if (!interactive) {
+      throw new UsageError(`refusing to ${action.title} on host ${action.host} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script');
+    } else {
+      const answer = await ask(action, executor);
+      if (answer === null) {
+        process.stderr.write('cancelled: nothing was done\n');
+        return 1;
+      }
+      confirmation = answer;
+    }
+    const result = await executor.run(action, confirmation);
+    if (options.json) {
+      process.stdout.write(JSON.stringify({ action: action.title, host: action.host, environment: action.environment, ...result }, null, 2) + '\n');
+    } else {
+      const mark = result.ok ? paint.good(MARK.ok) : paint.bad(MARK.critical);
+      process.stdout.write(`${mark} ${result.summary}\n`);
+      for (const step of result.steps) {
+        if (step.skipped) process.stdout.write(paint.dim(`  skipped ${step.argv.join(' ')}: ${step.skipped}\n`));
+        else if (step.exitCode !== 0 && step.stderr) process.stdout.write(`  ${step.stderr.replace(/\n/g, '\n  ')}\n`);
+      }
+      if (result.ok && !('impossible' in action.undo)) process.stdout.write(paint.dim(`  undo: ${action.undo.description}\n`));
+    }
+    return result.ok ? 0 : 1;
+  } finally {
+    await ctx.hosts.closeAll();
+  }
+}
+
+async function ask(action: Action, executor: ActionExecutor): Promise<Confirmation | null> {
+  const wrapped = executor.wrapped(action);
+  const lines = [
+    `${paint.head(action.title)}  on host ${action.host}${action.environment ? `, environment ${action.protected ? paint.prod(` ${action.environment} `) : action.environment}` : ''}`,
+    `  target: ${action.target}   risk: ${action.risk}`,
+    '  will run:',
+    ...describeSteps(action).map((c, i) => `    $ ${c}${wrapped[i] && wrapped[i]!.join(' ') !== action.steps[i]!.argv.join(' ') ? paint.dim(`\n      (as ${wrapped[i]!.join(' ')})`) : ''}`),
+    `  undo: ${action.undo.description}`,
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const phrase = requiredPhrase(action);
+    if (phrase) {
+      const typed = await rl.question(`Type ${paint.bad(phrase)} to confirm: `);
+      return typed.trim() === phrase ? { kind: 'typed-name', text: phrase } : null;
+    }
+    const answer = await rl.question('Proceed? [y/N] ');
+    return /^y(es)?$/i.test(answer.trim()) ? { kind: 'prompt' } : null;
+  } finally {
+    rl.close();
+  }
+}

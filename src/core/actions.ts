@@ -1,0 +1,226 @@
+// A mutating action is data: a title, the host, the exact argv of each step, a risk, and how
+// to undo it. One executor runs every action for the console, the CLI and the wizard alike:
+// it refuses in read-only mode, checks the confirmation, runs the steps, writes the audit log
+// and reports exit codes and stderr.
+import { AuditLog, currentUser, type AuditRecord } from './audit.js';
+import { CommandError, OpsdeckError, trimStderr } from './errors.js';
+import type { Host } from './host.js';
+import { daemonReloadArgv, killPidArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
+
+export type Risk = 'low' | 'medium' | 'high';
+
+export interface ActionStep {
+  argv: string[];
+  /** Run only if the PID is still alive after waiting this long (TERM, then KILL). */
+  ifStillRunning?: { pid: number; afterMs: number };
+}
+
+export interface Action {
+  title: string;
+  /** Host name (as in the config). */
+  host: string;
+  environment: string | null;
+  /** What it acts on, named the way the operator knows it. */
+  target: string;
+  steps: ActionStep[];
+  risk: Risk;
+  /** How to undo it, in words (and the action that does it), or why it cannot be undone. */
+  undo: { description: string; action?: Action } | { description: string; impossible: true };
+  /** A protected environment: the operator must type its name to confirm. */
+  protected: boolean;
+}
+
+export type Confirmation = { kind: 'typed-name'; text: string } | { kind: 'dialog' } | { kind: 'yes-flag' } | { kind: 'prompt' };
+
+export interface StepResult {
+  argv: string[];
+  wrappedArgv: string[];
+  exitCode: number | null;
+  stderr: string;
+  durationMs: number;
+  skipped?: string;
+}
+
+export interface ActionResult {
+  ok: boolean;
+  cancelled: boolean;
+  steps: StepResult[];
+  durationMs: number;
+  /** A one-line summary for the result dialog and the CLI. */
+  summary: string;
+}
+
+const RISK: Record<UnitAction, Risk> = {
+  start: 'low',
+  reload: 'low',
+  'reset-failed': 'low',
+  enable: 'low',
+  restart: 'medium',
+  stop: 'high',
+  disable: 'medium',
+};
+
+const OPPOSITE: Partial<Record<UnitAction, UnitAction>> = { start: 'stop', stop: 'start', enable: 'disable', disable: 'enable' };
+
+interface ActionTarget {
+  host: string;
+  environment: string | null;
+  protected: boolean;
+}
+
+export function unitAction(action: UnitAction, unit: string, where: ActionTarget): Action {
+  const name = normalizeUnitName(unit);
+  const opposite = OPPOSITE[action];
+  const base = { host: where.host, environment: where.environment, target: name, protected: where.protected };
+  return {
+    ...base,
+    title: `${action} ${name}`,
+    steps: [{ argv: unitActionArgv(action, name) }],
+    risk: RISK[action],
+    undo: opposite
+      ? { description: `${opposite} ${name}`, action: { ...base, title: `${opposite} ${name}`, steps: [{ argv: unitActionArgv(opposite, name) }], risk: RISK[opposite], undo: { description: `${action} ${name}` } } }
+      : { description: action === 'restart' ? 'a restart cannot be undone; the unit is running again afterwards' : `${action} cannot be undone`, impossible: true },
+  };
+}
+
+export function daemonReloadAction(where: ActionTarget): Action {
+  return {
+    host: where.host,
+    environment: where.environment,
+    target: `systemd on ${where.host}`,
+    protected: where.protected,
+    title: `daemon-reload on ${where.host}`,
+    steps: [{ argv: daemonReloadArgv() }],
+    risk: 'medium',
+    undo: { description: 'daemon-reload reads unit files as they are on disk; revert the files and reload again', impossible: true },
+  };
+}
+
+export function killPidAction(pid: number, where: ActionTarget & { command?: string }, graceMs = 5000): Action {
+  return {
+    host: where.host,
+    environment: where.environment,
+    target: `PID ${pid}${where.command ? ` (${where.command})` : ''}`,
+    protected: where.protected,
+    title: `kill PID ${pid}`,
+    steps: [{ argv: killPidArgv(pid, 'TERM') }, { argv: killPidArgv(pid, 'KILL'), ifStillRunning: { pid, afterMs: graceMs } }],
+    risk: 'high',
+    undo: { description: 'a killed process cannot be brought back; start its service again', impossible: true },
+  };
+}
+
+/** The exact commands, as the operator should read them before confirming. */
+export function describeSteps(action: Action): string[] {
+  return action.steps.map((step) => {
+    const command = step.argv.join(' ');
+    return step.ifStillRunning ? `${command}   (after ${Math.round(step.ifStillRunning.afterMs / 1000)} s, only if PID ${step.ifStillRunning.pid} is still running)` : command;
+  });
+}
+
+/** The phrase a protected action needs typed: the environment's name. */
+export function requiredPhrase(action: Action): string | null {
+  return action.protected ? (action.environment ?? action.host) : null;
+}
+
+export interface ExecutorOptions {
+  hostFor: (name: string) => Host;
+  audit: AuditLog;
+  readonly: boolean | ((action: Action) => boolean);
+}
+
+export class ActionExecutor {
+  constructor(private readonly options: ExecutorOptions) {}
+
+  isReadonly(action: Action): boolean {
+    const ro = this.options.readonly;
+    return typeof ro === 'function' ? ro(action) : ro;
+  }
+
+  /** The argv each step runs on this machine (nsenter/ssh included), for the preview. */
+  wrapped(action: Action): string[][] {
+    const host = this.options.hostFor(action.host);
+    return action.steps.map((s) => host.wrap(s.argv));
+  }
+
+  async run(action: Action, confirmation: Confirmation, signal?: AbortSignal): Promise<ActionResult> {
+    const started = performance.now();
+    const confirmedBy: AuditRecord['confirmedBy'] =
+      confirmation.kind === 'typed-name' ? 'typed-name' : confirmation.kind === 'yes-flag' ? '--yes' : confirmation.kind === 'prompt' ? 'prompt' : 'dialog';
+    const refuse = (why: string, hint?: string): never => {
+      this.record(action, { argv: action.steps[0]?.argv ?? [], wrappedArgv: [], exitCode: null, stderr: why, durationMs: 0 }, 'refused', confirmedBy);
+      throw new OpsdeckError('usage', why, hint);
+    };
+    if (this.isReadonly(action)) refuse(`read-only mode: ${action.title} is not allowed`, 'drop --readonly, or readonly: true from the config, to act');
+    const phrase = requiredPhrase(action);
+    if (phrase && confirmation.kind !== 'yes-flag' && !(confirmation.kind === 'typed-name' && confirmation.text === phrase)) {
+      refuse(`${action.title} on protected ${phrase} needs its name typed to confirm`);
+    }
+    const host = this.options.hostFor(action.host);
+    const steps: StepResult[] = [];
+    let ok = true;
+    let cancelled = false;
+    for (const step of action.steps) {
+      if (step.ifStillRunning) {
+        const alive = await this.waitForExit(host, step.ifStillRunning.pid, step.ifStillRunning.afterMs, signal);
+        if (!alive) {
+          steps.push({ argv: step.argv, wrappedArgv: host.wrap(step.argv), exitCode: null, stderr: '', durationMs: 0, skipped: `PID ${step.ifStillRunning.pid} exited after TERM` });
+          continue;
+        }
+      }
+      const stepStarted = performance.now();
+      const wrappedArgv = host.wrap(step.argv);
+      let result: StepResult;
+      try {
+        const run = await host.run(step.argv, { timeoutMs: 90_000, okExitCodes: Array.from({ length: 256 }, (_, i) => i).filter((c) => c !== 127), ...(signal ? { signal } : {}) });
+        result = { argv: step.argv, wrappedArgv, exitCode: run.exitCode, stderr: trimStderr(run.stderr), durationMs: run.durationMs };
+      } catch (error) {
+        cancelled = signal?.aborted ?? false;
+        const stderr = error instanceof CommandError ? error.stderr || error.message : (error as Error).message;
+        result = { argv: step.argv, wrappedArgv, exitCode: error instanceof CommandError ? (error.exitCode ?? null) : null, stderr, durationMs: Math.round(performance.now() - stepStarted) };
+      }
+      steps.push(result);
+      this.record(action, result, cancelled ? 'cancelled' : result.exitCode === 0 ? 'ok' : 'failed', confirmedBy);
+      if (result.exitCode !== 0) {
+        ok = false;
+        break;
+      }
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const last = steps.filter((s) => !s.skipped).at(-1);
+    const summary = cancelled
+      ? `${action.title}: cancelled`
+      : ok
+        ? `${action.title}: done in ${durationMs} ms`
+        : `${action.title}: failed (exit code ${last?.exitCode ?? '?'})${last?.stderr ? `: ${last.stderr.split('\n')[0]}` : ''}`;
+    return { ok, cancelled, steps, durationMs, summary };
+  }
+
+  /** Poll `kill -0` until the PID is gone or the grace period ends; true if still alive. */
+  private async waitForExit(host: Host, pid: number, graceMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      const probe = await host.run(['kill', '-0', '--', String(pid)], { okExitCodes: [0, 1], ...(signal ? { signal } : {}) });
+      if (probe.exitCode !== 0) return false;
+      if (Date.now() >= deadline) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private record(action: Action, step: Omit<StepResult, 'skipped'>, outcome: AuditRecord['outcome'], confirmedBy: AuditRecord['confirmedBy']): void {
+    this.options.audit.append({
+      time: new Date().toISOString(),
+      user: currentUser(),
+      host: action.host,
+      environment: action.environment,
+      action: action.title,
+      target: action.target,
+      argv: step.argv,
+      wrappedArgv: step.wrappedArgv,
+      exitCode: step.exitCode,
+      durationMs: step.durationMs,
+      outcome,
+      ...(step.stderr ? { stderr: step.stderr } : {}),
+      confirmedBy,
+    });
+  }
+}
