@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// The `opsdeck` command: set up colour before any colour library loads, then run the bundle.
+// The `opsdeck` command: set up colour and the terminal environment before any library
+// reads it, then run the bundle.
 import { existsSync } from 'node:fs';
 
 // NO_COLOR (no-color.org) is honoured by turning colour off at the source.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
+// Ink decides at import time that a `CI` variable means "not interactive" and then shows only
+// its last frame: on a real terminal that looks frozen, so a terminal wins over `CI`.
+if (process.stdin.isTTY && process.stdout.isTTY) {
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+}
 
 const bundle = new URL('../dist/opsdeck.js', import.meta.url);
 if (!existsSync(bundle)) {

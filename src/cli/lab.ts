@@ -2,6 +2,7 @@
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint, table } from './format.js';
 import { statusCommand } from './status.js';
+import { consoleCommand } from './console.js';
 
 interface LabOptions {
   dir?: string;
@@ -41,8 +42,9 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
   return 0;
 }
 
-/** What `lab up --open` shows: opsdeck on the lab's config. */
+/** What `lab up --open` shows: the console on the lab's config (status when not on a terminal). */
 async function openOn(config: string): Promise<number> {
+  if (process.stdin.isTTY && process.stdout.isTTY) return consoleCommand({ config });
   return statusCommand(undefined, { config });
 }
 

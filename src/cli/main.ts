@@ -1,7 +1,8 @@
 // The opsdeck command line: one verb per file, all sharing the config/host context.
 // Exit codes: 0 all well, 1 problems found or a command failed, 2 usage or config error.
 import { Command, CommanderError } from 'commander';
-import { killAllChildren } from '../core/children.js';
+import { installSignalHandlers, runCleanups } from './lifecycle.js';
+import { consoleCommand } from './console.js';
 import { OpsdeckError, exitCodeFor } from '../core/errors.js';
 import { paint } from './format.js';
 import { healthCommand } from './health.js';
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .action(run(labStatusCommand as Action));
 
-  program.action(run(async (options: { config?: string; host?: string }) => statusCommand(undefined, options)) as never);
+  program.action(run(consoleCommand as Action));
   return program;
 }
 
@@ -105,17 +106,12 @@ function reportError(error: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllChildren();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  }
+  installSignalHandlers();
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error);
   } finally {
-    killAllChildren();
+    runCleanups();
   }
 }

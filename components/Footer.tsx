@@ -1,0 +1,59 @@
+// Footer: only the keys that work here, now; or the keys of the open dialog; and the latest notice.
+import { Box, Text } from 'ink';
+import { useEffect, useState } from 'react';
+import { requiredPhrase } from '../src/core/actions.js';
+import type { AppState } from '../src/store/app-store.js';
+import { useApp } from './StoreContext.js';
+import { COMMANDS, worksNow, type Keymap } from './keys/commands.js';
+import { useTheme } from './theme.js';
+
+const NOTICE_MS = 6000;
+
+function overlayKeys(kind: string, typed: boolean): string {
+  switch (kind) {
+    case 'confirm':
+      return typed ? 'type the name, Enter: confirm · Esc: cancel' : 'y: confirm · n/Esc: cancel';
+    case 'palette':
+      return 'type to search · ↑↓: choose · Enter: run · Esc: close';
+    case 'text':
+      return '↑↓ PgUp PgDn: scroll · Esc/q: close';
+    case 'running':
+      return 'Ctrl+C: cancel';
+    default:
+      return 'any key: close';
+  }
+}
+
+export function footerKeys(state: AppState, keymap: Keymap): string {
+  if (state.overlay) return overlayKeys(state.overlay.kind, state.overlay.kind === 'confirm' && requiredPhrase(state.overlay.action) !== null);
+  if (state.filterEditing) return `filter: ${state.filter[state.pane]}▏ Enter: keep · Esc: clear`;
+  return COMMANDS.filter((c) => c.footer && worksNow(c, state))
+    .map((c) => `${(keymap.keysOf(c.id)[0] ?? '').replace('return', '⏎').replace('tab', 'Tab')} ${c.title.split(':')[0]!.replace(/ the unit$/, '')}`)
+    .join(' · ');
+}
+
+export function Footer({ width, keymap }: { width: number; keymap: Keymap }) {
+  const theme = useTheme();
+  // One string per state: the footer re-renders only when what it says changes.
+  const keys = useApp((s) => footerKeys(s, keymap));
+  const notice = useApp((s) => s.notice);
+  const statusError = useApp((s) => s.statusError);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => tick((n) => n + 1), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
+  const showNotice = notice && Date.now() - notice.at < NOTICE_MS;
+  const noticeColor = notice?.level === 'error' ? theme.error : notice?.level === 'warn' ? theme.warn : theme.accent;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text color={showNotice ? noticeColor : theme.error} wrap="truncate-end">
+        {showNotice ? notice.text : statusError ? `refresh failed: ${statusError}` : ' '}
+      </Text>
+      <Text color={theme.muted} wrap="truncate-end">
+        {keys}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,46 @@
+// Header: hosts and their reachability, config path, refresh time, clock, READ-ONLY, and the
+// production cue (a word as well as a colour, so it shows without colour too).
+import { Box, Text } from 'ink';
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useApp } from './StoreContext.js';
+import { MARK, useTheme } from './theme.js';
+
+function useClock(): string {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now.toTimeString().slice(0, 8);
+}
+
+export function Header({ width }: { width: number }) {
+  const theme = useTheme();
+  const clock = useClock();
+  const hosts = useApp(useShallow((s) => (s.status?.hosts ?? []).map((h) => `${h.name}${h.reachable ? '' : ` ${MARK.critical}down`}`).join(' ')));
+  const configFile = useApp((s) => s.configFile);
+  const readonly = useApp((s) => s.readonly);
+  const lastRefreshMs = useApp((s) => s.lastRefreshMs);
+  const refreshing = useApp((s) => s.refreshing);
+  const selected = useApp((s) => s.selectedEnv);
+  const isProtected = useApp((s) => Boolean(s.selectedEnv && s.config.environments[s.selectedEnv]?.protected));
+  const interval = useApp((s) => s.config.refreshSeconds);
+  const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
+  const right = `${refreshing ? '⟳ ' : ''}${lastRefreshMs === null ? 'loading' : `${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
+  return (
+    <Box width={width} justifyContent="space-between">
+      <Box flexShrink={1}>
+        <Text bold color={theme.accent}>opsdeck </Text>
+        {isProtected ? (
+          <Text bold inverse={!theme.noColor} color={theme.prod}>{` PRODUCTION: ${selected} `}</Text>
+        ) : (
+          <Text bold>{selected ? ` ${selected} ` : ''}</Text>
+        )}
+        {readonly ? <Text bold color={theme.warn}> READ-ONLY</Text> : null}
+        <Text color={theme.muted} wrap="truncate-end">{`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`}</Text>
+      </Box>
+      <Text color={slow ? theme.warn : theme.muted}>{right}</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,169 @@
+// Every key of the console maps to a named command in this one registry. It drives the key
+// router, the `?` help overlay, the footer (only the keys that work here, now), the `:`
+// palette, and user overrides (`keys:` in the config: command id -> key).
+import { daemonReloadAction, killPidAction, unitAction } from '../../src/core/actions.js';
+import type { UnitAction } from '../../src/core/systemd.js';
+import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/app-store.js';
+import { backupRows, currentSelection, environmentNames, processRows } from '../../src/store/selectors.js';
+
+export interface CommandContext {
+  store: AppStore;
+  state: AppState;
+  /** Rows visible in the current pane's list (PgUp/PgDn move this much). */
+  pageSize: number;
+}
+
+export interface CommandDef {
+  id: string;
+  title: string;
+  keys: string[];
+  /** Panes where it works; absent = everywhere. */
+  panes?: readonly PaneId[];
+  mutating?: boolean;
+  /** Shown in the footer when it works. */
+  footer?: boolean;
+  /** Group in the help overlay. */
+  group: 'navigation' | 'view' | 'actions' | 'app';
+  enabled?: (state: AppState) => boolean;
+  run: (ctx: CommandContext) => void;
+}
+
+export function listLength(state: AppState, pane: PaneId = state.pane): number {
+  switch (pane) {
+    case 'environments':
+      return environmentNames(state).length;
+    case 'processes':
+      return processRows(state).length;
+    case 'backups':
+      return backupRows(state).length;
+    case 'logs':
+      return 0;
+  }
+}
+
+const move = (delta: (ctx: CommandContext) => number) => (ctx: CommandContext) =>
+  ctx.state.actions.moveCursor(ctx.state.pane, delta(ctx), listLength(ctx.state));
+
+function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef {
+  return {
+    id,
+    title,
+    keys,
+    group: 'actions',
+    mutating: true,
+    footer: id === 'restart' || id === 'start' || id === 'stop',
+    enabled: (state) => currentSelection(state)?.kind === 'unit',
+    run: ({ state }) => {
+      const selection = currentSelection(state);
+      if (selection?.kind !== 'unit') return;
+      state.actions.propose(unitAction(id, selection.unit, selection));
+    },
+  };
+}
+
+export const COMMANDS: readonly CommandDef[] = [
+  { id: 'help', title: 'help: every key', keys: ['?'], group: 'app', footer: true, run: ({ state }) => state.actions.openOverlay({ kind: 'help' }) },
+  { id: 'palette', title: 'command palette', keys: [':'], group: 'app', footer: true, run: ({ state }) => state.actions.openOverlay({ kind: 'palette', query: '', index: 0 }) },
+  { id: 'quit', title: 'quit', keys: ['q'], group: 'app', footer: true, run: ({ state }) => state.actions.requestQuit() },
+  { id: 'refresh', title: 'refresh now', keys: ['ctrl+r'], group: 'app', run: ({ state }) => void state.actions.refresh() },
+
+  { id: 'next-pane', title: 'next pane', keys: ['tab'], group: 'navigation', footer: true, run: ({ state }) => state.actions.cyclePane(1) },
+  { id: 'prev-pane', title: 'previous pane', keys: ['shift+tab'], group: 'navigation', run: ({ state }) => state.actions.cyclePane(-1) },
+  ...PANES.map((pane, i): CommandDef => ({ id: `pane-${pane}`, title: `${pane} pane`, keys: [String(i + 1)], group: 'navigation', run: ({ state }) => state.actions.setPane(pane) })),
+  { id: 'up', title: 'up', keys: ['up', 'k'], group: 'navigation', run: move(() => -1) },
+  { id: 'down', title: 'down', keys: ['down', 'j'], group: 'navigation', run: move(() => 1) },
+  { id: 'page-up', title: 'page up', keys: ['pageup', 'ctrl+b'], group: 'navigation', run: move((c) => -c.pageSize) },
+  { id: 'page-down', title: 'page down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', run: move((c) => c.pageSize) },
+  { id: 'top', title: 'first row', keys: ['g', 'home'], group: 'navigation', run: move(() => -1e9) },
+  { id: 'bottom', title: 'last row', keys: ['G', 'end'], group: 'navigation', run: move(() => 1e9) },
+  {
+    id: 'details',
+    title: 'details: the unit file (systemctl cat)',
+    keys: ['return'],
+    group: 'view',
+    footer: true,
+    enabled: (state) => currentSelection(state)?.kind === 'unit' && state.pane !== 'backups',
+    run: ({ state }) => {
+      const selection = currentSelection(state);
+      if (selection?.kind === 'unit') void state.actions.showUnitFile(selection.host, selection.unit);
+    },
+  },
+  { id: 'filter', title: 'filter rows', keys: ['/'], group: 'view', footer: true, panes: ['environments', 'processes', 'backups'], run: ({ state }) => state.actions.startFilter() },
+  { id: 'toggle-all', title: 'all services on the host / only the environments\'', keys: ['a'], group: 'view', footer: true, panes: ['processes'], run: ({ state }) => state.actions.toggleShowAll() },
+  { id: 'sort-next', title: 'sort by next column', keys: ['>'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(1) },
+  { id: 'sort-prev', title: 'sort by previous column', keys: ['<'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(-1) },
+  { id: 'sort-invert', title: 'invert sort order', keys: ['I'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.invertSort() },
+
+  unitCommand('start', 'start the unit', ['s']),
+  unitCommand('stop', 'stop the unit', ['x']),
+  unitCommand('restart', 'restart the unit', ['r']),
+  unitCommand('reload', 'reload the unit', ['R']),
+  unitCommand('enable', 'enable the unit', ['e']),
+  unitCommand('disable', 'disable the unit', ['d']),
+  unitCommand('reset-failed', 'reset the failed state', ['F']),
+  {
+    id: 'daemon-reload',
+    title: 'daemon-reload on the host',
+    keys: ['D'],
+    group: 'actions',
+    mutating: true,
+    enabled: (state) => currentSelection(state) !== null,
+    run: ({ state }) => {
+      const selection = currentSelection(state);
+      if (selection) state.actions.propose(daemonReloadAction(selection));
+    },
+  },
+  {
+    id: 'kill',
+    title: 'kill the PID (TERM, then KILL after 5 s)',
+    keys: ['K', 'ctrl+k'],
+    group: 'actions',
+    mutating: true,
+    footer: true,
+    panes: ['processes'],
+    enabled: (state) => currentSelection(state)?.kind === 'pid',
+    run: ({ state }) => {
+      const selection = currentSelection(state);
+      if (selection?.kind === 'pid') state.actions.propose(killPidAction(selection.pid, selection));
+    },
+  },
+];
+
+/** Commands that work here, now (pane, read-only mode, what is selected). */
+export function worksNow(command: CommandDef, state: AppState): boolean {
+  if (command.mutating && state.readonly) return false;
+  if (command.panes && !command.panes.includes(state.pane)) return false;
+  return command.enabled ? command.enabled(state) : true;
+}
+
+export interface Keymap {
+  /** Several commands may share a key in different panes; the first that works now wins. */
+  byKey: Map<string, CommandDef[]>;
+  keysOf: (id: string) => string[];
+  /** Overrides that could not be applied, for a notice at start. */
+  problems: string[];
+}
+
+/** Defaults plus the config's `keys:` overrides (command id -> key, or several with commas). */
+export function buildKeymap(overrides: Record<string, string> = {}, commands: readonly CommandDef[] = COMMANDS): Keymap {
+  const problems: string[] = [];
+  const keys = new Map(commands.map((c) => [c.id, c.keys]));
+  for (const [id, value] of Object.entries(overrides)) {
+    if (!keys.has(id)) {
+      problems.push(`keys: unknown command ${JSON.stringify(id)}`);
+      continue;
+    }
+    keys.set(id, value.split(',').map((k) => k.trim()).filter(Boolean));
+  }
+  const byKey = new Map<string, CommandDef[]>();
+  for (const command of commands) {
+    for (const key of keys.get(command.id) ?? []) {
+      if (key === 'ctrl+c') {
+        problems.push(`keys: ctrl+c is reserved (cancel, twice to quit)`);
+        continue;
+      }
+      byKey.set(key, [...(byKey.get(key) ?? []), command]);
+    }
+  }
+  return { byKey, keysOf: (id) => keys.get(id) ?? [], problems };
+}

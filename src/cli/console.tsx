@@ -1,0 +1,86 @@
+// `opsdeck` with no verb: the full-screen console. Owns the terminal's lifecycle: refuses
+// without a TTY (with the CLI verbs to use instead), enters the alternate screen, and on every
+// exit path (q, Ctrl+C twice, SIGHUP from a dropped SSH session, SIGTERM, an uncaught error)
+// restores the terminal and kills every child process group.
+import { render, type Instance } from 'ink';
+import { ActionExecutor } from '../core/actions.js';
+import { killAllChildren } from '../core/children.js';
+import { UsageError } from '../core/errors.js';
+import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/policy.js';
+import { createAppStore } from '../store/app-store.js';
+import { startPoller } from '../store/poller.js';
+import { App } from '../../components/App.js';
+import { themeFromEnv } from '../../components/theme.js';
+import { loadContext, type GlobalOptions } from './context.js';
+import { onCleanup } from './lifecycle.js';
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+export async function consoleCommand(options: GlobalOptions & { readonly?: boolean }): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new UsageError(
+      'the console needs a terminal (stdin and stdout must be a TTY)',
+      'for scripts and cron use the CLI verbs: opsdeck status, units, health, unit, kill, lab (each with --json); ssh -t gives a remote terminal',
+    );
+  }
+  const ctx = loadContext(options);
+  const globalReadonly = Boolean(options.readonly);
+  const executor = new ActionExecutor({
+    hostFor: (name) => ctx.hosts.get(name),
+    audit: auditLogFor(ctx.config),
+    readonly: readonlyPolicy(ctx.config, globalReadonly),
+  });
+  const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, executor, readonly: fullyReadonly(ctx.config, globalReadonly) });
+
+  return new Promise<number>((resolve) => {
+    let instance: Instance | undefined;
+    let finished = false;
+    const stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
+
+    const finish = (code: number, message?: string) => {
+      if (finished) return;
+      finished = true;
+      stopPoller();
+      try {
+        instance?.unmount();
+      } catch {
+        /* already gone */
+      }
+      killAllChildren();
+      restoreTerminal();
+      if (message) process.stderr.write(message);
+      void ctx.hosts.closeAll().finally(() => resolve(code));
+    };
+
+    // SIGHUP/SIGTERM go through the process-wide handler, which runs this cleanup first.
+    onCleanup(() => finish(129));
+    const onCrash = (error: unknown) => finish(1, `opsdeck: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.once('uncaughtException', onCrash);
+    process.once('unhandledRejection', onCrash);
+    // A terminal that went away (EIO on write) must not leave us spinning.
+    process.stdout.on('error', () => finish(129));
+
+    process.stdout.write(ENTER_ALT_SCREEN);
+    instance = render(<App store={store} theme={themeFromEnv()} onQuit={() => finish(0)} />, {
+      exitOnCtrlC: false,
+      patchConsole: true,
+      maxFps: 20,
+    });
+  });
+}
+
+function restoreTerminal(): void {
+  try {
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
+  } catch {
+    /* not a TTY any more */
+  }
+  process.stdin.pause();
+  try {
+    process.stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
+  } catch {
+    /* terminal gone */
+  }
+}

@@ -1,0 +1,302 @@
+// The console's state: one vanilla zustand store per app, made by a factory so each test (and
+// each remount after handing the terminal to a pager) gets or keeps its own. Components read
+// narrow selectors; every change goes through `actions`. Side effects reach core through the
+// injected dependencies, never through components.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Config } from '../config/schema.js';
+import { ActionExecutor, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
+import { OpsdeckError } from '../core/errors.js';
+import type { HostRegistry } from '../core/hosts.js';
+import { collectStatus, type StatusReport } from '../core/status.js';
+import { catUnit, listUnits, showUnits, type UnitStatus } from '../core/systemd.js';
+
+export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
+export type PaneId = (typeof PANES)[number];
+
+export const PROCESS_SORTS = ['name', 'state', 'pid', 'memory', 'uptime', 'restarts'] as const;
+export type ProcessSort = (typeof PROCESS_SORTS)[number];
+
+export type Overlay =
+  | { kind: 'help' }
+  | { kind: 'palette'; query: string; index: number }
+  | { kind: 'confirm'; action: Action; commands: string[]; wrapped: string[]; typed: string }
+  | { kind: 'running'; action: Action; startedAt: number }
+  | { kind: 'result'; action: Action; result: ActionResult }
+  | { kind: 'text'; title: string; text: string; scroll: number }
+  | null;
+
+export interface Sample {
+  at: number;
+  latencyMs: number | null;
+  restarts: number;
+}
+
+export type HostUnit = UnitStatus & { host: string };
+
+export interface Notice {
+  text: string;
+  level: 'info' | 'warn' | 'error';
+  at: number;
+}
+
+export interface AppState {
+  config: Config;
+  configFile: string | null;
+  /** Read-only everywhere: mutating commands are hidden. */
+  readonly: boolean;
+  status: StatusReport | null;
+  statusError: string | null;
+  refreshing: boolean;
+  /** How long the last refresh took (a slow host shows here). */
+  lastRefreshMs: number | null;
+  lastRefreshAt: number | null;
+  /** Per environment, the last samples of health latency and restart count (for sparklines). */
+  history: Record<string, Sample[]>;
+  /** Every service on the environments' hosts, when the processes pane shows all. */
+  allUnits: HostUnit[];
+  pane: PaneId;
+  selectedEnv: string | null;
+  cursor: Record<PaneId, number>;
+  filter: Record<PaneId, string>;
+  filterEditing: boolean;
+  processes: { showAll: boolean; sort: ProcessSort; descending: boolean };
+  overlay: Overlay;
+  notice: Notice | null;
+  /** When Ctrl+C was last pressed with nothing to cancel (a second press quits). */
+  quitArmedAt: number | null;
+  quitRequested: boolean;
+  actions: AppActions;
+}
+
+export interface AppActions {
+  refresh(): Promise<void>;
+  setPane(pane: PaneId): void;
+  cyclePane(step: 1 | -1): void;
+  selectEnv(name: string): void;
+  moveCursor(pane: PaneId, delta: number, length: number): void;
+  setCursor(pane: PaneId, index: number): void;
+  startFilter(): void;
+  editFilter(text: string): void;
+  endFilter(keep: boolean): void;
+  toggleShowAll(): void;
+  cycleSort(step: 1 | -1): void;
+  invertSort(): void;
+  openOverlay(overlay: Overlay): void;
+  closeOverlay(): void;
+  updateOverlay(patch: Partial<Extract<NonNullable<Overlay>, { kind: 'palette' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'confirm' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'text' }>>): void;
+  /** Preview an action and ask for confirmation (refused at once in read-only mode). */
+  propose(action: Action): void;
+  /** Run the action in the confirm dialog; the keyboard stays live while it runs. */
+  confirm(): Promise<void>;
+  /** Ctrl+C: cancel the running job; with none, arm quitting; pressed again soon, quit. */
+  interrupt(): void;
+  showUnitFile(host: string, unit: string): Promise<void>;
+  notify(text: string, level?: Notice['level']): void;
+  requestQuit(): void;
+}
+
+export interface AppDeps {
+  config: Config;
+  configFile: string | null;
+  hosts: HostRegistry;
+  executor: ActionExecutor;
+  readonly: boolean;
+  now?: () => number;
+}
+
+export type AppStore = StoreApi<AppState>;
+
+const HISTORY = 60;
+const QUIT_WINDOW_MS = 1500;
+
+function describe(error: unknown): string {
+  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createAppStore(deps: AppDeps): AppStore {
+  const now = deps.now ?? Date.now;
+  let jobAbort: AbortController | null = null;
+  let refreshInFlight: Promise<void> | null = null;
+
+  return createStore<AppState>()((set, get) => {
+    const actions: AppActions = {
+      async refresh() {
+        if (refreshInFlight) return refreshInFlight;
+        set({ refreshing: true });
+        const started = now();
+        refreshInFlight = (async () => {
+          try {
+            const report = await collectStatus(deps.config, deps.hosts);
+            const history = { ...get().history };
+            for (const env of report.environments) {
+              const samples = [...(history[env.name] ?? []), { at: now(), latencyMs: env.health?.latencyMs ?? null, restarts: env.unit?.nRestarts ?? 0 }];
+              history[env.name] = samples.slice(-HISTORY);
+            }
+            let allUnits = get().allUnits;
+            if (get().processes.showAll) allUnits = await collectAllUnits(deps, report);
+            const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
+            set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
+          } catch (error) {
+            set({ statusError: describe(error), lastRefreshMs: now() - started, lastRefreshAt: now() });
+          } finally {
+            set({ refreshing: false });
+            refreshInFlight = null;
+          }
+        })();
+        return refreshInFlight;
+      },
+      setPane(pane) {
+        set({ pane, filterEditing: false });
+      },
+      cyclePane(step) {
+        const index = PANES.indexOf(get().pane);
+        set({ pane: PANES[(index + step + PANES.length) % PANES.length]!, filterEditing: false });
+      },
+      selectEnv(name) {
+        if (deps.config.environments[name]) set({ selectedEnv: name });
+      },
+      moveCursor(pane, delta, length) {
+        const current = get().cursor[pane];
+        const next = length === 0 ? 0 : Math.max(0, Math.min(length - 1, current + delta));
+        set({ cursor: { ...get().cursor, [pane]: next } });
+        if (pane === 'environments') {
+          const names = Object.keys(deps.config.environments).filter((n) => n.includes(get().filter.environments));
+          const name = names[next];
+          if (name) set({ selectedEnv: name });
+        }
+      },
+      setCursor(pane, index) {
+        set({ cursor: { ...get().cursor, [pane]: Math.max(0, index) } });
+      },
+      startFilter() {
+        set({ filterEditing: true });
+      },
+      editFilter(text) {
+        const pane = get().pane;
+        set({ filter: { ...get().filter, [pane]: text }, cursor: { ...get().cursor, [pane]: 0 } });
+      },
+      endFilter(keep) {
+        const pane = get().pane;
+        set({ filterEditing: false, ...(keep ? {} : { filter: { ...get().filter, [pane]: '' } }) });
+      },
+      toggleShowAll() {
+        const showAll = !get().processes.showAll;
+        set({ processes: { ...get().processes, showAll }, cursor: { ...get().cursor, processes: 0 } });
+        if (showAll) void actions.refresh();
+      },
+      cycleSort(step) {
+        const index = PROCESS_SORTS.indexOf(get().processes.sort);
+        set({ processes: { ...get().processes, sort: PROCESS_SORTS[(index + step + PROCESS_SORTS.length) % PROCESS_SORTS.length]! } });
+      },
+      invertSort() {
+        set({ processes: { ...get().processes, descending: !get().processes.descending } });
+      },
+      openOverlay(overlay) {
+        set({ overlay, filterEditing: false });
+      },
+      closeOverlay() {
+        if (get().overlay?.kind === 'running') return; // Ctrl+C cancels a running job
+        set({ overlay: null });
+      },
+      updateOverlay(patch) {
+        const overlay = get().overlay;
+        if (overlay && overlay.kind !== 'help' && overlay.kind !== 'running' && overlay.kind !== 'result') set({ overlay: { ...overlay, ...patch } as Overlay });
+      },
+      propose(action) {
+        if (deps.executor.isReadonly(action)) {
+          actions.notify(`read-only: ${action.title} is not allowed`, 'warn');
+          return;
+        }
+        const commands = action.steps.map((s) => s.argv.join(' '));
+        const wrapped = deps.executor.wrapped(action).map((argv) => argv.join(' '));
+        set({ overlay: { kind: 'confirm', action, commands, wrapped, typed: '' } });
+      },
+      async confirm() {
+        const overlay = get().overlay;
+        if (overlay?.kind !== 'confirm') return;
+        const { action, typed } = overlay;
+        const confirmation: Confirmation = action.protected ? { kind: 'typed-name', text: typed } : { kind: 'dialog' };
+        jobAbort = new AbortController();
+        set({ overlay: { kind: 'running', action, startedAt: now() } });
+        try {
+          const result = await deps.executor.run(action, confirmation, jobAbort.signal);
+          set({ overlay: { kind: 'result', action, result } });
+        } catch (error) {
+          set({ overlay: null });
+          actions.notify(describe(error), 'error');
+        } finally {
+          jobAbort = null;
+          void actions.refresh();
+        }
+      },
+      interrupt() {
+        if (jobAbort) {
+          jobAbort.abort();
+          actions.notify('cancelling…', 'warn');
+          return;
+        }
+        const armed = get().quitArmedAt;
+        if (armed !== null && now() - armed < QUIT_WINDOW_MS) {
+          actions.requestQuit();
+          return;
+        }
+        set({ quitArmedAt: now() });
+        actions.notify('nothing to cancel: press Ctrl+C again to quit', 'info');
+      },
+      async showUnitFile(host, unit) {
+        try {
+          const text = await catUnit(deps.hosts.get(host), unit);
+          set({ overlay: { kind: 'text', title: `systemctl cat ${unit} (host ${host})`, text, scroll: 0 } });
+        } catch (error) {
+          actions.notify(describe(error), 'error');
+        }
+      },
+      notify(text, level = 'info') {
+        set({ notice: { text, level, at: now() } });
+      },
+      requestQuit() {
+        set({ quitRequested: true });
+      },
+    };
+
+    return {
+      config: deps.config,
+      configFile: deps.configFile,
+      readonly: deps.readonly,
+      status: null,
+      statusError: null,
+      refreshing: false,
+      lastRefreshMs: null,
+      lastRefreshAt: null,
+      history: {},
+      allUnits: [],
+      pane: 'environments',
+      selectedEnv: Object.keys(deps.config.environments)[0] ?? null,
+      cursor: { environments: 0, processes: 0, backups: 0, logs: 0 },
+      filter: { environments: '', processes: '', backups: '', logs: '' },
+      filterEditing: false,
+      processes: { showAll: false, sort: 'name', descending: false },
+      overlay: null,
+      notice: null,
+      quitArmedAt: null,
+      quitRequested: false,
+      actions,
+    };
+  });
+}
+
+/** Every service unit on the environments' hosts, with full properties (two calls per host). */
+async function collectAllUnits(deps: AppDeps, report: StatusReport): Promise<HostUnit[]> {
+  const results = await Promise.all(
+    report.hosts
+      .filter((h) => h.reachable)
+      .map(async (h) => {
+        const host = deps.hosts.get(h.name);
+        const names = (await listUnits(host, { types: ['service'] })).map((u) => u.name);
+        const units = await showUnits(host, names);
+        return [...units.values()].map((u) => ({ ...u, host: h.name }));
+      }),
+  );
+  return results.flat();
+}

@@ -1,0 +1,18 @@
+// Refreshes the store on an interval; a refresh never overlaps the previous one, so a slow
+// host delays the next sample instead of piling up commands.
+import type { AppStore } from './app-store.js';
+
+export function startPoller(store: AppStore, intervalMs: number): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    await store.getState().actions.refresh();
+    if (!stopped) timer = setTimeout(tick, intervalMs);
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

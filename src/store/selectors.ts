@@ -1,0 +1,109 @@
+// Derived views of the state: the rows each pane shows and what the cursor points at. Pure
+// functions, so panes, the key router and tests agree on what is selected.
+import type { Listener } from '../core/listeners.js';
+import type { EnvironmentStatus } from '../core/status.js';
+import type { UnitStatus } from '../core/systemd.js';
+import type { Archive } from '../core/backups.js';
+import type { AppState, HostUnit, ProcessSort, Sample } from './app-store.js';
+
+export function environmentNames(state: AppState): string[] {
+  const filter = state.filter.environments.toLowerCase();
+  return Object.keys(state.config.environments).filter((name) => name.toLowerCase().includes(filter));
+}
+
+export function environmentStatus(state: AppState, name: string | null): EnvironmentStatus | undefined {
+  return name ? state.status?.environments.find((e) => e.name === name) : undefined;
+}
+
+/** Restarts per minute over the samples of the last minute or so. */
+export function restartRate(samples: readonly Sample[] | undefined): number | null {
+  if (!samples || samples.length < 2) return null;
+  const last = samples.at(-1)!;
+  const first = samples.find((s) => last.at - s.at <= 65_000) ?? samples[0]!;
+  const minutes = (last.at - first.at) / 60_000;
+  if (minutes <= 0) return null;
+  return Math.max(0, (last.restarts - first.restarts) / minutes);
+}
+
+export type ProcessRow =
+  | { kind: 'unit'; key: string; host: string; environment: string | null; protected: boolean; unit: UnitStatus }
+  | { kind: 'port'; key: string; host: string; environment: string | null; protected: boolean; listener: Listener };
+
+function uptimeSec(unit: UnitStatus, now: number): number {
+  return unit.activeState === 'active' && unit.activeSince ? (now - Date.parse(unit.activeSince)) / 1000 : -1;
+}
+
+function compareUnits(sort: ProcessSort, now: number): (a: UnitStatus, b: UnitStatus) => number {
+  switch (sort) {
+    case 'state':
+      return (a, b) => `${a.activeState}/${a.subState}`.localeCompare(`${b.activeState}/${b.subState}`);
+    case 'pid':
+      return (a, b) => (a.mainPid ?? 0) - (b.mainPid ?? 0);
+    case 'memory':
+      return (a, b) => (a.memoryBytes ?? 0) - (b.memoryBytes ?? 0);
+    case 'uptime':
+      return (a, b) => uptimeSec(a, now) - uptimeSec(b, now);
+    case 'restarts':
+      return (a, b) => a.nRestarts - b.nRestarts;
+    default:
+      return (a, b) => a.name.localeCompare(b.name);
+  }
+}
+
+export type ProcessInput = Pick<AppState, 'status' | 'allUnits' | 'processes' | 'filter'>;
+
+export function processRows(state: ProcessInput, now = Date.now()): ProcessRow[] {
+  const envs = state.status?.environments ?? [];
+  const owner = (host: string, unit: string) => envs.find((e) => e.host === host && (e.unit?.name === unit || e.relatedUnits.some((u) => u.name === unit)));
+  let units: HostUnit[];
+  if (state.processes.showAll && state.allUnits.length > 0) units = state.allUnits;
+  else units = envs.flatMap((e) => [...(e.unit ? [e.unit] : []), ...e.relatedUnits].map((u) => ({ ...u, host: e.host })));
+  const filter = state.filter.processes.toLowerCase();
+  const matches = (text: string) => filter === '' || text.toLowerCase().includes(filter);
+  const compare = compareUnits(state.processes.sort, now);
+  const sign = state.processes.descending ? -1 : 1;
+  const unitRows: ProcessRow[] = units
+    .filter((u) => matches(`${u.host} ${u.name} ${u.description} ${u.activeState} ${u.subState} ${u.mainPid ?? ''}`))
+    .sort((a, b) => sign * compare(a, b) || a.name.localeCompare(b.name))
+    .map((unit) => {
+      const env = owner(unit.host, unit.name);
+      return { kind: 'unit', key: `u:${unit.host}:${unit.name}`, host: unit.host, environment: env?.name ?? null, protected: env?.protected ?? false, unit };
+    });
+  const portRows: ProcessRow[] = (state.status?.hosts ?? []).flatMap((h) =>
+    h.listeners
+      .filter((l) => matches(`${h.name} ${l.port} ${l.pid ?? ''} ${l.command} ${l.unit ?? 'no unit'}`))
+      .map((listener) => {
+        const env = envs.find((e) => e.host === h.name && e.listeners.some((l) => l.port === listener.port));
+        return { kind: 'port' as const, key: `p:${h.name}:${listener.address}:${listener.port}:${listener.pid}`, host: h.name, environment: env?.name ?? null, protected: env?.protected ?? false, listener };
+      }),
+  );
+  return [...unitRows, ...portRows];
+}
+
+export function backupRows(state: AppState): Archive[] {
+  const env = environmentStatus(state, state.selectedEnv);
+  const filter = state.filter.backups.toLowerCase();
+  return (env?.backups?.archives ?? []).filter((a) => a.name.toLowerCase().includes(filter));
+}
+
+/** What unit actions in the current pane act on. */
+export type Selection =
+  | { kind: 'unit'; host: string; environment: string | null; protected: boolean; unit: string }
+  | { kind: 'pid'; host: string; environment: string | null; protected: boolean; pid: number; command: string }
+  | { kind: 'host'; host: string; environment: string | null; protected: boolean };
+
+export function currentSelection(state: AppState): Selection | null {
+  if (state.pane === 'processes') {
+    const row = processRows(state)[state.cursor.processes];
+    if (!row) return null;
+    if (row.kind === 'unit') return { kind: 'unit', host: row.host, environment: row.environment, protected: row.protected, unit: row.unit.name };
+    if (row.listener.pid === null) return null;
+    return { kind: 'pid', host: row.host, environment: row.environment, protected: row.protected, pid: row.listener.pid, command: row.listener.command };
+  }
+  const name = state.selectedEnv;
+  const env = name ? state.config.environments[name] : undefined;
+  if (!name || !env) return null;
+  const host = state.status?.environments.find((e) => e.name === name)?.host ?? env.host;
+  if (env.unit) return { kind: 'unit', host, environment: name, protected: env.protected, unit: env.unit };
+  return { kind: 'host', host, environment: name, protected: env.protected };
+}
