@@ -53,16 +53,21 @@ export function backupText(env: EnvironmentStatus | undefined): string {
 }
 
 function columns(theme: Theme, width: number): Column<Row>[] {
-  const fixed = 2 + 16 + 26 + 12 + 13 + 8 + 9 + 7;
-  return [
+  const all: Array<Column<Row> & { optional?: number }> = [
     { title: 'ENVIRONMENT', width: 16, cell: (r) => (r.protected ? `${r.name} PROD` : r.name), color: (r) => (r.protected ? theme.prod : undefined) },
     { title: 'STATE', width: 26, cell: (r) => unitStateText(r.env), color: (r) => (r.env?.unit?.crashLooping || r.env?.problems.some((p) => p.code === 'host-unreachable') ? theme.error : r.env?.unit?.activeState === 'active' ? theme.ok : theme.warn) },
     { title: 'RESTARTS', width: 12, cell: (r) => restartsText(r.env, r.rate), color: (r) => ((r.env?.unit?.nRestarts ?? 0) > 0 ? theme.error : undefined) },
     { title: 'HEALTH', width: 13, cell: (r) => healthText(r.env), color: (r) => (r.env?.health ? (r.env.health.ok ? theme.ok : theme.error) : undefined) },
-    { title: 'VERSION', width: 8, cell: (r) => r.env?.health?.version ?? '-' },
-    { title: 'PORTS', width: Math.max(10, width - fixed), cell: (r) => portsText(r.env), color: (r) => (r.env?.listeners.some((l) => l.unit === null) ? theme.error : undefined) },
-    { title: 'BACKUP', width: 9, cell: (r) => backupText(r.env), color: (r) => (r.env?.problems.some((p) => p.code.startsWith('backup')) ? theme.warn : undefined) },
+    { title: 'VERSION', width: 8, optional: 2, cell: (r) => r.env?.health?.version ?? '-' },
+    { title: 'PORTS', width: 0, cell: (r) => portsText(r.env), color: (r) => (r.env?.listeners.some((l) => l.unit === null) ? theme.error : undefined) },
+    { title: 'BACKUP', width: 9, optional: 1, cell: (r) => backupText(r.env), color: (r) => (r.env?.problems.some((p) => p.code.startsWith('backup')) ? theme.warn : undefined) },
   ];
+  // PORTS takes the rest; on a narrow terminal the optional columns go first (BACKUP, then VERSION).
+  const PORTS_MIN = 22;
+  let shown = all;
+  const room = (cols: typeof all) => width - 2 - cols.reduce((sum, c) => sum + c.width + 1, 0);
+  for (const rank of [1, 2]) if (room(shown) < PORTS_MIN) shown = shown.filter((c) => c.optional !== rank);
+  return shown.map((c) => (c.title === 'PORTS' ? { ...c, width: Math.max(10, room(shown)) } : c));
 }
 
 export function EnvironmentsPane({ width, height }: { width: number; height: number }) {

@@ -9,18 +9,17 @@ import { matchPalette } from './palette.js';
 
 const PLAIN: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
 
-function isTyping(store: AppStore): boolean {
-  const { overlay, filterEditing } = store.getState();
-  return filterEditing || overlay?.kind === 'palette' || overlay?.kind === 'confirm';
-}
-
 export function useKeyRouter(store: AppStore, keymap: Keymap, pageSize: () => number): void {
   useInput((input, key) => {
-    // Keys typed fast (or over a slow link) can arrive as one chunk: outside a text field,
-    // each character is its own key.
+    // Keys typed fast, over a slow link, or pasted can arrive as one chunk ("jr", "y\r"):
+    // each character is its own key, Enter and Backspace included.
     const special = Object.entries(key).some(([name, on]) => on && name !== 'shift');
-    if (input.length > 1 && !special && !isTyping(store)) {
-      for (const ch of input) handleKey(store, keymap, pageSize, ch, { ...PLAIN, shift: ch !== ch.toLowerCase() });
+    if (input.length > 1 && !special) {
+      for (const ch of input) {
+        if (ch === '\r' || ch === '\n') handleKey(store, keymap, pageSize, '', { ...PLAIN, return: true });
+        else if (ch === '\x7f' || ch === '\b') handleKey(store, keymap, pageSize, '', { ...PLAIN, backspace: true });
+        else handleKey(store, keymap, pageSize, ch, { ...PLAIN, shift: ch !== ch.toLowerCase() });
+      }
       return;
     }
     handleKey(store, keymap, pageSize, input, key);

@@ -48,12 +48,9 @@ export function Table<Row>({ columns, rows, cursor, height, width, empty, rowKey
           const selected = index === cursor;
           return (
             <Box key={rowKey(row)} width={width}>
-              <Text inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
-                {selected ? `${MARK.selected} ` : '  '}
-              </Text>
               {columns.map((c, ci) => (
                 <Text key={ci} color={c.color?.(row)} inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
-                  {fit(c.cell(row), c.width) + (ci < columns.length - 1 ? ' ' : '')}
+                  {(ci === 0 ? (selected ? `${MARK.selected} ` : '  ') : '') + fit(c.cell(row), c.width) + (ci < columns.length - 1 ? ' ' : '')}
                 </Text>
               ))}
             </Box>

@@ -61,6 +61,26 @@ function labPorts(base: number): LabPorts {
   return { production: base, development: base + 2, ssh: base + 10 };
 }
 
+/** The lab's services would crash on a taken port and look like part of the incident: refuse. */
+function refuseTakenPorts(ports: LabPorts): void {
+  let listening = '';
+  try {
+    listening = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  } catch {
+    return; // no ss here: the lab's own checks will tell
+  }
+  for (const [name, port] of Object.entries(ports)) {
+    const line = listening.split('\n').find((l) => new RegExp(`:${port}\\s`).test(l));
+    if (line) {
+      const owner = line.match(/users:\(\("([^"]*)",pid=(\d+)/);
+      throw labError(
+        `port ${port} (the lab's ${name} port) is already in use${owner ? ` by PID ${owner[2]} (${owner[1]})` : ''}`,
+        'pick other ports with --port-base N, or stop what holds it (another lab: opsdeck lab down --dir DIR)',
+      );
+    }
+  }
+}
+
 /** Name of the lab's cgroup subtree; derived from its directory so two labs never share one. */
 function cgroupName(dir: string): string {
   return `opsdeck-lab-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 10)}`;
@@ -152,6 +172,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
 
   const { sshd, warnings } = labPreflight();
   const ports = labPorts(options.portBase ?? DEFAULT_PORT_BASE);
+  refuseTakenPorts(ports);
   const p = scenarioPaths(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (/^\/(root|home|run\/user)(\/|$)/.test(dir)) warnings.push(`${dir} is under /root, /home or /run/user, where ProtectSystem=strict does not apply: the incident will not reproduce`);

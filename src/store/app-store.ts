@@ -209,7 +209,14 @@ export function createAppStore(deps: AppDeps): AppStore {
           return;
         }
         const commands = action.steps.map((s) => s.argv.join(' '));
-        const wrapped = deps.executor.wrapped(action).map((argv) => argv.join(' '));
+        let wrapped: string[];
+        try {
+          wrapped = deps.executor.wrapped(action).map((argv) => argv.join(' '));
+        } catch (error) {
+          // The host cannot even be addressed (e.g. the lab is down): say so instead of asking.
+          actions.notify(`cannot ${action.title}: ${describe(error)}`, 'error');
+          return;
+        }
         set({ overlay: { kind: 'confirm', action, commands, wrapped, typed: '' } });
       },
       async confirm() {

@@ -1,0 +1,123 @@
+// The console rendered with ink-testing-library, fed a status report recorded from the lab.
+import { describe, expect, it } from 'vitest';
+import { makeStore, renderConsole, settle } from '../support/console.js';
+
+describe('the console', () => {
+  it('shows production crash-looping and its port held by an unmanaged PID, with the production cue', () => {
+    const { store } = makeStore();
+    const { lastFrame, unmount } = renderConsole(store);
+    const frame = lastFrame()!;
+    expect(frame).toMatch(/PRODUCTION: production/);
+    expect(frame).toMatch(/production PROD\s+✗ CRASH-LOOP auto-restart\s+\d+/);
+    expect(frame).toMatch(/3444 ✗ PID \d+ no unit/);
+    expect(frame).toMatch(/development\s+active\/running/);
+    expect(frame).toMatch(/✗ port 3444 is held by PID \d+/);
+    unmount();
+  });
+
+  it('keeps the frame shorter than the terminal', () => {
+    const { store } = makeStore();
+    const { lastFrame, unmount } = renderConsole(store);
+    expect(lastFrame()!.split('\n').length).toBeLessThan(24);
+    unmount();
+  });
+
+  it('switches panes with Tab and digits, and shows only the keys that work there', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('\t');
+    await settle();
+    expect(lastFrame()).toMatch(/▸2 processes/);
+    expect(lastFrame()).toMatch(/mcp-coordination-dev\.service/);
+    expect(lastFrame()).toMatch(/listening ports/);
+    expect(lastFrame()).toMatch(/a all services/);
+    stdin.write('3');
+    await settle();
+    expect(lastFrame()).toMatch(/production: 6 archives in \/var\/lib\/opsdeck-lab\/srv\/production-data-backups/);
+    expect(lastFrame()).not.toMatch(/a all services/);
+    unmount();
+  });
+
+  it('opens help generated from the key registry', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('?');
+    await settle();
+    expect(lastFrame()).toMatch(/restart the unit/);
+    expect(lastFrame()).toMatch(/kill the PID/);
+    stdin.write('x');
+    await settle();
+    expect(lastFrame()).not.toMatch(/Keys \(dimmed/);
+    unmount();
+  });
+
+  it('asks a protected environment to type its name, showing the exact command', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('r');
+    await settle();
+    expect(lastFrame()).toMatch(/Confirm: restart mcp-coordination\.service/);
+    expect(lastFrame()).toMatch(/\$ systemctl restart --no-ask-password -- mcp-coordination\.service/);
+    expect(lastFrame()).toMatch(/Type production to confirm/);
+    stdin.write('y');
+    await settle();
+    stdin.write('\r');
+    await settle();
+    // "y" is not the name: nothing runs, the dialog stays.
+    expect(store.getState().overlay?.kind).toBe('confirm');
+    expect(lastFrame()).toMatch(/type production exactly/);
+    stdin.write('\x1b');
+    await settle(80);
+    expect(store.getState().overlay).toBeNull();
+    unmount();
+  });
+
+  it('hides mutating keys in read-only mode and says so', async () => {
+    const { store } = makeStore({ readonly: true });
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    expect(lastFrame()).toMatch(/READ-ONLY/);
+    expect(lastFrame()).not.toMatch(/r restart/);
+    stdin.write('r');
+    await settle();
+    expect(store.getState().overlay).toBeNull();
+    expect(lastFrame()).toMatch(/read-only: restart the unit is not available/);
+    unmount();
+  });
+
+  it('finds an environment in the command palette', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write(':');
+    await settle();
+    stdin.write('dev');
+    await settle();
+    expect(lastFrame()).toMatch(/▶ env development/);
+    stdin.write('\r');
+    await settle();
+    expect(store.getState().selectedEnv).toBe('development');
+    unmount();
+  });
+
+  it('applies key overrides from the config', async () => {
+    const { store } = makeStore({ keys: { restart: 'ctrl+t' } });
+    const { stdin, unmount } = renderConsole(store);
+    stdin.write('r');
+    await settle();
+    expect(store.getState().overlay).toBeNull();
+    stdin.write('\x14'); // Ctrl+T
+    await settle();
+    expect(store.getState().overlay?.kind).toBe('confirm');
+    unmount();
+  });
+
+  it('says the terminal is too small', () => {
+    const { store } = makeStore();
+    const { lastFrame, unmount, stdout } = renderConsole(store);
+    Object.defineProperty(stdout, 'columns', { value: 50, configurable: true });
+    stdout.emit('resize');
+    return settle().then(() => {
+      expect(lastFrame()).toMatch(/terminal too small: 50x/);
+      unmount();
+    });
+  });
+});

@@ -1,0 +1,97 @@
+// The built `opsdeck` in a real terminal (tmux, 120x40) against a lab of its own.
+import { execa } from 'execa';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeLab, opsdeckBin, privateLab } from '../support/lab.js';
+
+const session = `opsdeck-e2e-${process.pid}`;
+const audit = '/var/lib/opsdeck-test-e2e-audit.jsonl';
+let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
+
+const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
+const screen = async () => String((await tmux('capture-pane', '-t', session, '-p')).stdout);
+const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+
+async function waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await screen();
+    if (pattern.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`screen never matched ${pattern}:\n${last}`);
+}
+
+function auditLines(): Array<Record<string, unknown>> {
+  if (!existsSync(audit)) return [];
+  return readFileSync(audit, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describeLab('the console in a real terminal', () => {
+  beforeAll(async () => {
+    rmSync(audit, { force: true });
+    lab = await privateLab('e2e', 14444);
+    // Give the crash loop a restart or two before the first frame.
+    await new Promise((r) => setTimeout(r, 3500));
+  });
+  afterAll(async () => {
+    await tmux('kill-session', '-t', session);
+    await lab?.down();
+    rmSync(audit, { force: true });
+  });
+
+  it('shows the incident, helps, confirms actions exactly, audits them, and leaves the terminal as it was', async () => {
+    const command = `echo BEFORE-OPSDECK; env CI=true OPSDECK_AUDIT_LOG=${audit} node ${opsdeckBin} --config ${lab!.config}; echo EXITED-$?; sleep 600`;
+    await tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+
+    // First frame: production crash-looping, its port held by an unmanaged PID.
+    const first = await waitFor(/CRASH-LOOP/);
+    expect(first).toMatch(/PRODUCTION: production/);
+    expect(first).toMatch(/production PROD\s+✗ CRASH-LOOP auto-restart/);
+    expect(first).toMatch(/14444 ✗ PID \d+ no unit/);
+    expect(first.split('\n').length).toBeLessThanOrEqual(40);
+
+    await keys('?');
+    await waitFor(/Keys \(dimmed/);
+    expect(await screen()).toMatch(/restart the unit/);
+    await keys('Escape');
+    await waitFor(/CRASH-LOOP/);
+
+    // Development: a plain confirmation naming the exact command.
+    await keys('j');
+    await waitFor(/opsdeck {2}development/);
+    await keys('r');
+    const confirm = await waitFor(/Confirm: restart mcp-coordination-dev\.service/);
+    expect(confirm).toMatch(/\$ systemctl restart --no-ask-password -- mcp-coordination-dev\.service/);
+    expect(confirm).toMatch(/Proceed\? y: yes/);
+    await keys('y');
+    await waitFor(/✓ restart mcp-coordination-dev\.service: done/);
+    const devLine = auditLines().find((l) => l.environment === 'development');
+    expect(devLine).toMatchObject({ action: 'restart mcp-coordination-dev.service', exitCode: 0, outcome: 'ok', host: 'lab', argv: ['systemctl', 'restart', '--no-ask-password', '--', 'mcp-coordination-dev.service'] });
+    await keys('Escape');
+
+    // Production: typing "y" does nothing; only its name confirms.
+    await keys('k');
+    await waitFor(/PRODUCTION: production/);
+    await keys('r');
+    await waitFor(/Type production to confirm/);
+    await keys('y', 'Enter');
+    await waitFor(/type production exactly/);
+    expect(auditLines().filter((l) => l.environment === 'production')).toEqual([]);
+    await keys('BSpace');
+    await keys('-l', 'production');
+    await waitFor(/✓ Enter to run/);
+    await keys('Enter');
+    await waitFor(/restart mcp-coordination\.service: (done|failed)/);
+    expect(auditLines().find((l) => l.environment === 'production')).toMatchObject({ confirmedBy: 'typed-name', action: 'restart mcp-coordination.service' });
+    await keys('Escape');
+
+    await keys('q');
+    const after = await waitFor(/EXITED-0/);
+    expect(after).toMatch(/BEFORE-OPSDECK/);
+    expect(after).not.toMatch(/CRASH-LOOP/);
+    const flags = String((await tmux('display-message', '-p', '-t', session, '#{alternate_on} #{cursor_flag}')).stdout).trim();
+    expect(flags).toBe('0 1');
+  });
+});

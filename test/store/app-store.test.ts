@@ -1,0 +1,62 @@
+// The console's state machine, without rendering.
+import { describe, expect, it } from 'vitest';
+import { unitAction } from '../../src/core/actions.js';
+import { currentSelection, processRows, restartRate } from '../../src/store/selectors.js';
+import { makeStore } from '../support/console.js';
+
+describe('console state', () => {
+  it('cycles panes both ways and clamps the cursor', () => {
+    const { store } = makeStore();
+    const { actions } = store.getState();
+    actions.cyclePane(1);
+    expect(store.getState().pane).toBe('processes');
+    actions.cyclePane(-1);
+    actions.cyclePane(-1);
+    expect(store.getState().pane).toBe('logs');
+    actions.moveCursor('environments', 10, 2);
+    expect(store.getState().cursor.environments).toBe(1);
+    expect(store.getState().selectedEnv).toBe('development');
+    actions.moveCursor('environments', -10, 2);
+    expect(store.getState().selectedEnv).toBe('production');
+  });
+
+  it('selects the unit of the environment, or the unit/PID row in the processes pane', () => {
+    const { store } = makeStore();
+    expect(currentSelection(store.getState())).toMatchObject({ kind: 'unit', unit: 'mcp-coordination.service', protected: true, environment: 'production' });
+    store.getState().actions.setPane('processes');
+    const rows = processRows(store.getState());
+    const portIndex = rows.findIndex((r) => r.kind === 'port' && r.listener.port === 3444);
+    store.getState().actions.setCursor('processes', portIndex);
+    expect(currentSelection(store.getState())).toMatchObject({ kind: 'pid', environment: 'production', protected: true });
+  });
+
+  it('filters process rows', () => {
+    const { store } = makeStore();
+    store.getState().actions.setPane('processes');
+    store.getState().actions.editFilter('dev');
+    const rows = processRows(store.getState());
+    expect(rows.every((r) => r.kind === 'port' || r.unit.name.includes('dev'))).toBe(true);
+    expect(rows.some((r) => r.kind === 'unit')).toBe(true);
+  });
+
+  it('Ctrl+C with nothing running arms quitting; a second press soon quits', () => {
+    const { store } = makeStore();
+    store.getState().actions.interrupt();
+    expect(store.getState().quitRequested).toBe(false);
+    expect(store.getState().notice?.text).toMatch(/press Ctrl\+C again to quit/);
+    store.getState().actions.interrupt();
+    expect(store.getState().quitRequested).toBe(true);
+  });
+
+  it('refuses to propose a mutating action in read-only mode', () => {
+    const { store } = makeStore({ readonly: true });
+    store.getState().actions.propose(unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', protected: false }));
+    expect(store.getState().overlay).toBeNull();
+    expect(store.getState().notice?.text).toMatch(/read-only/);
+  });
+
+  it('computes a restart rate per minute from samples', () => {
+    expect(restartRate([{ at: 0, restarts: 10, latencyMs: 1 }, { at: 30_000, restarts: 20, latencyMs: 1 }])).toBe(20);
+    expect(restartRate([{ at: 0, restarts: 10, latencyMs: 1 }])).toBeNull();
+  });
+});

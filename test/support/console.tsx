@@ -1,0 +1,54 @@
+// A console store fed with a status report recorded from the lab (real systemctl/ss/curl
+// output, parsed), for component and state-machine tests that need no live host.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { render } from 'ink-testing-library';
+import { parseConfig } from '../../src/config/load.js';
+import { ActionExecutor } from '../../src/core/actions.js';
+import { AuditLog } from '../../src/core/audit.js';
+import { HostRegistry } from '../../src/core/hosts.js';
+import type { StatusReport } from '../../src/core/status.js';
+import { createAppStore, type AppStore } from '../../src/store/app-store.js';
+import { App } from '../../components/App.js';
+import { noColorTheme } from '../../components/theme.js';
+
+export const recordedReport = JSON.parse(readFileSync(new URL('../fixtures/status-report.json', import.meta.url), 'utf8')) as StatusReport;
+
+const CONFIG = `
+hosts:
+  lab:
+    transport: local   # nothing runs in these tests; local keeps previews simple
+environments:
+  production:
+    host: lab
+    protected: true
+    unit: mcp-coordination.service
+    relatedUnits: [mcp-backup.service, mcp-backup.timer]
+    ports: [3444]
+    backups: { dir: /var/lib/opsdeck-lab/srv/production-data-backups }
+  development:
+    host: lab
+    unit: mcp-coordination-dev.service
+    ports: [3446]
+`;
+
+export function makeStore(options: { readonly?: boolean; keys?: Record<string, string> } = {}): { store: AppStore; auditFile: string } {
+  const config = parseConfig(CONFIG, 'test.yaml');
+  if (options.keys) config.keys = options.keys;
+  const auditFile = path.join(mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-')), 'audit.jsonl');
+  const hosts = new HostRegistry(config);
+  const executor = new ActionExecutor({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: options.readonly ?? false });
+  const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false });
+  store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
+  return { store, auditFile };
+}
+
+export function renderConsole(store: AppStore) {
+  let quit = false;
+  const view = render(<App store={store} theme={noColorTheme} onQuit={() => (quit = true)} />);
+  return { ...view, quitCalled: () => quit };
+}
+
+/** Let Ink process input and re-render. */
+export const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
