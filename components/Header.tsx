@@ -6,13 +6,21 @@ import { useShallow } from 'zustand/react/shallow';
 import { useApp } from './StoreContext.js';
 import { MARK, useTheme } from './theme.js';
 
+/** HH:MM, re-rendered once a minute: a seconds clock would redraw the frame every second. */
 function useClock(): string {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
-    const timer = setInterval(() => setNow(new Date()), 1000);
-    return () => clearInterval(timer);
+    let timer: NodeJS.Timeout;
+    const schedule = () => {
+      timer = setTimeout(() => {
+        setNow(new Date());
+        schedule();
+      }, 60_000 - (Date.now() % 60_000) + 5);
+    };
+    schedule();
+    return () => clearTimeout(timer);
   }, []);
-  return now.toTimeString().slice(0, 8);
+  return now.toTimeString().slice(0, 5);
 }
 
 export function Header({ width }: { width: number }) {
@@ -22,12 +30,11 @@ export function Header({ width }: { width: number }) {
   const configFile = useApp((s) => s.configFile);
   const readonly = useApp((s) => s.readonly);
   const lastRefreshMs = useApp((s) => s.lastRefreshMs);
-  const refreshing = useApp((s) => s.refreshing);
   const selected = useApp((s) => s.selectedEnv);
   const isProtected = useApp((s) => Boolean(s.selectedEnv && s.config.environments[s.selectedEnv]?.protected));
   const interval = useApp((s) => s.config.refreshSeconds);
   const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
-  const right = `${refreshing ? '⟳ ' : ''}${lastRefreshMs === null ? 'loading' : `${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
+  const right = `${lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
   return (
     <Box width={width} justifyContent="space-between">
       <Box flexShrink={1}>

@@ -37,7 +37,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   return new Promise<number>((resolve) => {
     let instance: Instance | undefined;
     let finished = false;
-    const stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
+    let stopPoller = () => {};
 
     const finish = (code: number, message?: string) => {
       if (finished) return;
@@ -67,6 +67,10 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
       exitOnCtrlC: false,
       patchConsole: true,
       maxFps: 20,
+    });
+    // Spawning the first refresh's commands costs tens of ms: let the first frame out first.
+    setImmediate(() => {
+      if (!finished) stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
     });
   });
 }

@@ -109,6 +109,8 @@ export function parseJsonBody(body: string): unknown {
 export async function probeHealth(host: Host, probe: HealthProbe, options: RunOptions = {}): Promise<HealthResult> {
   const timeoutMs = probe.timeoutMs ?? 3000;
   const expect = probe.expect ?? {};
+  // Both requests at once; the tools count only counts if the health request answered.
+  const rpcPromise = probe.rpcUrl ? callTools(host, probe.rpcUrl, timeoutMs, options).catch((error: unknown) => ({ count: null, error: (error as Error).message })) : null;
   const answer = await curl(host, probe.url, timeoutMs, options);
   const failures: string[] = [];
   if (answer.error) failures.push(answer.error);
@@ -130,8 +132,8 @@ export async function probeHealth(host: Host, probe: HealthProbe, options: RunOp
     }
   }
   let toolsCount: number | null = null;
-  if (probe.rpcUrl && !answer.error) {
-    const rpc = await callTools(host, probe.rpcUrl, timeoutMs, options);
+  if (rpcPromise && !answer.error) {
+    const rpc = await rpcPromise;
     toolsCount = rpc.count;
     if (rpc.error) failures.push(`tools/list: ${rpc.error}`);
     else if (probe.minTools !== undefined && (rpc.count ?? 0) < probe.minTools) failures.push(`tools/list gave ${rpc.count} tools, expected at least ${probe.minTools}`);

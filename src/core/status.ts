@@ -60,7 +60,9 @@ function describeError(error: unknown): string {
 /** A backup older than this is stale. */
 const BACKUP_STALE_SEC = 26 * 3600;
 
-export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], signal?: AbortSignal): Promise<StatusReport> {
+/** `reuseSlow`: a recent report whose slow-changing parts (backups listing, tools count) are
+ *  reused instead of asked again, so a frequent refresh spawns fewer processes. */
+export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], signal?: AbortSignal, reuseSlow?: StatusReport): Promise<StatusReport> {
   const started = performance.now();
   const names = only && only.length > 0 ? [...only] : Object.keys(config.environments);
   const byHost = new Map<Host, Array<[string, EnvironmentConfig]>>();
@@ -70,7 +72,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
     byHost.set(host, [...(byHost.get(host) ?? []), [name, env]]);
   }
   const spawnedBefore = new Map([...byHost.keys()].map((h) => [h, h.stats.spawned]));
-  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, signal)));
+  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, signal, reuseSlow)));
   const environments = results.flatMap((r) => r.environments);
   environments.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
   return {
@@ -88,36 +90,45 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
   };
 }
 
-async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, signal?: AbortSignal) {
+async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, signal?: AbortSignal, reuseSlow?: StatusReport) {
   const options = signal ? { signal } : {};
+  const previous = (name: string) => reuseSlow?.environments.find((e) => e.name === name && e.host === host.name && e.errors.length === 0);
   const units = envs.flatMap(([, env]) => [...(env.unit ? [env.unit] : []), ...env.relatedUnits]);
-  const [unitsResult, listenersResult] = await Promise.allSettled([showUnits(host, units, options), listListeners(host, options)]);
-  // If systemctl could not even be reached, the host is down: skip the per-environment probes.
+  // Everything starts at once: a refresh costs the slowest command, not the sum of them.
+  const unitsP = showUnits(host, units, options);
+  const listenersP = listListeners(host, options);
+  const probes = envs.map(([name, env]) => {
+    const reused = previous(name);
+    const reuseTools = reused?.health?.toolsCount !== null && reused?.health?.toolsCount !== undefined;
+    const health = env.health
+      ? probeHealth(host, { url: env.health.url, timeoutMs: env.health.timeoutMs, expect: env.health.expect, rpcUrl: reuseTools ? undefined : env.health.rpcUrl, minTools: env.health.minTools }, options).then((h) =>
+          reuseTools && h.httpStatus !== null ? { ...h, toolsCount: reused!.health!.toolsCount } : h,
+        )
+      : Promise.resolve(null);
+    const backups = env.backups ? (reused?.backups && !reused.backups.error ? Promise.resolve(ageListing(reused.backups)) : listArchives(host, env.backups.dir, options)) : Promise.resolve(null);
+    return { health, backups };
+  });
+  const [unitsResult, listenersResult] = await Promise.allSettled([unitsP, listenersP]);
+  // If systemctl could not even be reached, the host is down: its other errors say nothing more.
   const hostError = unitsResult.status === 'rejected' && isHostLevel(unitsResult.reason) ? describeError(unitsResult.reason) : null;
   const environments = await Promise.all(
-    envs.map(async ([name, env]): Promise<EnvironmentStatus> => {
+    envs.map(async ([name, env], index): Promise<EnvironmentStatus> => {
       const errors: string[] = [];
       if (hostError) errors.push(hostError);
       else if (unitsResult.status === 'rejected') errors.push(`units: ${describeError(unitsResult.reason)}`);
       if (!hostError && listenersResult.status === 'rejected') errors.push(`listeners: ${describeError(listenersResult.reason)}`);
       const unitMap = unitsResult.status === 'fulfilled' ? unitsResult.value : new Map<string, UnitStatus>();
       const allListeners = listenersResult.status === 'fulfilled' ? listenersResult.value : [];
-      const [health, backups] = hostError
-        ? [null, null]
-        : await Promise.all([
-            env.health
-              ? probeHealth(host, { url: env.health.url, timeoutMs: env.health.timeoutMs, expect: env.health.expect, rpcUrl: env.health.rpcUrl, minTools: env.health.minTools }, options).catch((error: unknown) => {
-                  errors.push(`health: ${describeError(error)}`);
-                  return null;
-                })
-              : null,
-            env.backups
-              ? listArchives(host, env.backups.dir, options).catch((error: unknown) => {
-                  errors.push(`backups: ${describeError(error)}`);
-                  return null;
-                })
-              : null,
-          ]);
+      const [health, backups] = await Promise.all([
+        probes[index]!.health.catch((error: unknown) => {
+          if (!hostError) errors.push(`health: ${describeError(error)}`);
+          return null;
+        }),
+        probes[index]!.backups.catch((error: unknown) => {
+          if (!hostError) errors.push(`backups: ${describeError(error)}`);
+          return null;
+        }),
+      ]);
       const status: EnvironmentStatus = {
         name,
         host: host.name,
@@ -125,9 +136,9 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         protected: env.protected,
         unit: env.unit ? (unitMap.get(env.unit) ?? null) : null,
         relatedUnits: env.relatedUnits.map((u) => unitMap.get(u)).filter((u): u is UnitStatus => u !== undefined),
-        health,
+        health: hostError ? null : health,
         listeners: allListeners.filter((l) => env.ports.includes(l.port)),
-        backups,
+        backups: hostError ? null : backups,
         problems: [],
         errors,
       };
@@ -136,6 +147,12 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     }),
   );
   return { host, hostError, environments, listeners: listenersResult.status === 'fulfilled' ? listenersResult.value : [] };
+}
+
+/** A reused listing, its newest age brought up to now. */
+function ageListing(listing: BackupListing): BackupListing {
+  const newestAgeSec = listing.newest ? Math.max(0, Math.round((Date.now() - Date.parse(listing.newest.modifiedAt)) / 1000)) : null;
+  return { ...listing, newestAgeSec };
 }
 
 function isHostLevel(error: unknown): boolean {

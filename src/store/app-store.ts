@@ -46,7 +46,6 @@ export interface AppState {
   readonly: boolean;
   status: StatusReport | null;
   statusError: string | null;
-  refreshing: boolean;
   /** How long the last refresh took (a slow host shows here). */
   lastRefreshMs: number | null;
   lastRefreshAt: number | null;
@@ -107,6 +106,7 @@ export interface AppDeps {
 export type AppStore = StoreApi<AppState>;
 
 const HISTORY = 60;
+const SLOW_EVERY_MS = 30_000;
 const QUIT_WINDOW_MS = 1500;
 
 function describe(error: unknown): string {
@@ -118,16 +118,19 @@ export function createAppStore(deps: AppDeps): AppStore {
   const now = deps.now ?? Date.now;
   let jobAbort: AbortController | null = null;
   let refreshInFlight: Promise<void> | null = null;
+  let slowCollectedAt = -Infinity;
 
   return createStore<AppState>()((set, get) => {
     const actions: AppActions = {
       async refresh() {
         if (refreshInFlight) return refreshInFlight;
-        set({ refreshing: true });
         const started = now();
         refreshInFlight = (async () => {
           try {
-            const report = await collectStatus(deps.config, deps.hosts);
+            // Backups and tool counts change slowly: ask for them every SLOW_EVERY_MS only.
+            const reuse = now() - slowCollectedAt < SLOW_EVERY_MS ? (get().status ?? undefined) : undefined;
+            const report = await collectStatus(deps.config, deps.hosts, undefined, undefined, reuse);
+            if (!reuse) slowCollectedAt = now();
             const history = { ...get().history };
             for (const env of report.environments) {
               const samples = [...(history[env.name] ?? []), { at: now(), latencyMs: env.health?.latencyMs ?? null, restarts: env.unit?.nRestarts ?? 0 }];
@@ -136,11 +139,11 @@ export function createAppStore(deps: AppDeps): AppStore {
             let allUnits = get().allUnits;
             if (get().processes.showAll) allUnits = await collectAllUnits(deps, report);
             const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
+            // One update per refresh: every render costs CPU on a console left open all day.
             set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
           } catch (error) {
             set({ statusError: describe(error), lastRefreshMs: now() - started, lastRefreshAt: now() });
           } finally {
-            set({ refreshing: false });
             refreshInFlight = null;
           }
         })();
@@ -273,7 +276,6 @@ export function createAppStore(deps: AppDeps): AppStore {
       readonly: deps.readonly,
       status: null,
       statusError: null,
-      refreshing: false,
       lastRefreshMs: null,
       lastRefreshAt: null,
       history: {},

@@ -3,12 +3,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchConsole } from './console.bench.js';
 import { benchStatus } from './status.bench.js';
 import { repoRoot, withBenchLab, type BenchRow } from './support.js';
 
 type Bench = (config: string) => Promise<BenchRow[]>;
 const BENCHES: Record<string, Bench> = {
   status: benchStatus,
+  console: benchConsole,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
