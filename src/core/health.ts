@@ -48,46 +48,69 @@ const CURL_ERRORS: Record<number, string> = {
   60: 'TLS certificate not trusted',
 };
 
-export function curlArgv(url: string, timeoutMs: number, post?: string): string[] {
-  const seconds = (timeoutMs / 1000).toFixed(1);
-  const argv = [
-    'curl', '--silent', '--show-error', '--proto', '=http,https', '--max-time', seconds, '--connect-timeout', seconds,
-    '--max-filesize', '1048576', '--write-out', `${MARKER}%{http_code} %{time_total}`,
-  ];
-  if (post !== undefined) {
-    argv.push('--header', 'Content-Type: application/json', '--header', 'Accept: application/json, text/event-stream', '--data-binary', post);
-  }
-  // --url takes the next argument as the URL even if it starts with '-'.
-  argv.push('--url', url);
+export interface CurlRequest {
+  url: string;
+  timeoutMs: number;
+  /** A JSON body to POST. */
+  post?: string | undefined;
+}
+
+/** One curl for several requests (`--next` between them): one process per refresh per host. */
+export function curlArgv(requests: readonly CurlRequest[]): string[] {
+  const argv = ['curl', '--silent', '--show-error'];
+  requests.forEach((request, i) => {
+    if (i > 0) argv.push('--next');
+    const seconds = (request.timeoutMs / 1000).toFixed(1);
+    argv.push('--proto', '=http,https', '--max-time', seconds, '--connect-timeout', seconds, '--max-filesize', '1048576');
+    argv.push('--write-out', `${MARKER}%{http_code} %{time_total} %{exitcode} %{errormsg}\n`);
+    if (request.post !== undefined) {
+      argv.push('--header', 'Content-Type: application/json', '--header', 'Accept: application/json, text/event-stream', '--data-binary', request.post);
+    }
+    // --url takes the next argument as the URL even if it starts with '-'.
+    argv.push('--url', request.url);
+  });
   return argv;
 }
 
-interface CurlAnswer {
+export interface CurlAnswer {
   httpStatus: number | null;
   latencyMs: number | null;
   body: string;
   error: string | null;
 }
 
-export function parseCurl(exitCode: number, stdout: string, stderr: string): CurlAnswer {
-  const at = stdout.lastIndexOf(MARKER);
-  const body = at >= 0 ? stdout.slice(0, at) : stdout;
-  const [code, total] = at >= 0 ? stdout.slice(at + MARKER.length).trim().split(' ') : [];
-  const httpStatus = code && code !== '000' ? Number(code) : null;
-  const latencyMs = total ? Math.round(Number(total) * 1000) : null;
-  let error: string | null = null;
-  if (exitCode !== 0) {
-    const detail = sanitizeLine(stderr.trim().replace(/^curl: \(\d+\)\s*/, ''));
-    error = CURL_ERRORS[exitCode] ? `${CURL_ERRORS[exitCode]}${detail ? ` (${detail})` : ''}` : detail || `curl exit code ${exitCode}`;
+/** Split the output of a multi-request curl: body, then our write-out line, for each request. */
+export function parseCurl(stdout: string, count: number): CurlAnswer[] {
+  const segments = stdout.split(MARKER);
+  const answers: CurlAnswer[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = i === 0 ? (segments[0] ?? '') : (segments[i] ?? '').slice((segments[i] ?? '').indexOf('\n') + 1);
+    const meta = segments[i + 1];
+    if (meta === undefined) {
+      answers.push({ httpStatus: null, latencyMs: null, body: '', error: 'no answer (curl stopped early)' });
+      continue;
+    }
+    const line = meta.slice(0, meta.indexOf('\n') >= 0 ? meta.indexOf('\n') : meta.length);
+    const [code, total, exit, ...message] = line.split(' ');
+    const exitCode = Number(exit);
+    const httpStatus = code && code !== '000' ? Number(code) : null;
+    let error: string | null = null;
+    if (exitCode !== 0) {
+      const detail = sanitizeLine(message.join(' ').trim());
+      error = CURL_ERRORS[exitCode] ? `${CURL_ERRORS[exitCode]}${detail ? ` (${detail})` : ''}` : detail || `curl exit code ${exitCode}`;
+    }
+    answers.push({ httpStatus, latencyMs: httpStatus === null || !total ? null : Math.round(Number(total) * 1000), body, error });
   }
-  return { httpStatus, latencyMs: httpStatus === null ? null : latencyMs, body, error };
+  return answers;
 }
 
-async function curl(host: Host, url: string, timeoutMs: number, options: RunOptions, post?: string): Promise<CurlAnswer> {
-  // curl's own exit codes are answers about the service; any code is accepted here.
+async function curl(host: Host, requests: readonly CurlRequest[], options: RunOptions): Promise<CurlAnswer[]> {
+  if (requests.length === 0) return [];
+  // curl's own exit codes are answers about the services; only 127 (no curl) is an error.
   const anyCode = Array.from({ length: 100 }, (_, i) => i).filter((c) => c !== 127);
-  const result = await host.run(curlArgv(url, timeoutMs, post), { ...options, timeoutMs: timeoutMs + 5000, okExitCodes: anyCode });
-  return parseCurl(result.exitCode, result.stdout, result.stderr);
+  const budget = requests.reduce((sum, r) => sum + r.timeoutMs, 0) + 5000;
+  const result = await host.run(curlArgv(requests), { ...options, timeoutMs: budget, okExitCodes: anyCode });
+  return parseCurl(result.stdout, requests.length);
 }
 
 /** Parse a JSON body, or the first `data:` event of a server-sent-events body. */
@@ -107,11 +130,26 @@ export function parseJsonBody(body: string): unknown {
 }
 
 export async function probeHealth(host: Host, probe: HealthProbe, options: RunOptions = {}): Promise<HealthResult> {
-  const timeoutMs = probe.timeoutMs ?? 3000;
+  return (await probeHealthAll(host, [probe], options))[0]!;
+}
+
+const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+
+/** Every probe of a host in one curl call (health GETs and tools/list POSTs). */
+export async function probeHealthAll(host: Host, probes: readonly HealthProbe[], options: RunOptions = {}): Promise<HealthResult[]> {
+  const requests: CurlRequest[] = [];
+  const index = probes.map((probe) => {
+    const timeoutMs = probe.timeoutMs ?? 3000;
+    const health = requests.push({ url: probe.url, timeoutMs }) - 1;
+    const rpc = probe.rpcUrl ? requests.push({ url: probe.rpcUrl, timeoutMs, post: TOOLS_LIST }) - 1 : null;
+    return { health, rpc };
+  });
+  const answers = await curl(host, requests, options);
+  return probes.map((probe, i) => evaluate(probe, answers[index[i]!.health]!, index[i]!.rpc === null ? null : answers[index[i]!.rpc!]!));
+}
+
+function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null): HealthResult {
   const expect = probe.expect ?? {};
-  // Both requests at once; the tools count only counts if the health request answered.
-  const rpcPromise = probe.rpcUrl ? callTools(host, probe.rpcUrl, timeoutMs, options).catch((error: unknown) => ({ count: null, error: (error as Error).message })) : null;
-  const answer = await curl(host, probe.url, timeoutMs, options);
   const failures: string[] = [];
   if (answer.error) failures.push(answer.error);
   const json = parseJsonBody(answer.body) as Record<string, unknown> | undefined;
@@ -132,11 +170,11 @@ export async function probeHealth(host: Host, probe: HealthProbe, options: RunOp
     }
   }
   let toolsCount: number | null = null;
-  if (rpcPromise && !answer.error) {
-    const rpc = await rpcPromise;
-    toolsCount = rpc.count;
-    if (rpc.error) failures.push(`tools/list: ${rpc.error}`);
-    else if (probe.minTools !== undefined && (rpc.count ?? 0) < probe.minTools) failures.push(`tools/list gave ${rpc.count} tools, expected at least ${probe.minTools}`);
+  if (rpc && !answer.error) {
+    const tools = countTools(rpc);
+    toolsCount = tools.count;
+    if (tools.error) failures.push(`tools/list: ${tools.error}`);
+    else if (probe.minTools !== undefined && (tools.count ?? 0) < probe.minTools) failures.push(`tools/list gave ${tools.count} tools, expected at least ${probe.minTools}`);
   }
   return {
     ok: failures.length === 0,
@@ -152,9 +190,7 @@ export async function probeHealth(host: Host, probe: HealthProbe, options: RunOp
 }
 
 /** JSON-RPC `tools/list`: how many tools the service offers. */
-export async function callTools(host: Host, url: string, timeoutMs = 3000, options: RunOptions = {}): Promise<{ count: number | null; error: string | null }> {
-  const request = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
-  const answer = await curl(host, url, timeoutMs, options, request);
+function countTools(answer: CurlAnswer): { count: number | null; error: string | null } {
   if (answer.error) return { count: null, error: answer.error };
   if (answer.httpStatus !== 200) return { count: null, error: `HTTP ${answer.httpStatus}` };
   const json = parseJsonBody(answer.body) as { result?: { tools?: unknown[] }; error?: { message?: string } } | undefined;

@@ -81,17 +81,27 @@ export function parseProcGrep(stdout: string): Map<string, string> {
   return files;
 }
 
+const knownProcesses = new WeakMap<Host, Map<number, Map<string, string>>>();
+
 export async function listListeners(host: Host, options: RunOptions = {}): Promise<Listener[]> {
   const { stdout } = await host.run(['ss', '-ltnpH'], options);
   const rows = parseSs(stdout);
   const pids = [...new Set(rows.flatMap((r) => r.owners.map((o) => o.pid)))];
-  let proc = new Map<string, string>();
-  if (pids.length > 0) {
+  // A listening PID keeps its command line and cgroup: look each one up once, not every refresh.
+  const known = knownProcesses.get(host) ?? new Map<number, Map<string, string>>();
+  const unknown = pids.filter((pid) => !known.has(pid));
+  if (unknown.length > 0) {
     // -a: cmdline holds NULs; -s: a process may exit between the two calls (exit code 2).
-    const files = pids.flatMap((pid) => [`/proc/${pid}/cmdline`, `/proc/${pid}/cgroup`]);
+    const files = unknown.flatMap((pid) => [`/proc/${pid}/cmdline`, `/proc/${pid}/cgroup`]);
     const grep = await host.run(['grep', '-H', '-a', '-s', '', '--', ...files], { ...options, okExitCodes: [0, 1, 2] });
-    proc = parseProcGrep(grep.stdout);
+    const found = parseProcGrep(grep.stdout);
+    for (const pid of unknown) {
+      if (found.has(`/proc/${pid}/cgroup`)) known.set(pid, new Map([...found].filter(([file]) => file.startsWith(`/proc/${pid}/`))));
+    }
   }
+  for (const pid of known.keys()) if (!pids.includes(pid)) known.delete(pid);
+  knownProcesses.set(host, known);
+  const proc = new Map([...known.values()].flatMap((files) => [...files]));
   const listeners: Listener[] = [];
   const seen = new Set<string>();
   for (const row of rows) {

@@ -4,7 +4,7 @@
 import type { Config, EnvironmentConfig } from '../config/schema.js';
 import { listArchives, type BackupListing } from './backups.js';
 import { OpsdeckError } from './errors.js';
-import { probeHealth, type HealthResult } from './health.js';
+import { probeHealthAll, type HealthResult } from './health.js';
 import type { Host } from './host.js';
 import type { HostRegistry } from './hosts.js';
 import { listListeners, type Listener } from './listeners.js';
@@ -97,15 +97,31 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
   // Everything starts at once: a refresh costs the slowest command, not the sum of them.
   const unitsP = showUnits(host, units, options);
   const listenersP = listListeners(host, options);
-  const probes = envs.map(([name, env]) => {
+  // All health checks of the host in one curl; tool counts and backups reused while recent.
+  const plans = envs.map(([name, env]) => {
     const reused = previous(name);
     const reuseTools = reused?.health?.toolsCount !== null && reused?.health?.toolsCount !== undefined;
-    const health = env.health
-      ? probeHealth(host, { url: env.health.url, timeoutMs: env.health.timeoutMs, expect: env.health.expect, rpcUrl: reuseTools ? undefined : env.health.rpcUrl, minTools: env.health.minTools }, options).then((h) =>
-          reuseTools && h.httpStatus !== null ? { ...h, toolsCount: reused!.health!.toolsCount } : h,
-        )
+    return { env, reused, reuseTools };
+  });
+  const withHealth = plans.filter((p) => p.env.health);
+  const healthAll = probeHealthAll(
+    host,
+    withHealth.map(({ env, reuseTools }) => ({ url: env.health!.url, timeoutMs: env.health!.timeoutMs, expect: env.health!.expect, rpcUrl: reuseTools ? undefined : env.health!.rpcUrl, minTools: env.health!.minTools })),
+    options,
+  );
+  const probes = plans.map((plan) => {
+    const at = withHealth.indexOf(plan);
+    const health = at < 0
+      ? Promise.resolve(null)
+      : healthAll.then((all) => {
+          const h = all[at]!;
+          return plan.reuseTools && h.httpStatus !== null ? { ...h, toolsCount: plan.reused!.health!.toolsCount } : h;
+        });
+    const backups = plan.env.backups
+      ? plan.reused?.backups && !plan.reused.backups.error
+        ? Promise.resolve(ageListing(plan.reused.backups))
+        : listArchives(host, plan.env.backups.dir, options)
       : Promise.resolve(null);
-    const backups = env.backups ? (reused?.backups && !reused.backups.error ? Promise.resolve(ageListing(reused.backups)) : listArchives(host, env.backups.dir, options)) : Promise.resolve(null);
     return { health, backups };
   });
   const [unitsResult, listenersResult] = await Promise.allSettled([unitsP, listenersP]);
