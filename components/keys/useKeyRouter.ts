@@ -22,6 +22,13 @@ export function useKeyRouter(store: AppStore, keymap: Keymap, pageSize: () => nu
       }
       return;
     }
+    // Esc then a key, typed quickly or over a slow link, arrives as one Alt+key: opsdeck binds
+    // no Alt keys, so treat it as the two keys it was.
+    if (key.meta && !key.ctrl && input.length === 1 && !key.escape) {
+      handleKey(store, keymap, pageSize, '', { ...PLAIN, escape: true });
+      handleKey(store, keymap, pageSize, input, { ...PLAIN, shift: input !== input.toLowerCase() });
+      return;
+    }
     handleKey(store, keymap, pageSize, input, key);
   });
 }

@@ -120,6 +120,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
   const result = props.Result ?? '';
   const nRestarts = num(props.NRestarts) ?? 0;
   const mainPid = num(props.MainPID);
+  const activeSince = time(props.ActiveEnterTimestamp);
   return {
     name: props.Id ?? '',
     description: sanitizeLine(props.Description ?? ''),
@@ -132,7 +133,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     execMainStatus: num(props.ExecMainStatus),
     nRestarts,
     restart: props.Restart ?? '',
-    activeSince: time(props.ActiveEnterTimestamp),
+    activeSince,
     stateChangedAt: time(props.StateChangeTimestamp),
     memoryBytes: num(props.MemoryCurrent),
     cpuNsec: num(props.CPUUsageNSec),
@@ -148,13 +149,18 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     triggeredBy: words(props.TriggeredBy),
     nextElapse: time(props.NextElapseUSecRealtime),
     lastTrigger: time(props.LastTriggerUSec),
-    crashLooping: isCrashLooping(activeState, subState, result, nRestarts),
+    crashLooping: isCrashLooping(activeState, subState, result, nRestarts, activeSince ? (Date.now() - Date.parse(activeSince)) / 1000 : null),
   };
 }
 
-export function isCrashLooping(activeState: string, subState: string, result: string, nRestarts: number): boolean {
+/** Restarted by systemd and up for less than this: probably between two crashes. */
+const JUST_RESTARTED_SEC = 15;
+
+export function isCrashLooping(activeState: string, subState: string, result: string, nRestarts: number, upSec: number | null = null): boolean {
   if (subState === 'auto-restart') return true;
   if (result === 'start-limit-hit') return true;
+  // A crash-looping Type=simple service is briefly "active/running" between crashes.
+  if (nRestarts > 0 && activeState === 'active' && upSec !== null && upSec < JUST_RESTARTED_SEC) return true;
   return nRestarts > 0 && activeState !== 'active' && result !== 'success';
 }
 

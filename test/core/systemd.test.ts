@@ -58,4 +58,9 @@ describe('crash loop detection', () => {
     expect(isCrashLooping('active', 'running', 'success', 2)).toBe(false);
     expect(isCrashLooping('inactive', 'dead', 'success', 0)).toBe(false);
   });
+
+  it('still calls it a crash loop in the moment a restarted simple service runs between crashes', () => {
+    expect(isCrashLooping('active', 'running', 'success', 57, 0.4)).toBe(true);
+    expect(isCrashLooping('active', 'running', 'success', 1, 3600)).toBe(false);
+  });
 });

@@ -10,7 +10,11 @@ let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
 
 const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
 const screen = async () => String((await tmux('capture-pane', '-t', session, '-p')).stdout);
-const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+// A pause after each key, as a person types (an Esc followed at once by a key is read as Alt+key).
+const keys = async (...k: string[]) => {
+  await tmux('send-keys', '-t', session, ...k);
+  await new Promise((r) => setTimeout(r, 120));
+};
 
 async function waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
