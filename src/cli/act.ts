@@ -75,7 +75,8 @@ async function execute(ctx: CliContext, action: Action, options: ActOptions): Pr
       process.stdout.write(`${mark} ${result.summary}\n`);
       for (const step of result.steps) {
         if (step.skipped) process.stdout.write(paint.dim(`  skipped ${step.argv.join(' ')}: ${step.skipped}\n`));
-        else if (step.exitCode !== 0 && step.stderr) process.stdout.write(`  ${step.stderr.replace(/\n/g, '\n  ')}\n`);
+        // The summary carries stderr's first line; show the rest, if any.
+        else if (step.exitCode !== 0 && step.stderr.includes('\n')) process.stdout.write(`  ${step.stderr.split('\n').slice(1).join('\n  ')}\n`);
       }
       if (result.ok && !('impossible' in action.undo)) process.stdout.write(paint.dim(`  undo: ${action.undo.description}\n`));
     }
