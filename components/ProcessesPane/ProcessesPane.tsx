@@ -16,14 +16,14 @@ type PortRow = Extract<ProcessRow, { kind: 'port' }>;
 function unitColumns(theme: Theme, width: number, sort: string, descending: boolean): Column<UnitRow>[] {
   const mark = (name: string, title: string) => (sort === name ? `${title}${descending ? '↓' : '↑'}` : title);
   return [
-    { title: mark('name', 'UNIT'), width: Math.max(20, width - 2 - 10 - 28 - 8 - 8 - 9 - 9 - 14 - 8), cell: (r) => r.unit.name },
-    { title: 'HOST', width: 10, cell: (r) => r.host },
-    { title: mark('state', 'STATE'), width: 28, cell: (r) => `${r.unit.crashLooping ? `${MARK.critical} ` : ''}${r.unit.activeState}/${r.unit.subState}`, color: (r) => (r.unit.crashLooping || r.unit.activeState === 'failed' ? theme.error : r.unit.activeState === 'active' ? theme.ok : undefined) },
-    { title: mark('pid', 'PID'), width: 8, cell: (r) => String(r.unit.mainPid ?? '-') },
-    { title: mark('memory', 'MEM'), width: 8, cell: (r) => formatBytes(r.unit.memoryBytes) },
-    { title: mark('uptime', 'UPTIME'), width: 9, cell: (r) => (r.unit.activeState === 'active' && r.unit.activeSince ? formatAge((Date.now() - Date.parse(r.unit.activeSince)) / 1000) : '-') },
-    { title: mark('restarts', 'RESTARTS'), width: 9, cell: (r) => String(r.unit.nRestarts), color: (r) => (r.unit.nRestarts > 0 ? theme.error : undefined) },
-    { title: 'ENV', width: 14, cell: (r) => (r.environment ? `${r.environment}${r.protected ? ' PROD' : ''}` : '-'), color: (r) => (r.protected ? theme.prod : undefined) },
+    { title: mark('name', 'UNIT'), width: Math.max(20, width - 2 - 8 - 24 - 7 - 7 - 7 - 8 - 16 - 8), cell: (r) => r.unit.name },
+    { title: 'HOST', width: 8, cell: (r) => r.host },
+    { title: mark('state', 'STATE'), width: 24, cell: (r) => `${r.unit.crashLooping ? `${MARK.critical} ` : ''}${r.unit.activeState}/${r.unit.subState}`, color: (r) => (r.unit.crashLooping || r.unit.activeState === 'failed' ? theme.error : r.unit.activeState === 'active' ? theme.ok : undefined) },
+    { title: mark('pid', 'PID'), width: 7, cell: (r) => String(r.unit.mainPid ?? '-') },
+    { title: mark('memory', 'MEM'), width: 7, cell: (r) => formatBytes(r.unit.memoryBytes) },
+    { title: mark('uptime', 'UPTIME'), width: 7, cell: (r) => (r.unit.activeState === 'active' && r.unit.activeSince ? formatAge((Date.now() - Date.parse(r.unit.activeSince)) / 1000) : '-') },
+    { title: mark('restarts', 'RESTARTS'), width: 8, cell: (r) => String(r.unit.nRestarts), color: (r) => (r.unit.nRestarts > 0 ? theme.error : undefined) },
+    { title: 'ENV', width: 16, cell: (r) => (r.environment ? `${r.environment}${r.protected ? ' PROD' : ''}` : '-'), color: (r) => (r.protected ? theme.prod : undefined) },
   ];
 }
 

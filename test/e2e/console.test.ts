@@ -91,6 +91,19 @@ describeLab('the console in a real terminal', () => {
     expect(auditLines().find((l) => l.environment === 'production')).toMatchObject({ confirmedBy: 'typed-name', action: 'restart mcp-coordination.service' });
     await keys('Escape');
 
+    // Processes: the port row shows the unmanaged holder; `a` lists every service of the host.
+    await keys('2');
+    const processes = await waitFor(/listening ports/);
+    expect(processes).toMatch(/127\.0\.0\.1:14444\s+lab\s+\d+\s+✗ no unit \(started by hand\?\)/);
+    expect(processes).not.toMatch(/systemd-journald/);
+    await keys('a');
+    await waitFor(/systemd-journald\.service/);
+    await keys('/');
+    await keys('-l', 'journald');
+    await keys('Enter');
+    const filtered = await waitFor(/filter: journald/);
+    expect(filtered).not.toMatch(/mcp-coordination-dev\.service/);
+
     await keys('q');
     const after = await waitFor(/EXITED-0/);
     expect(after).toMatch(/BEFORE-OPSDECK/);
