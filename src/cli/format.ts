@@ -25,25 +25,7 @@ export function table(header: string[], rows: string[][], gap = 2): string {
   return [line(header.map((h) => paint.head(h))), ...rows.map((r) => line(r))].join('\n');
 }
 
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
-}
-
-export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return '-';
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value >= 10 || i === 0 ? Math.round(value) : value.toFixed(1)}${units[i]}`;
-}
+export { formatAge as formatDuration, formatBytes } from '../core/humanize.js';
 
 export function ageSince(iso: string | null, now = Date.now()): number | null {
   return iso ? Math.max(0, (now - Date.parse(iso)) / 1000) : null;

@@ -1,31 +1,14 @@
 // The built `opsdeck` in a real terminal (tmux, 120x40) against a lab of its own.
-import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeLab, opsdeckBin, privateLab } from '../support/lab.js';
+import { tmuxSession } from '../support/tmux.js';
 
 const session = `opsdeck-e2e-${process.pid}`;
 const audit = '/var/lib/opsdeck-test-e2e-audit.jsonl';
 let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
 
-const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
-const screen = async () => String((await tmux('capture-pane', '-t', session, '-p')).stdout);
-// A pause after each key, as a person types (an Esc followed at once by a key is read as Alt+key).
-const keys = async (...k: string[]) => {
-  await tmux('send-keys', '-t', session, ...k);
-  await new Promise((r) => setTimeout(r, 120));
-};
-
-async function waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (pattern.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`screen never matched ${pattern}:\n${last}`);
-}
+const { screen, keys, waitFor, start, kill, display } = tmuxSession(session);
 
 function auditLines(): Array<Record<string, unknown>> {
   if (!existsSync(audit)) return [];
@@ -40,14 +23,14 @@ describeLab('the console in a real terminal', () => {
     await new Promise((r) => setTimeout(r, 3500));
   });
   afterAll(async () => {
-    await tmux('kill-session', '-t', session);
+    await kill();
     await lab?.down();
     rmSync(audit, { force: true });
   });
 
   it('shows the incident, helps, confirms actions exactly, audits them, and leaves the terminal as it was', async () => {
     const command = `echo BEFORE-OPSDECK; env CI=true OPSDECK_AUDIT_LOG=${audit} node ${opsdeckBin} --config ${lab!.config}; echo EXITED-$?; sleep 600`;
-    await tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+    await start(command);
 
     // First frame: production crash-looping, its port held by an unmanaged PID.
     const first = await waitFor(/CRASH-LOOP/);
@@ -108,7 +91,7 @@ describeLab('the console in a real terminal', () => {
     const after = await waitFor(/EXITED-0/);
     expect(after).toMatch(/BEFORE-OPSDECK/);
     expect(after).not.toMatch(/CRASH-LOOP/);
-    const flags = String((await tmux('display-message', '-p', '-t', session, '#{alternate_on} #{cursor_flag}')).stdout).trim();
+    const flags = await display('#{alternate_on} #{cursor_flag}');
     expect(flags).toBe('0 1');
   });
 });

@@ -1,23 +1,11 @@
 // How the console treats the terminal: no TTY, NO_COLOR, and a dropped SSH session (SIGHUP).
-import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeLab, opsdeck, opsdeckBin, sharedLabConfig } from '../support/lab.js';
+import { tmuxSession } from '../support/tmux.js';
 
 const session = `opsdeck-term-${process.pid}`;
-const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
-const screen = async (escapes = false) => String((await tmux('capture-pane', '-t', session, '-p', ...(escapes ? ['-e'] : []))).stdout);
-
-async function waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (pattern.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`screen never matched ${pattern}:\n${last}`);
-}
+const { screen, waitFor, start: startSession, kill, display } = tmuxSession(session);
 
 function childrenOf(pid: number): number[] {
   try {
@@ -28,7 +16,7 @@ function childrenOf(pid: number): number[] {
 }
 
 function start(prefix: string): Promise<unknown> {
-  return tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', `${prefix} node ${opsdeckBin} --config ${sharedLabConfig()}; echo EXITED-$?; sleep 600`);
+  return startSession(`${prefix} node ${opsdeckBin} --config ${sharedLabConfig()}; echo EXITED-$?; sleep 600`);
 }
 
 describe('without a terminal', () => {
@@ -43,7 +31,7 @@ describe('without a terminal', () => {
 
 describeLab('in a terminal', () => {
   afterEach(async () => {
-    await tmux('kill-session', '-t', session);
+    await kill();
   });
 
   it('honours NO_COLOR: no colour codes, marks instead', async () => {
@@ -59,12 +47,12 @@ describeLab('in a terminal', () => {
   it('on SIGHUP (an SSH drop) restores the terminal and leaves no child behind', async () => {
     await start('');
     await waitFor(/CRASH-LOOP/);
-    const shell = Number(String((await tmux('display-message', '-p', '-t', session, '#{pane_pid}')).stdout).trim());
+    const shell = Number(await display('#{pane_pid}'));
     const node = childrenOf(shell).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('opsdeck.js'))!;
     expect(node).toBeGreaterThan(0);
     process.kill(node, 'SIGHUP');
     await waitFor(/EXITED-129/);
-    const flags = String((await tmux('display-message', '-p', '-t', session, '#{alternate_on} #{cursor_flag}')).stdout).trim();
+    const flags = await display('#{alternate_on} #{cursor_flag}');
     expect(flags).toBe('0 1');
     expect(childrenOf(node)).toEqual([]);
   });
