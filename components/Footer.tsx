@@ -27,6 +27,7 @@ function overlayKeys(kind: string, typed: boolean): string {
 export function footerKeys(state: AppState, keymap: Keymap): string {
   if (state.overlay) return overlayKeys(state.overlay.kind, state.overlay.kind === 'confirm' && requiredPhrase(state.overlay.action) !== null);
   if (state.filterEditing) return `filter: ${state.filter[state.pane]}▏ Enter: keep · Esc: clear`;
+  if (state.pane === 'logs' && state.logs.prompt) return 'type a pattern · Enter: apply · Esc: cancel';
   return COMMANDS.filter((c) => c.footer && worksNow(c, state))
     .map((c) => `${(keymap.keysOf(c.id)[0] ?? '').replace('return', '⏎').replace('tab', 'Tab')} ${c.title.split(':')[0]!.replace(/ the unit$/, '')}`)
     .join(' · ');

@@ -1,15 +1,117 @@
-// The selected environment's journal, following. (Placeholder until the log view lands.)
+// The selected environment's journal (or a unit picked in the processes pane), following:
+// several units merged in time order, each line marked with its unit; priority by colour and
+// by a mark; scroll up to pause (new lines are counted), G to follow again; search, filters,
+// time window, wrap; errors and warnings since today with a rate sparkline.
 import { Box, Text } from 'ink';
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { compileRegex, priorityMark, priorityName } from '../../src/core/log-filter.js';
 import { useApp } from '../StoreContext.js';
-import { useTheme } from '../theme.js';
+import { useTheme, type Theme } from '../theme.js';
+import { sparkline } from '../widgets/Sparkline.js';
+import { formatTime, highlight, visibleEntries } from './viewport.js';
+
+const HEADER_ROWS = 3;
+
+function priorityColor(theme: Theme, priority: number | null): string | undefined {
+  if (priority === null) return undefined;
+  if (priority <= 3) return theme.error;
+  if (priority === 4) return theme.warn;
+  if (priority === 5) return theme.accent;
+  return priority === 7 ? theme.muted : undefined;
+}
+
+function shortUnit(unit: string): string {
+  return unit.replace(/\.service$/, '');
+}
 
 export function LogsPane({ width, height }: { width: number; height: number }) {
   const theme = useTheme();
-  const name = useApp((s) => s.selectedEnv);
+  const logs = useApp(useShallow((s) => s.logs));
+  const session = useApp((s) => s.logSession);
+  const search = useMemo(() => {
+    try {
+      return logs.search ? compileRegex(logs.search, 'search') : null;
+    } catch {
+      return null;
+    }
+  }, [logs.search]);
+  const target = logs.target;
+  const multi = (target?.units.length ?? 0) > 1;
+  const unitWidth = multi ? Math.min(22, Math.max(...(target?.units ?? ['']).map((u) => shortUnit(u).length))) : 0;
+  const timeWidth = 12;
+  const messageWidth = Math.max(10, width - timeWidth - 3 - (multi ? unitWidth + 1 : 0) - 1);
+  const bodyHeight = Math.max(1, height - HEADER_ROWS);
+  // Re-read the session whenever a batch arrived (revision) or the view changed.
+  const visible = useMemo(() => visibleEntries(session, logs, bodyHeight, messageWidth), [session, logs, bodyHeight, messageWidth]);
+
+  if (!target) {
+    return (
+      <Box flexDirection="column" height={height}>
+        <Text>Nothing followed yet.</Text>
+        <Text color={theme.muted}>Select an environment with units (1), or a unit in the processes pane and press l.</Text>
+      </Box>
+    );
+  }
+  const connection =
+    logs.connection === 'live' ? (logs.follow ? '● following' : `⏸ PAUSED · ${logs.newWhilePaused} new line${logs.newWhilePaused === 1 ? '' : 's'} (G: follow)`)
+      : logs.connection === 'connecting' ? '… connecting'
+        : logs.connection === 'reconnecting' ? '⟳ RECONNECTING'
+          : logs.connection === 'failed' ? '✗ FAILED'
+            : logs.connection === 'stopped' ? '■ stopped (G: follow again)' : '';
+  const counts = logs.counts;
+  const spark = counts ? sparkline(counts.buckets.map((b) => b.errors + b.warnings), 24) : '';
+  const filters = [
+    logs.priority ? `${priorityName(logs.priority.max)} and worse` : '',
+    logs.include ? `+/${logs.include}/` : '',
+    logs.exclude ? `-/${logs.exclude}/` : '',
+    logs.since ? `since ${logs.since}` : '',
+  ].filter(Boolean);
+  const line2 = [
+    counts ? `today: ${counts.errors} error${counts.errors === 1 ? '' : 's'}, ${counts.warnings} warning${counts.warnings === 1 ? '' : 's'} ${spark}` : logs.countsError ? `counts: ${logs.countsError}` : 'today: counting…',
+    filters.length ? `filter ${filters.join(' ')}` : '',
+    logs.search ? `search /${logs.search}/: ${logs.matchCount} line${logs.matchCount === 1 ? '' : 's'}${logs.match >= 0 ? `, at line ${logs.match + 1}` : ''} (n N)` : '',
+    logs.suppressed ? `✗ journald dropped ${logs.suppressed}` : '',
+    `${logs.length} lines`,
+  ].filter(Boolean).join(' · ');
+  const prompt = logs.prompt;
+  const third = prompt
+    ? { text: `${prompt.kind === 'search' ? 'search' : prompt.kind === 'include' ? 'keep lines matching' : prompt.kind === 'exclude' ? 'hide lines matching' : 'since (e.g. "1 hour ago", "today", 2026-11-24 08:00)'}: ${prompt.text}▏ Enter: apply · Esc: cancel`, color: theme.accent }
+    : logs.lastEvent && Date.now() - logs.lastEvent.at < 30_000
+      ? { text: logs.lastEvent.text, color: logs.lastEvent.level === 'error' ? theme.error : logs.lastEvent.level === 'warn' ? theme.warn : theme.ok }
+      : { text: ' ', color: undefined };
+
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text>{`logs of ${name ?? '(no environment)'}`}</Text>
-      <Text color={theme.muted}>following the journal…</Text>
+      <Text wrap="truncate-end">
+        <Text bold>{`${target.label}: `}</Text>
+        <Text color={theme.muted}>{`${target.units.join(' ')} on ${target.host} · `}</Text>
+        <Text bold color={logs.connection === 'live' && logs.follow ? theme.ok : theme.warn}>{connection}</Text>
+      </Text>
+      <Text wrap="truncate-end" color={counts && counts.errors > 0 ? theme.error : theme.muted}>{line2}</Text>
+      <Text wrap="truncate-end" color={third.color}>{third.text}</Text>
+      {visible.length === 0 ? (
+        <Text color={theme.muted}>{logs.connection === 'connecting' ? 'reading the journal…' : `no entries${filters.length ? ' pass the filter' : ' for these units yet'}`}</Text>
+      ) : (
+        visible.flatMap(({ index, entry, rows }) =>
+          rows.map((row, r) => (
+            <Box key={`${index}:${r}`} width={width}>
+              <Text color={theme.muted}>{r === 0 ? `${index === logs.match ? '▶' : ' '}${formatTime(entry.timeUs, logs.timeMode)} ` : ' '.repeat(timeWidth + 2)}</Text>
+              <Text color={priorityColor(theme, entry.priority)} bold={entry.priority !== null && entry.priority <= 3}>{r === 0 ? `${priorityMark(entry.priority)} ` : '  '}</Text>
+              {multi ? <Text color={theme.accent}>{r === 0 ? `${shortUnit(entry.unit).slice(0, unitWidth).padEnd(unitWidth)} ` : ' '.repeat(unitWidth + 1)}</Text> : null}
+              <Text wrap="truncate-end" color={priorityColor(theme, entry.priority)}>
+                {highlight(row, search).map((part, i) =>
+                  part.match ? (
+                    <Text key={i} inverse={!theme.noColor} bold>{theme.noColor ? `»${part.text}«` : part.text}</Text>
+                  ) : (
+                    part.text
+                  ),
+                )}
+              </Text>
+            </Box>
+          )),
+        )
+      )}
     </Box>
   );
 }

@@ -37,12 +37,20 @@ export function listLength(state: AppState, pane: PaneId = state.pane): number {
     case 'backups':
       return backupRows(state).length;
     case 'logs':
-      return 0;
+      return state.logs.length;
   }
 }
 
-const move = (delta: (ctx: CommandContext) => number) => (ctx: CommandContext) =>
-  ctx.state.actions.moveCursor(ctx.state.pane, delta(ctx), listLength(ctx.state));
+const move = (delta: (ctx: CommandContext) => number) => (ctx: CommandContext) => {
+  const { state } = ctx;
+  if (state.pane !== 'logs') return state.actions.moveCursor(state.pane, delta(ctx), listLength(state));
+  const d = delta(ctx);
+  // In the logs, moving down past the end (or G) follows again; moving up pauses.
+  if (d >= 1e9) state.actions.followLogs();
+  else state.actions.scrollLogs(d <= -1e9 ? -state.logs.length : d, ctx.pageSize);
+};
+
+const logsOnly = ['logs'] as const;
 
 function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef {
   return {
@@ -93,6 +101,31 @@ export const COMMANDS: readonly CommandDef[] = [
   { id: 'sort-next', title: 'sort by next column', keys: ['>'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(1) },
   { id: 'sort-prev', title: 'sort by previous column', keys: ['<'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(-1) },
   { id: 'sort-invert', title: 'invert sort order', keys: ['I'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.invertSort() },
+
+  { id: 'logs-search', title: 'search the log (regex)', keys: ['/'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.startLogPrompt('search') },
+  { id: 'logs-next', title: 'next match', keys: ['n'], group: 'view', panes: logsOnly, enabled: (s) => s.logs.search !== '', run: (c) => c.state.actions.nextMatch(1, c.pageSize) },
+  { id: 'logs-prev', title: 'previous match', keys: ['N'], group: 'view', panes: logsOnly, enabled: (s) => s.logs.search !== '', run: (c) => c.state.actions.nextMatch(-1, c.pageSize) },
+  { id: 'logs-priority', title: 'priority filter: all / warning+ / error+', keys: ['p'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.cycleLogPriority() },
+  { id: 'logs-include', title: 'keep only lines matching a regex', keys: ['+'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.startLogPrompt('include') },
+  { id: 'logs-exclude', title: 'hide lines matching a regex', keys: ['-'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.startLogPrompt('exclude') },
+  { id: 'logs-since', title: 'time window: since (1 hour ago, today…)', keys: ['T'], group: 'view', panes: logsOnly, run: ({ state }) => state.actions.startLogPrompt('since') },
+  { id: 'logs-clear', title: 'clear filters and search', keys: ['c'], group: 'view', panes: logsOnly, run: ({ state }) => state.actions.clearLogFilters() },
+  { id: 'logs-time', title: 'absolute / relative times', keys: ['t'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.toggleLogTime() },
+  { id: 'logs-wrap', title: 'wrap / truncate long lines', keys: ['w'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.toggleLogWrap() },
+  { id: 'logs-pager', title: 'open the view in $PAGER', keys: ['o'], group: 'view', footer: true, panes: logsOnly, run: ({ state }) => state.actions.openLogPager() },
+  {
+    id: 'logs-of-unit',
+    title: 'follow this unit\'s log',
+    keys: ['l'],
+    group: 'view',
+    footer: true,
+    panes: ['processes'],
+    enabled: (state) => currentSelection(state)?.kind === 'unit',
+    run: ({ state }) => {
+      const selection = currentSelection(state);
+      if (selection?.kind === 'unit') state.actions.logsOf({ host: selection.host, units: [selection.unit], label: selection.unit, environment: null });
+    },
+  },
 
   unitCommand('start', 'start the unit', ['s']),
   unitCommand('stop', 'stop the unit', ['x']),

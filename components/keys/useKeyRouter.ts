@@ -98,6 +98,18 @@ function handleKey(store: AppStore, keymap: Keymap, pageSize: () => number, inpu
       }
     }
 
+    const prompt = state.logs.prompt;
+    if (prompt && state.pane === 'logs') {
+      if (name === 'return') actions.submitLogPrompt();
+      else if (name === 'escape') actions.cancelLogPrompt();
+      else if (name === 'backspace') actions.editLogPrompt(prompt.text.slice(0, -1));
+      else {
+        const text = printable(input, key);
+        if (text) actions.editLogPrompt((prompt.text + text).slice(0, 200));
+      }
+      return;
+    }
+
     if (state.filterEditing) {
       const current = state.filter[state.pane];
       if (name === 'return') actions.endFilter(true);

@@ -2,6 +2,10 @@
 // without a TTY (with the CLI verbs to use instead), enters the alternate screen, and on every
 // exit path (q, Ctrl+C twice, SIGHUP from a dropped SSH session, SIGTERM, an uncaught error)
 // restores the terminal and kills every child process group.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { render, type Instance } from 'ink';
 import { ActionExecutor } from '../core/actions.js';
 import { killAllChildren } from '../core/children.js';
@@ -32,7 +36,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     audit: auditLogFor(ctx.config),
     readonly: readonlyPolicy(ctx.config, globalReadonly),
   });
-  const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, executor, readonly: fullyReadonly(ctx.config, globalReadonly) });
+  const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, executor, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
 
   return new Promise<number>((resolve) => {
     let instance: Instance | undefined;
@@ -62,17 +66,45 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     // A terminal that went away (EIO on write) must not leave us spinning.
     process.stdout.on('error', () => finish(129));
 
+    const mount = () =>
+      render(<App store={store} theme={themeFromEnv()} onQuit={() => finish(0)} />, {
+        exitOnCtrlC: false,
+        patchConsole: true,
+        maxFps: 20,
+      });
     process.stdout.write(ENTER_ALT_SCREEN);
-    instance = render(<App store={store} theme={themeFromEnv()} onQuit={() => finish(0)} />, {
-      exitOnCtrlC: false,
-      patchConsole: true,
-      maxFps: 20,
+    instance = mount();
+    // `o` in the logs pane: hand the terminal to $PAGER and come back with the state intact
+    // (it lives in the store, not in the unmounted components).
+    store.subscribe((state, previous) => {
+      if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished) return;
+      instance?.unmount();
+      restoreTerminal();
+      runPager(state.logs.pager);
+      process.stdin.resume();
+      process.stdout.write(ENTER_ALT_SCREEN);
+      store.getState().actions.pagerDone();
+      instance = mount();
     });
     // Spawning the first refresh's commands costs tens of ms: let the first frame out first.
     setImmediate(() => {
       if (!finished) stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
     });
   });
+}
+
+/** $PAGER (split on spaces, no shell), else `less -S +G`, on a private temporary file. */
+function runPager(text: string): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'opsdeck-'));
+  const file = path.join(dir, 'logs.txt');
+  writeFileSync(file, text, { mode: 0o600 });
+  const pager = (process.env.PAGER ?? '').trim().split(/\s+/).filter(Boolean);
+  const argv = pager.length > 0 ? pager : ['less', '-S', '+G'];
+  try {
+    spawnSync(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function restoreTerminal(): void {

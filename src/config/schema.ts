@@ -68,6 +68,8 @@ export const environmentSchema = z
 export const configSchema = z
   .object({
     refreshSeconds: z.number().min(0.5).max(3600).default(2),
+    /** Lines the console's logs pane keeps in memory (a ring buffer). */
+    logBufferLines: z.number().int().min(100).max(2_000_000).default(50_000),
     auditLog: absolutePath.optional(),
     readonly: z.boolean().default(false),
     hosts: z.record(name, hostSchema).default({}),

@@ -133,7 +133,7 @@ function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: string[
       "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
       'export container=opsdeck-lab',
       `export SYSTEMD_UNIT_PATH=${q(p.units)}`,
-      `exec ${SYSTEMD} --system --unit=lab.target --log-target=console`,
+      `exec ${SYSTEMD} --system --unit=lab.target`,
       '',
     ].join('\n'),
     { mode: 0o755 },

@@ -9,6 +9,9 @@ import { OpsdeckError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import { collectStatus, type StatusReport } from '../core/status.js';
 import { catUnit, listUnits, showUnits, type UnitStatus } from '../core/systemd.js';
+import { DEFAULT_LOG_CAPACITY } from '../core/log-buffer.js';
+import { LogSession, type LogTarget } from './log-session.js';
+import { createLogActions, describeFollowEvent, initialLogsState, type LogActions, type LogsState } from './logs-slice.js';
 
 export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
 export type PaneId = (typeof PANES)[number];
@@ -64,7 +67,10 @@ export interface AppState {
   /** When Ctrl+C was last pressed with nothing to cancel (a second press quits). */
   quitArmedAt: number | null;
   quitRequested: boolean;
-  actions: AppActions;
+  logs: LogsState;
+  /** The logs pane's entries (hot data, outside React state); a stable reference. */
+  logSession: LogSession;
+  actions: AppActions & LogActions;
 }
 
 export interface AppActions {
@@ -92,9 +98,13 @@ export interface AppActions {
   showUnitFile(host: string, unit: string): Promise<void>;
   notify(text: string, level?: Notice['level']): void;
   requestQuit(): void;
+  /** Follow these units in the logs pane (e.g. a unit picked in the processes pane). */
+  logsOf(target: LogTarget): void;
 }
 
 export interface AppDeps {
+  /** Lines the logs pane keeps (ring buffer). */
+  logCapacity?: number;
   config: Config;
   configFile: string | null;
   hosts: HostRegistry;
@@ -121,6 +131,43 @@ export function createAppStore(deps: AppDeps): AppStore {
   let slowCollectedAt = -Infinity;
 
   return createStore<AppState>()((set, get) => {
+    const logSession = new LogSession(deps.hosts, deps.logCapacity ?? DEFAULT_LOG_CAPACITY, {
+      onEntries: (passed) => {
+        const logs = get().logs;
+        set({ logs: { ...logs, revision: logs.revision + 1, length: logSession.length, newWhilePaused: logs.follow ? 0 : logs.newWhilePaused + passed } });
+      },
+      onEvent: (event) => {
+        const logs = get().logs;
+        const connection: LogsState['connection'] =
+          event.type === 'connected' || event.type === 'resumed' ? 'live' : event.type === 'reconnecting' ? 'reconnecting' : event.type === 'ended' ? (event.reason === 'failed' ? 'failed' : 'stopped') : logs.connection;
+        set({
+          logs: {
+            ...logs,
+            connection,
+            lastEvent: describeFollowEvent(event) ?? logs.lastEvent,
+            suppressed: logs.suppressed + (event.type === 'suppressed' ? event.dropped : 0),
+          },
+        });
+      },
+    });
+    const enterPane = (pane: PaneId) => {
+      const previous = get().pane;
+      set({ pane, filterEditing: false });
+      // The tail runs only while the logs pane is shown: leaving it kills journalctl.
+      if (pane === 'logs' && previous !== 'logs') {
+        // A unit picked in the processes pane is followed; otherwise the selected environment.
+        logActions.openLogs(pendingTarget);
+        pendingTarget = undefined;
+      } else if (pane !== 'logs' && previous === 'logs') void logActions.closeLogs();
+    };
+    let pendingTarget: LogTarget | undefined;
+    const logActions: LogActions = createLogActions(
+      (patch) => set(patch),
+      () => get(),
+      logSession,
+      deps.hosts,
+      (text, level) => actions.notify(text, level),
+    );
     const actions: AppActions = {
       async refresh() {
         if (refreshInFlight) return refreshInFlight;
@@ -150,11 +197,11 @@ export function createAppStore(deps: AppDeps): AppStore {
         return refreshInFlight;
       },
       setPane(pane) {
-        set({ pane, filterEditing: false });
+        enterPane(pane);
       },
       cyclePane(step) {
         const index = PANES.indexOf(get().pane);
-        set({ pane: PANES[(index + step + PANES.length) % PANES.length]!, filterEditing: false });
+        enterPane(PANES[(index + step + PANES.length) % PANES.length]!);
       },
       selectEnv(name) {
         if (deps.config.environments[name]) set({ selectedEnv: name });
@@ -246,6 +293,12 @@ export function createAppStore(deps: AppDeps): AppStore {
           actions.notify('cancelling…', 'warn');
           return;
         }
+        // Following the journal is a running job too: Ctrl+C stops the tail.
+        if (get().pane === 'logs' && logSession.following) {
+          void logActions.closeLogs();
+          actions.notify('stopped following the journal (Tab away and back, or G, to follow again)', 'info');
+          return;
+        }
         const armed = get().quitArmedAt;
         if (armed !== null && now() - armed < QUIT_WINDOW_MS) {
           actions.requestQuit();
@@ -267,6 +320,13 @@ export function createAppStore(deps: AppDeps): AppStore {
       },
       requestQuit() {
         set({ quitRequested: true });
+      },
+      logsOf(target) {
+        if (get().pane === 'logs') logActions.openLogs(target);
+        else {
+          pendingTarget = target;
+          enterPane('logs');
+        }
       },
     };
 
@@ -290,7 +350,9 @@ export function createAppStore(deps: AppDeps): AppStore {
       notice: null,
       quitArmedAt: null,
       quitRequested: false,
-      actions,
+      logs: initialLogsState,
+      logSession,
+      actions: { ...actions, ...logActions },
     };
   });
 }

@@ -1,0 +1,297 @@
+// What to show of the journal: priorities (names and numbers as journalctl takes them, with a
+// mark and a name for display), include/exclude regular expressions, time windows ("1 hour
+// ago", "today", ISO times) resolved to values journalctl accepts, and the errors/warnings
+// counts since a time (one journalctl call), bucketed for a rate sparkline.
+import { UsageError } from './errors.js';
+import type { Host } from './host.js';
+import { JournalStreamParser, journalArgv, journalError, stdbufWasMissing, streamJournal, type LogEntry } from './journal.js';
+
+export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export type PriorityName = (typeof PRIORITY_NAMES)[number];
+
+/** Marks that say the severity without colour (NO_COLOR, pipes). */
+const PRIORITY_MARKS = ['✗', '✗', '✗', '✗', '!', '•', ' ', '·'] as const;
+
+const ALIASES: Record<string, number> = { emergency: 0, panic: 0, critical: 2, error: 3, warn: 4 };
+
+/** An inclusive range of priorities, as journalctl's `-p FROM..TO` (0 = emerg ... 7 = debug). */
+export interface PriorityRange {
+  min: number;
+  max: number;
+}
+
+function priorityValue(text: string, whole: string): number {
+  const t = text.trim().toLowerCase();
+  if (/^[0-7]$/.test(t)) return Number(t);
+  const index = (PRIORITY_NAMES as readonly string[]).indexOf(t);
+  if (index >= 0) return index;
+  if (ALIASES[t] !== undefined) return ALIASES[t];
+  throw new UsageError(
+    `invalid priority ${JSON.stringify(whole)}`,
+    `use a name (${PRIORITY_NAMES.join(', ')}), a number 0-7, or a range such as err..warning; "warning" means warning and worse`,
+  );
+}
+
+/** "warning" or "4": warning and worse (0..4); "err..warning": exactly that range. */
+export function parsePriority(text: string): PriorityRange {
+  const parts = text.split('..');
+  if (parts.length === 1) return { min: 0, max: priorityValue(parts[0]!, text) };
+  if (parts.length !== 2) priorityValue('', text);
+  const a = priorityValue(parts[0]!, text);
+  const b = priorityValue(parts[1]!, text);
+  return { min: Math.min(a, b), max: Math.max(a, b) };
+}
+
+export function priorityName(priority: number | null): string {
+  return priority === null ? '-' : (PRIORITY_NAMES[priority] ?? String(priority));
+}
+
+export function priorityMark(priority: number | null): string {
+  return priority === null ? '?' : (PRIORITY_MARKS[priority] ?? '?');
+}
+
+export function isError(priority: number | null): boolean {
+  return priority !== null && priority <= 3;
+}
+
+export function isWarning(priority: number | null): boolean {
+  return priority === 4;
+}
+
+/**
+ * A user's regular expression, with journalctl's "smart case": all lower case matches case
+ * insensitively, any upper-case letter makes it case sensitive.
+ */
+export function compileRegex(pattern: string, option = '--grep'): RegExp {
+  try {
+    return new RegExp(pattern, /[A-Z]/.test(pattern.replace(/\\./g, '')) ? '' : 'i');
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
+    throw new UsageError(
+      `invalid regular expression for ${option}: ${reason}`,
+      'JavaScript syntax; escape special characters such as ( [ . * + ? with a backslash, or quote the pattern for the shell',
+    );
+  }
+}
+
+export interface EntryFilterSpec {
+  priority?: PriorityRange | undefined;
+  /** Keep entries whose message matches any of these. */
+  include?: readonly RegExp[] | undefined;
+  /** Then drop entries whose message matches any of these. */
+  exclude?: readonly RegExp[] | undefined;
+}
+
+/** A predicate for entries, or undefined when the spec filters nothing. */
+export function entryFilter(spec: EntryFilterSpec): ((entry: LogEntry) => boolean) | undefined {
+  const { priority } = spec;
+  const include = spec.include ?? [];
+  const exclude = spec.exclude ?? [];
+  if (!priority && include.length === 0 && exclude.length === 0) return undefined;
+  return (entry) => {
+    if (priority && (entry.priority === null || entry.priority < priority.min || entry.priority > priority.max)) return false;
+    if (include.length > 0 && !include.some((re) => re.test(entry.message))) return false;
+    return !exclude.some((re) => re.test(entry.message));
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time windows
+
+export interface TimePoint {
+  /** Milliseconds since the epoch. */
+  ms: number;
+  /** The same instant as journalctl takes it ("@SECONDS.mmm"): no time zone or locale guessing on the host. */
+  journal: string;
+}
+
+const UNIT_MS: Record<string, number> = {};
+for (const [names, ms] of [
+  [['ms', 'msec', 'msecs', 'millisecond', 'milliseconds'], 1],
+  [['s', 'sec', 'secs', 'second', 'seconds'], 1000],
+  [['m', 'min', 'mins', 'minute', 'minutes'], 60_000],
+  [['h', 'hr', 'hrs', 'hour', 'hours'], 3_600_000],
+  [['d', 'day', 'days'], 86_400_000],
+  [['w', 'week', 'weeks'], 7 * 86_400_000],
+] as const) {
+  for (const name of names) UNIT_MS[name] = ms;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
+const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+function point(ms: number): TimePoint {
+  return { ms, journal: `@${(ms / 1000).toFixed(3)}` };
+}
+
+function midnight(now: Date, dayOffset: number): number {
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate() + dayOffset).getTime();
+}
+
+/** "1h 30min" -> ms, or undefined when it is not a duration. */
+function parseDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)\s*([a-z]+)/gy;
+  let total = 0;
+  let any = false;
+  let at = 0;
+  const t = text.trim();
+  while (at < t.length) {
+    re.lastIndex = at;
+    const m = re.exec(t);
+    if (!m) return undefined;
+    const unit = UNIT_MS[m[2]!];
+    if (unit === undefined) return undefined;
+    total += Number(m[1]) * unit;
+    any = true;
+    at = re.lastIndex;
+    while (t[at] === ' ') at++;
+  }
+  return any ? total : undefined;
+}
+
+/**
+ * Parse a --since/--until value: "now", "today", "yesterday", "tomorrow", "1 hour ago",
+ * "30 min ago", "-1h", "+10min", "2h" (ago), "09:30" (today), "2026-11-24", "2026-11-24 09:30",
+ * ISO 8601 with or without a zone (none: local time), "@EPOCH_SECONDS". Days are in the local
+ * time zone of opsdeck, not of the host, so every host answers for the same window.
+ */
+export function parseTime(text: string, now: Date = new Date(), option = '--since'): TimePoint {
+  const t = text.trim().toLowerCase();
+  const fail = () =>
+    new UsageError(
+      `invalid time ${JSON.stringify(text)} for ${option}`,
+      'use e.g. "1 hour ago", "30 min ago", "today", "yesterday", "2026-11-24 09:00" or an ISO time such as 2026-11-24T09:00:00Z',
+    );
+  if (t === 'now') return point(now.getTime());
+  if (t === 'today') return point(midnight(now, 0));
+  if (t === 'yesterday') return point(midnight(now, -1));
+  if (t === 'tomorrow') return point(midnight(now, 1));
+  const epoch = /^@(\d+(?:\.\d+)?)$/.exec(t);
+  if (epoch) return point(Number(epoch[1]) * 1000);
+
+  const ago = /^(.*\S)\s+ago$/.exec(t);
+  const signed = /^([+-])\s*(.+)$/.exec(t);
+  const relative = ago ? ago[1]! : signed ? signed[2]! : t;
+  const duration = parseDuration(relative);
+  if (duration !== undefined) return point(now.getTime() + (signed?.[1] === '+' && !ago ? duration : -duration));
+  if (ago || signed) throw fail();
+
+  const clock = CLOCK.exec(t);
+  if (clock) {
+    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0)];
+    if (h > 23 || m > 59 || s > 59) throw fail();
+    return point(new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s).getTime());
+  }
+  const iso = ISO.exec(text.trim());
+  if (!iso) throw fail();
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
+  const fraction = iso[7] ? Number(`0.${iso[7]}`) * 1000 : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) throw fail();
+  const zone = iso[8]?.toUpperCase();
+  let ms: number;
+  if (zone === undefined) {
+    ms = new Date(year, month - 1, day, hour, minute, second).getTime() + fraction;
+  } else {
+    ms = Date.UTC(year, month - 1, day, hour, minute, second) + fraction;
+    const offset = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+    if (offset) ms -= (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+  }
+  if (!Number.isFinite(ms)) throw fail();
+  return point(ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counts: "how many errors today"
+
+export interface PriorityCounts {
+  since: string;
+  until: string;
+  /** Entries at the counted priorities (by default warning and worse). */
+  total: number;
+  /** emerg..err */
+  errors: number;
+  warnings: number;
+  byPriority: Record<PriorityName, number>;
+  bucketMs: number;
+  /** Oldest first; each bucket starts at `start` and lasts bucketMs (the last may be partial). */
+  buckets: Array<{ start: string; errors: number; warnings: number }>;
+}
+
+export interface CountOptions {
+  /** Default "today". */
+  since?: string;
+  until?: string;
+  /** Count priorities up to this one (default 4, warning). */
+  maxPriority?: number;
+  /** At most this many intervals for the sparkline (default 24), each a round length (5 min, 1 h, ...). */
+  buckets?: number;
+  now?: Date;
+  signal?: AbortSignal;
+}
+
+const ROUND_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+
+/** The shortest round interval (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, whole days) of at least `ms`. */
+function roundInterval(ms: number): number {
+  const minutes = ms / 60_000;
+  const round = ROUND_MINUTES.find((m) => m >= minutes) ?? Math.ceil(minutes / 1440) * 1440;
+  return round * 60_000;
+}
+
+/**
+ * Errors and warnings of some units since a time, with per-interval counts, from one
+ * `journalctl -p warning -o json --output-fields=PRIORITY` read as a stream (never buffered whole).
+ */
+export async function countPriorities(host: Host, units: readonly string[], options: CountOptions = {}): Promise<PriorityCounts> {
+  const now = options.now ?? new Date();
+  const since = parseTime(options.since ?? 'today', now, '--since');
+  const until = options.until !== undefined ? parseTime(options.until, now, '--until') : point(now.getTime());
+  if (until.ms <= since.ms) throw new UsageError(`--until (${new Date(until.ms).toISOString()}) is not after --since (${new Date(since.ms).toISOString()})`);
+  const maxPriority = options.maxPriority ?? 4;
+  const wanted = Math.max(1, Math.min(1000, Math.floor(options.buckets ?? 24)));
+  const bucketMs = roundInterval((until.ms - since.ms) / wanted);
+  const bucketCount = Math.max(1, Math.ceil((until.ms - since.ms) / bucketMs));
+  const buckets = Array.from({ length: bucketCount }, (_, i) => ({ start: new Date(since.ms + i * bucketMs).toISOString(), errors: 0, warnings: 0 }));
+  const byPriority = Object.fromEntries(PRIORITY_NAMES.map((n) => [n, 0])) as Record<PriorityName, number>;
+  const argv = journalArgv({
+    units,
+    since: since.journal,
+    ...(options.until !== undefined ? { until: until.journal } : {}),
+    priority: { min: 0, max: maxPriority },
+    fields: ['PRIORITY'],
+  });
+  const handle = streamJournal(host, argv, options.signal);
+  const parser = new JournalStreamParser();
+  let total = 0;
+  let errors = 0;
+  let warnings = 0;
+  const count = (entries: LogEntry[]) => {
+    for (const e of entries) {
+      if (e.priority === null || e.priority > maxPriority) continue;
+      total++;
+      byPriority[PRIORITY_NAMES[e.priority]!]++;
+      const bucket = buckets[Math.min(bucketCount - 1, Math.max(0, Math.floor((e.timeUs / 1000 - since.ms) / bucketMs)))]!;
+      if (e.priority <= 3) {
+        errors++;
+        bucket.errors++;
+      } else if (e.priority === 4) {
+        warnings++;
+        bucket.warnings++;
+      }
+    }
+  };
+  for await (const chunk of handle.stdout as AsyncIterable<Buffer>) {
+    const out: LogEntry[] = [];
+    parser.push(chunk, out);
+    count(out);
+  }
+  const out: LogEntry[] = [];
+  parser.end(out);
+  count(out);
+  const result = await handle.done;
+  if (!result.canceled && result.exitCode !== 0) {
+    if (parser.stats.bytes === 0 && stdbufWasMissing(host, result.exitCode, result.stderr)) return countPriorities(host, units, options);
+    throw journalError(host, argv, result.exitCode, result.stderr);
+  }
+  return { since: new Date(since.ms).toISOString(), until: new Date(until.ms).toISOString(), total, errors, warnings, byPriority, bucketMs, buckets };
+}

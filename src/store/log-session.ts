@@ -1,0 +1,141 @@
+// The logs pane's hot data, kept out of React state: a bounded ring buffer fed by a journal
+// follower, the indexes of the entries that pass the filter (kept up to date incrementally),
+// and search over them. The store only holds a revision counter and the view settings; it is
+// told about a change at most once per follower batch (≤ 10 a second).
+import type { HostRegistry } from '../core/hosts.js';
+import { JournalFollower, type FollowEvent, type LogEntry } from '../core/journal.js';
+import { LogBuffer } from '../core/log-buffer.js';
+import { entryFilter, type EntryFilterSpec } from '../core/log-filter.js';
+
+export interface LogTarget {
+  host: string;
+  units: string[];
+  /** What the operator picked: an environment's name or a unit. */
+  label: string;
+  environment: string | null;
+}
+
+export interface LogSessionCallbacks {
+  /** New entries arrived (count that passed the filter). */
+  onEntries: (passed: number) => void;
+  onEvent: (event: FollowEvent) => void;
+}
+
+const HISTORY_LINES = 1000;
+
+export class LogSession {
+  readonly buffer: LogBuffer<LogEntry>;
+  private follower: JournalFollower | null = null;
+  private predicate: ((entry: LogEntry) => boolean) | undefined;
+  /** Sequence numbers of the entries that pass the filter (all of them when there is none). */
+  private passing: number[] = [];
+  private passingStart = 0;
+  target: LogTarget | null = null;
+
+  constructor(
+    private readonly hosts: HostRegistry,
+    capacity: number,
+    private readonly callbacks: LogSessionCallbacks,
+  ) {
+    this.buffer = new LogBuffer<LogEntry>(capacity);
+  }
+
+  get following(): boolean {
+    return this.follower !== null && this.follower.state !== 'ended';
+  }
+
+  /** Follow these units (showing the last HISTORY_LINES first, or everything since `since`). */
+  open(target: LogTarget, since?: string): void {
+    void this.close();
+    this.target = target;
+    this.buffer.clear();
+    this.passing = [];
+    this.passingStart = 0;
+    const follower = new JournalFollower(this.hosts.get(target.host), {
+      units: target.units,
+      ...(since ? { since, lines: 'all' as const } : { lines: HISTORY_LINES }),
+      retryInitialFailure: true,
+    });
+    follower.onBatch((entries) => this.ingest(entries));
+    follower.onEvent((event) => this.callbacks.onEvent(event));
+    this.follower = follower.start();
+  }
+
+  /** Stop following; journalctl is killed (by process group) on the host. */
+  async close(): Promise<void> {
+    const follower = this.follower;
+    this.follower = null;
+    await follower?.stop();
+  }
+
+  /** Add a batch (from the follower; tests feed recorded entries the same way). */
+  ingest(entries: LogEntry[]): void {
+    const firstSeq = this.buffer.totalPushed;
+    this.buffer.push(entries);
+    let passed = 0;
+    if (this.predicate) {
+      entries.forEach((entry, i) => {
+        if (this.predicate!(entry)) {
+          this.passing.push(firstSeq + i);
+          passed++;
+        }
+      });
+      this.dropEvicted();
+    } else passed = entries.length;
+    this.callbacks.onEntries(passed);
+  }
+
+  /** Forget the indexes of entries the ring buffer has dropped. */
+  private dropEvicted(): void {
+    const oldest = this.buffer.firstSeq;
+    let i = this.passingStart;
+    while (i < this.passing.length && this.passing[i]! < oldest) i++;
+    this.passingStart = i;
+    if (this.passingStart > 4096 && this.passingStart > this.passing.length / 2) {
+      this.passing = this.passing.slice(this.passingStart);
+      this.passingStart = 0;
+    }
+  }
+
+  setFilter(spec: EntryFilterSpec): void {
+    this.predicate = entryFilter(spec);
+    this.passing = [];
+    this.passingStart = 0;
+    if (!this.predicate) return;
+    const first = this.buffer.firstSeq;
+    for (let i = 0; i < this.buffer.size; i++) if (this.predicate(this.buffer.at(i)!)) this.passing.push(first + i);
+  }
+
+  /** Entries in view (after the filter). */
+  get length(): number {
+    return this.predicate ? this.passing.length - this.passingStart : this.buffer.size;
+  }
+
+  at(index: number): LogEntry | undefined {
+    if (!this.predicate) return this.buffer.at(index);
+    const seq = this.passing[this.passingStart + index];
+    return seq === undefined ? undefined : this.buffer.bySeq(seq);
+  }
+
+  slice(start: number, end: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.at(i)!);
+    return out;
+  }
+
+  /** The next entry matching `re` from `from` in direction `step`, wrapping around; -1 if none. */
+  find(re: RegExp, from: number, step: 1 | -1): number {
+    const n = this.length;
+    for (let k = 1; k <= n; k++) {
+      const i = (((from + step * k) % n) + n) % n;
+      if (re.test(this.at(i)!.message)) return i;
+    }
+    return -1;
+  }
+
+  count(re: RegExp): number {
+    let matches = 0;
+    for (let i = 0; i < this.length; i++) if (re.test(this.at(i)!.message)) matches++;
+    return matches;
+  }
+}

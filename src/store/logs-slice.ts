@@ -1,0 +1,262 @@
+// The logs pane's state and actions: what is followed, the view (following or paused with a
+// count of new lines, filters, search, time display, wrap), what happened to the connection,
+// and the errors/warnings counts since today. The entries themselves live in LogSession.
+import type { Config } from '../config/schema.js';
+import { OpsdeckError } from '../core/errors.js';
+import type { HostRegistry } from '../core/hosts.js';
+import type { FollowEvent } from '../core/journal.js';
+import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
+import { LogSession, type LogTarget } from './log-session.js';
+
+export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
+
+export interface LogsState {
+  target: LogTarget | null;
+  /** Bumped on every batch of new entries: the viewport re-reads the session. */
+  revision: number;
+  /** Entries in view after the filter. */
+  length: number;
+  /** Pinned to the newest line; scrolling up pauses, `G`/End resumes. */
+  follow: boolean;
+  /** First visible entry while paused. */
+  top: number;
+  newWhilePaused: number;
+  connection: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
+  lastEvent: { text: string; level: 'info' | 'warn' | 'error'; at: number } | null;
+  /** Messages journald dropped (rate limit) while we followed. */
+  suppressed: number;
+  priority: PriorityRange | null;
+  include: string;
+  exclude: string;
+  search: string;
+  /** Index of the current search match, -1 when none. */
+  match: number;
+  /** Lines matching the search when it was entered. */
+  matchCount: number;
+  since: string | null;
+  timeMode: 'absolute' | 'relative';
+  wrap: boolean;
+  counts: PriorityCounts | null;
+  countsError: string | null;
+  prompt: { kind: LogPromptKind; text: string } | null;
+  /** Text for the pager; the console runtime hands the terminal over and clears it. */
+  pager: string | null;
+}
+
+export const initialLogsState: LogsState = {
+  target: null,
+  revision: 0,
+  length: 0,
+  follow: true,
+  top: 0,
+  newWhilePaused: 0,
+  connection: 'idle',
+  lastEvent: null,
+  suppressed: 0,
+  priority: null,
+  include: '',
+  exclude: '',
+  search: '',
+  match: -1,
+  matchCount: 0,
+  since: null,
+  timeMode: 'absolute',
+  wrap: false,
+  counts: null,
+  countsError: null,
+  prompt: null,
+  pager: null,
+};
+
+export interface LogActions {
+  /** Follow a target (default: the selected environment's units). */
+  openLogs(target?: LogTarget): void;
+  closeLogs(): Promise<void>;
+  scrollLogs(delta: number, viewHeight: number): void;
+  followLogs(): void;
+  cycleLogPriority(): void;
+  startLogPrompt(kind: LogPromptKind): void;
+  editLogPrompt(text: string): void;
+  submitLogPrompt(): void;
+  cancelLogPrompt(): void;
+  clearLogFilters(): void;
+  nextMatch(step: 1 | -1, viewHeight: number): void;
+  toggleLogTime(): void;
+  toggleLogWrap(): void;
+  openLogPager(): void;
+  pagerDone(): void;
+}
+
+type Get = () => { logs: LogsState; config: Config; selectedEnv: string | null; status: { environments: Array<{ name: string; host: string }> } | null };
+type Set = (patch: { logs: LogsState }) => void;
+
+const PRIORITY_STEPS: Array<PriorityRange | null> = [null, { min: 0, max: 4 }, { min: 0, max: 3 }];
+const COUNT_EVERY_MS = 60_000;
+
+function describe(error: unknown): string {
+  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The units to follow for an environment: its unit and related units (e.g. the backup job). */
+export function environmentTarget(config: Config, name: string, host: string): LogTarget | null {
+  const env = config.environments[name];
+  if (!env) return null;
+  const units = [...(env.unit ? [env.unit] : []), ...env.relatedUnits];
+  return units.length > 0 ? { host, units, label: name, environment: name } : null;
+}
+
+export function createLogActions(set: Set, get: Get, session: LogSession, hosts: HostRegistry, notify: (text: string, level: 'info' | 'warn' | 'error') => void): LogActions {
+  const patch = (p: Partial<LogsState>) => set({ logs: { ...get().logs, ...p } });
+  let countTimer: NodeJS.Timeout | undefined;
+
+  const recount = () => {
+    const target = get().logs.target;
+    if (!target) return;
+    countPriorities(hosts.get(target.host), target.units, { since: 'today', buckets: 24 })
+      .then((counts) => patch({ counts, countsError: null }))
+      .catch((error: unknown) => patch({ countsError: describe(error) }));
+  };
+
+  const applyFilter = (logs: LogsState) => {
+    session.setFilter({
+      priority: logs.priority ?? undefined,
+      include: logs.include ? [compileRegex(logs.include, 'include filter')] : [],
+      exclude: logs.exclude ? [compileRegex(logs.exclude, 'exclude filter')] : [],
+    });
+    patch({ length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: get().logs.revision + 1 });
+  };
+
+  const actions: LogActions = {
+    openLogs(target) {
+      const state = get();
+      const chosen = target ?? (state.selectedEnv ? environmentTarget(state.config, state.selectedEnv, state.status?.environments.find((e) => e.name === state.selectedEnv)?.host ?? state.config.environments[state.selectedEnv]!.host) : null);
+      if (!chosen) {
+        notify('nothing to follow: the selected environment has no units (pick a unit in the processes pane and press l)', 'warn');
+        return;
+      }
+      const since = state.logs.since ? (parseTime(state.logs.since).journal) : undefined;
+      session.open(chosen, since);
+      patch({ target: chosen, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', lastEvent: null, suppressed: 0, match: -1, counts: null });
+      clearInterval(countTimer);
+      recount();
+      countTimer = setInterval(recount, COUNT_EVERY_MS);
+      countTimer.unref?.();
+    },
+    async closeLogs() {
+      clearInterval(countTimer);
+      await session.close();
+      if (get().logs.connection !== 'idle') patch({ connection: 'stopped' });
+    },
+    scrollLogs(delta, viewHeight) {
+      const { logs } = get();
+      const bottom = Math.max(0, logs.length - viewHeight);
+      const from = logs.follow ? bottom : logs.top;
+      const top = Math.max(0, Math.min(bottom, from + delta));
+      if (top >= bottom && delta > 0) patch({ follow: true, top: bottom, newWhilePaused: 0 });
+      else patch({ follow: false, top });
+    },
+    followLogs() {
+      // After Ctrl+C stopped the tail, G starts it again where the view was.
+      if (get().logs.connection === 'stopped' && get().logs.target) actions.openLogs(get().logs.target!);
+      patch({ follow: true, newWhilePaused: 0 });
+    },
+    cycleLogPriority() {
+      const { logs } = get();
+      const index = PRIORITY_STEPS.findIndex((p) => p?.max === logs.priority?.max);
+      const priority = PRIORITY_STEPS[(index + 1) % PRIORITY_STEPS.length] ?? null;
+      patch({ priority });
+      applyFilter({ ...get().logs, priority });
+    },
+    startLogPrompt(kind) {
+      const { logs } = get();
+      const text = kind === 'search' ? logs.search : kind === 'include' ? logs.include : kind === 'exclude' ? logs.exclude : (logs.since ?? '');
+      patch({ prompt: { kind, text } });
+    },
+    editLogPrompt(text) {
+      const prompt = get().logs.prompt;
+      if (prompt) patch({ prompt: { ...prompt, text } });
+    },
+    submitLogPrompt() {
+      const { logs } = get();
+      const prompt = logs.prompt;
+      if (!prompt) return;
+      const text = prompt.text.trim();
+      try {
+        if (prompt.kind === 'search') {
+          const re = text ? compileRegex(text, 'search') : null;
+          patch({ prompt: null, search: text, match: -1, matchCount: re ? session.count(re) : 0 });
+          if (text) actions.nextMatch(-1, 0);
+        } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
+          const next = { ...logs, prompt: null, [prompt.kind]: text };
+          applyFilter(next);
+          patch({ prompt: null, [prompt.kind]: text });
+        } else {
+          if (text) parseTime(text);
+          patch({ prompt: null, since: text || null });
+          actions.openLogs(logs.target ?? undefined);
+        }
+      } catch (error) {
+        notify(describe(error), 'error');
+      }
+    },
+    cancelLogPrompt() {
+      patch({ prompt: null });
+    },
+    clearLogFilters() {
+      const next = { ...get().logs, priority: null, include: '', exclude: '', search: '', match: -1 };
+      applyFilter(next);
+      patch({ priority: null, include: '', exclude: '', search: '', match: -1 });
+    },
+    nextMatch(step, viewHeight) {
+      const { logs } = get();
+      if (!logs.search) return;
+      const re = compileRegex(logs.search, 'search');
+      const from = logs.match >= 0 ? logs.match : step < 0 ? logs.length : -1;
+      const found = session.find(re, from, step);
+      if (found < 0) {
+        notify(`no line matches /${logs.search}/`, 'warn');
+        patch({ match: -1 });
+        return;
+      }
+      const top = Math.max(0, found - Math.floor(viewHeight / 2));
+      patch({ match: found, follow: false, top });
+    },
+    toggleLogTime() {
+      patch({ timeMode: get().logs.timeMode === 'absolute' ? 'relative' : 'absolute' });
+    },
+    toggleLogWrap() {
+      patch({ wrap: !get().logs.wrap });
+    },
+    openLogPager() {
+      const lines: string[] = [];
+      for (let i = 0; i < session.length; i++) {
+        const e = session.at(i)!;
+        lines.push(`${new Date(e.timeUs / 1000).toISOString()} ${e.unit} ${e.priority ?? '-'} ${e.message}`);
+      }
+      patch({ pager: lines.join('\n') + '\n' });
+    },
+    pagerDone() {
+      patch({ pager: null });
+    },
+  };
+  return actions;
+}
+
+/** What the follower says, as a line the operator can read. */
+export function describeFollowEvent(event: FollowEvent): LogsState['lastEvent'] {
+  switch (event.type) {
+    case 'reconnecting':
+      return { text: `journal connection lost (${event.reason}); reconnecting in ${(event.delayMs / 1000).toFixed(1)} s`, level: 'warn', at: event.at };
+    case 'resumed':
+      return { text: `reconnected after ${(event.afterMs / 1000).toFixed(1)} s; resumed after the last line received (nothing lost, nothing repeated)`, level: 'info', at: event.at };
+    case 'suppressed':
+      return { text: `journald dropped ${event.dropped} messages of ${event.unit} (rate limit): they are not in the journal`, level: 'warn', at: event.at };
+    case 'oversized':
+      return { text: `${event.count} entries too large to show were skipped`, level: 'warn', at: event.at };
+    case 'ended':
+      return event.reason === 'failed' ? { text: `following stopped: ${event.error ? describe(event.error) : 'journalctl failed'}`, level: 'error', at: event.at } : null;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,111 @@
+// The logs pane, fed with journal entries recorded from the lab (parsed by the real parser).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseJournalLine, type LogEntry } from '../../src/core/journal.js';
+import { initialLogsState } from '../../src/store/logs-slice.js';
+import { visibleEntries } from '../../components/LogsPane/viewport.js';
+import { makeStore, renderConsole, settle } from '../support/console.js';
+
+function recorded(name: string): LogEntry[] {
+  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => parseJournalLine(line))
+    .filter((e): e is LogEntry => e !== undefined);
+}
+
+function logsStore() {
+  const { store } = makeStore();
+  // As if the pane had opened a follower; entries are fed the way the follower feeds them.
+  store.setState({ pane: 'logs', logs: { ...initialLogsState, connection: 'live', target: { host: 'lab', units: ['fixture-a.service', 'fixture-b.service'], label: 'fixture', environment: null } } });
+  return store;
+}
+
+describe('the logs pane', () => {
+  it('shows merged units, each line marked with its unit, and never passes escape sequences', async () => {
+    const store = logsStore();
+    const { lastFrame, unmount } = renderConsole(store);
+    store.getState().logSession.ingest(recorded('journal-hostile.jsonl'));
+    await settle();
+    // Only Ink's own colour codes may remain: no titles, clears, cursor moves, links, clipboard.
+    // eslint-disable-next-line no-control-regex
+    expect(lastFrame()!.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\x9b\x9d]/);
+    store.getState().logSession.ingest(recorded('journal-merged.jsonl'));
+    await settle();
+    const frame = lastFrame()!;
+    expect(frame).toMatch(/fixture-a\s+a \d+/);
+    expect(frame).toMatch(/fixture-b\s+b \d+/);
+    expect(frame).toMatch(/● following/);
+    unmount();
+  });
+
+  it('pauses when scrolled up, counts new lines, and follows again with G', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const entries = recorded('journal-merged.jsonl');
+    store.getState().logSession.ingest(entries);
+    await settle();
+    stdin.write('k');
+    await settle();
+    store.getState().logSession.ingest(entries.slice(0, 3));
+    await settle();
+    expect(lastFrame()).toMatch(/PAUSED · 3 new lines \(G: follow\)/);
+    stdin.write('G');
+    await settle();
+    expect(lastFrame()).toMatch(/● following/);
+    unmount();
+  });
+
+  it('filters by priority and searches with n/N', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    store.getState().logSession.ingest(recorded('journal-merged.jsonl'));
+    await settle();
+    const before = store.getState().logs.length;
+    stdin.write('p');
+    await settle();
+    expect(store.getState().logs.priority).toEqual({ min: 0, max: 4 });
+    expect(store.getState().logs.length).toBeLessThan(before);
+    expect(lastFrame()).toMatch(/filter warning and worse/);
+    stdin.write('c');
+    await settle();
+    stdin.write('/');
+    stdin.write('b 2');
+    stdin.write('\r');
+    await settle();
+    expect(lastFrame()).toMatch(/search \/b 2\/: 1 line, at line \d+ \(n N\)/);
+    expect(lastFrame()).toMatch(/▶.*b 2/);
+    unmount();
+  });
+
+  it('explains a bad regular expression instead of failing', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('+');
+    stdin.write('(unclosed');
+    stdin.write('\r');
+    await settle();
+    expect(lastFrame()).toMatch(/invalid regular expression for include filter/);
+    expect(store.getState().logs.include).toBe('');
+    unmount();
+  });
+});
+
+describe('the log viewport', () => {
+  const entries = recorded('journal-merged.jsonl');
+  const session = { length: entries.length, at: (i: number) => entries[i] };
+
+  it('shows the newest lines when following and keeps the pane full when paused near the end', () => {
+    const following = visibleEntries(session, { follow: true, top: 0, wrap: false, match: -1 }, 3, 80);
+    expect(following.map((v) => v.index)).toEqual([entries.length - 3, entries.length - 2, entries.length - 1]);
+    const paused = visibleEntries(session, { follow: false, top: entries.length - 1, wrap: false, match: -1 }, 3, 80);
+    expect(paused).toHaveLength(3);
+  });
+
+  it('wraps long lines into several rows on request', () => {
+    const long = [{ ...entries[0]!, message: 'x'.repeat(25) }];
+    const one = { length: 1, at: () => long[0] };
+    expect(visibleEntries(one, { follow: true, top: 0, wrap: false, match: -1 }, 5, 10)[0]!.rows).toHaveLength(1);
+    expect(visibleEntries(one, { follow: true, top: 0, wrap: true, match: -1 }, 5, 10)[0]!.rows).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+  });
+});
