@@ -5,7 +5,7 @@ import { describeLab, opsdeck, opsdeckBin, sharedLabConfig } from '../support/la
 import { tmuxSession } from '../support/tmux.js';
 
 const session = `opsdeck-term-${process.pid}`;
-const { screen, waitFor, start: startSession, kill, display } = tmuxSession(session);
+const { screen, waitFor, start: startSession, kill, display, keys } = tmuxSession(session);
 
 function childrenOf(pid: number): number[] {
   try {
@@ -14,6 +14,25 @@ function childrenOf(pid: number): number[] {
     return [];
   }
 }
+
+function descendants(pid: number): number[] {
+  return childrenOf(pid).flatMap((child) => [child, ...descendants(child)]);
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+async function consolePid(): Promise<number> {
+  const shell = Number(await display('#{pane_pid}'));
+  return childrenOf(shell).find((pid) => cmdline(pid).includes('opsdeck.js'))!;
+}
+
+const followers = (node: number) => descendants(node).filter((pid) => cmdline(pid).includes('journalctl'));
 
 function start(prefix: string): Promise<unknown> {
   return startSession(`${prefix} node ${opsdeckBin} --config ${sharedLabConfig()}; echo EXITED-$?; sleep 600`);
@@ -47,13 +66,41 @@ describeLab('in a terminal', () => {
   it('on SIGHUP (an SSH drop) restores the terminal and leaves no child behind', async () => {
     await start('');
     await waitFor(/CRASH-LOOP/);
-    const shell = Number(await display('#{pane_pid}'));
-    const node = childrenOf(shell).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('opsdeck.js'))!;
+    const node = await consolePid();
     expect(node).toBeGreaterThan(0);
+    // With the logs pane open, a journalctl follower is running too.
+    await keys('4');
+    await waitFor(/● following/);
+    const running = followers(node);
+    expect(running.length).toBeGreaterThan(0);
     process.kill(node, 'SIGHUP');
     await waitFor(/EXITED-129/);
     const flags = await display('#{alternate_on} #{cursor_flag}');
     expect(flags).toBe('0 1');
     expect(childrenOf(node)).toEqual([]);
+    for (const pid of running) expect(cmdline(pid)).not.toMatch(/journalctl/);
+  });
+
+  it('follows the journal, survives the follower being killed without losing or repeating a line, and stops it when leaving', async () => {
+    await start('');
+    await waitFor(/CRASH-LOOP/);
+    const node = await consolePid();
+    await keys('4');
+    const first = await waitFor(/FATAL: cannot write state[\s\S]*● following|● following[\s\S]*FATAL: cannot write state/);
+    expect(first).toMatch(/today: \d+ errors?/);
+    // journalctl itself (inside the lab, below nsenter) is ours, a descendant of the console
+    // we started: kill it by PID, as if it had crashed.
+    const journalctl = followers(node).find((pid) => cmdline(pid).startsWith('journalctl'));
+    expect(journalctl).toBeGreaterThan(0);
+    process.kill(journalctl!, 'SIGKILL');
+    await waitFor(/reconnected after [\d.]+ s; resumed after the last line received \(nothing lost, nothing repeated\)/, 15_000);
+    await waitFor(/● following/);
+    expect(followers(node).length).toBeGreaterThan(0);
+    await keys('Tab');
+    await waitFor(/▸1 environments/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(followers(node)).toEqual([]);
+    await keys('q');
+    await waitFor(/EXITED-0/);
   });
 });
