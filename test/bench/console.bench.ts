@@ -2,8 +2,10 @@
 // start to the first frame and to the first complete frame (every environment's state shown),
 // then RSS after a minute idle and CPU used over that minute with the default refresh.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { median, opsdeckBin, type BenchRow } from './support.js';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config/load.js';
+import { HostRegistry } from '../../src/core/hosts.js';
+import { median, opsdeckBin, percentile, type BenchRow } from './support.js';
 
 const CLK_TCK = 100;
 
@@ -44,6 +46,7 @@ function rssMb(pid: number): number {
 interface Session {
   pid: number;
   output: () => string;
+  type: (keys: string) => void;
   stop: () => void;
   started: number;
 }
@@ -56,7 +59,7 @@ function openConsole(config: string): Session {
     text += chunk.toString('utf8');
     if (text.length > 200_000) text = text.slice(-100_000);
   });
-  return { pid: child.pid!, output: () => text, stop: () => safe(() => process.kill(-child.pid!, 'SIGKILL'), undefined), started };
+  return { pid: child.pid!, output: () => text, type: (keys) => child.stdin!.write(keys), stop: () => safe(() => process.kill(-child.pid!, 'SIGKILL'), undefined), started };
 }
 
 async function until(test: () => boolean, timeoutMs = 10_000): Promise<number> {
@@ -69,6 +72,10 @@ async function until(test: () => boolean, timeoutMs = 10_000): Promise<number> {
 }
 
 export async function benchConsole(config: string): Promise<BenchRow[]> {
+  return [...(await benchStartupAndIdle(config)), ...(await benchLogLatency(config))];
+}
+
+async function benchStartupAndIdle(config: string): Promise<BenchRow[]> {
   const firstFrames: number[] = [];
   const completeFrames: number[] = [];
   for (let i = 0; i < 7; i++) {
@@ -103,4 +110,50 @@ export async function benchConsole(config: string): Promise<BenchRow[]> {
     { bench: 'console', metric: `RSS after ${idleSeconds} s idle`, value: rss, unit: 'MB' },
     { bench: 'console', metric: `CPU while idle ${idleSeconds} s (refresh 2 s, incl. its commands)`, value: cpuPercent, unit: '% of a core', target: '< 2%', met: cpuPercent < 2 },
   ];
+}
+
+/**
+ * Delay from a line being written to it being on screen, at 1,000 lines/s: a lab unit writes
+ * "mark <epoch ms>" lines; the console follows it in a pseudo-terminal; each mark's first
+ * appearance in the terminal output is timed against the time in it.
+ */
+export async function benchLogLatency(config: string): Promise<BenchRow[]> {
+  const { config: parsed } = loadConfig(config);
+  const host = new HostRegistry(parsed).get('lab');
+  const unit = `opsdeck-bench-marks-${process.pid}.service`;
+  const floodConfig = config.replace(/\.yaml$/, '-marks.yaml');
+  // An environment of its own, listed first so the console selects it.
+  writeFileSync(floodConfig, readFileSync(config, 'utf8').replace('environments:\n', `environments:\n  marks:\n    host: lab\n    unit: ${unit}\n`));
+  const writer = `let n=0;setInterval(()=>{let s='';for(let i=0;i<10;i++)s+='mark '+Date.now()+' '+(n++)+'\\n';process.stdout.write(s)},10);setTimeout(()=>process.exit(0),${25_000})`;
+  await host.run(['systemd-run', `--unit=${unit}`, '--property=LogRateLimitIntervalSec=0', '--', process.execPath, '-e', writer]);
+  const session = openConsole(floodConfig);
+  try {
+    await until(() => session.output().includes('environments'));
+    await new Promise((r) => setTimeout(r, 500));
+    session.type('4'); // the logs pane
+    const seen = new Map<number, number>();
+    const started = performance.now();
+    let scanned = 0;
+    while (performance.now() - started < 15_000) {
+      const text = session.output();
+      const fresh = text.slice(Math.max(0, scanned - 40));
+      scanned = text.length;
+      const now = Date.now();
+      for (const m of fresh.matchAll(/mark (\d{13}) (\d+)/g)) {
+        const seq = Number(m[2]);
+        if (!seen.has(seq)) seen.set(seq, now - Number(m[1]));
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Skip the history shown when the pane opened: only lines written while following count.
+    const delays = [...seen.entries()].filter(([seq]) => seq > 2000).map(([, d]) => d);
+    const p95 = delays.length ? percentile(delays, 95) : NaN;
+    return [
+      { bench: 'console', metric: `log line written → on screen at 1,000 lines/s, p95 (${delays.length} lines seen)`, value: Math.round(p95), unit: 'ms', target: '< 150 ms', met: p95 < 150 },
+      { bench: 'console', metric: 'same, median', value: Math.round(median(delays)), unit: 'ms' },
+    ];
+  } finally {
+    session.stop();
+    await host.run(['systemctl', 'stop', unit], { okExitCodes: [0, 1, 5] }).catch(() => undefined);
+  }
 }
