@@ -8,6 +8,7 @@ import { paint } from './format.js';
 import { healthCommand } from './health.js';
 import { UNIT_VERB_ACTIONS, killCommand, unitCommand } from './act.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
+import { logsCommand } from './logs.js';
 import { statusCommand } from './status.js';
 import { unitsCommand } from './units.js';
 
@@ -53,6 +54,20 @@ export function buildProgram(): Command {
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
     .action(run(healthCommand as Action));
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  verb('logs', 'the journal of an environment (its unit and related units, merged in time order) or of a unit')
+    .argument('<target>', 'an environment, or a unit name (on --host, else local)')
+    .option('-f, --follow', 'keep following; survives journalctl or the connection dying (resumes, nothing lost)')
+    .option('-n, --lines <n>', 'the newest N entries (that match), or "all" (default: all; 10 with --follow)')
+    .option('--since <time>', 'e.g. "1 hour ago", "30 min ago", today, yesterday, "2026-11-24 09:00", ISO time')
+    .option('--until <time>', 'same forms as --since')
+    .option('-p, --priority <p>', 'this priority and worse: emerg, alert, crit, err, warning, notice, info, debug, 0-7, or a range err..warning')
+    .option('-g, --grep <re>', 'only messages matching this regular expression (all lower case: case-insensitive); repeatable', collect)
+    .option('--exclude <re>', 'drop messages matching this regular expression; repeatable', collect)
+    .option('--counts', 'count errors and warnings since --since (default today), per interval')
+    .option('--json', 'JSON lines')
+    .action(run(logsCommand as Action));
 
   verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')} (previewed, confirmed, audited)`)
     .argument('<action>', UNIT_VERB_ACTIONS.join(' | '))

@@ -27,6 +27,8 @@ export interface LogEntry {
   truncated: number;
   /** For journald's "Suppressed N messages from UNIT": N; else 0. */
   suppressed: number;
+  /** Who wrote it: the unit's own processes, systemd about the unit ("Started ..."), or journald. */
+  origin: 'unit' | 'systemd' | 'journald';
 }
 
 // Every field of LogEntry is always set so all entries share one object shape (fast in V8).
@@ -55,7 +57,7 @@ export interface JournalQuery {
   follow?: boolean;
   /** Entries to show first: a count (-n) or 'all' (--no-tail with --follow). */
   lines?: number | 'all';
-  /** journalctl time values (see log-filter's journalTime), e.g. "@1732441800.000". */
+  /** Times as journalctl takes them: use log-filter's parseTime(...).journal, e.g. "@1732441800.000". */
   since?: string;
   until?: string;
   priority?: PriorityRange;
@@ -90,6 +92,7 @@ export function journalArgv(query: JournalQuery): string[] {
   }
   if (query.priority) {
     const { min, max } = query.priority;
+    if (![min, max].every((p) => Number.isInteger(p) && p >= 0 && p <= 7) || min > max) throw new UsageError(`invalid priority range ${min}..${max}`);
     argv.push(`--priority=${min === 0 ? max : `${min}..${max}`}`);
   }
   for (const unit of units) argv.push(`--unit=${unit}`);
@@ -193,7 +196,9 @@ export function toLogEntry(raw: RawEntry, options: ParseOptions = {}, intern?: M
   if (NOT_PLAIN.test(message)) message = sanitizeLine(message);
 
   const own = fieldText(raw._SYSTEMD_UNIT);
-  let rawUnit = own === SYSTEMD_ITSELF ? (fieldText(raw.UNIT) ?? own) : (own ?? fieldText(raw.UNIT) ?? '');
+  const about = own === SYSTEMD_ITSELF ? fieldText(raw.UNIT) : undefined;
+  let rawUnit = about ?? own ?? fieldText(raw.UNIT) ?? '';
+  let origin: LogEntry['origin'] = about !== undefined ? 'systemd' : 'unit';
   let suppressed = 0;
   if (own === JOURNALD) {
     // Only journald itself can send as systemd-journald.service: a unit cannot forge this.
@@ -201,6 +206,7 @@ export function toLogEntry(raw: RawEntry, options: ParseOptions = {}, intern?: M
     if (notice) {
       suppressed = Number(notice[1]);
       rawUnit = notice[2]!;
+      origin = 'journald';
     }
   }
   // Few distinct units: sanitize each once and share one string among all their entries.
@@ -218,6 +224,7 @@ export function toLogEntry(raw: RawEntry, options: ParseOptions = {}, intern?: M
     binary,
     truncated,
     suppressed,
+    origin,
   };
 }
 

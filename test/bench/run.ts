@@ -4,12 +4,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchConsole } from './console.bench.js';
+import { benchLogs } from './logs.bench.js';
 import { benchStatus } from './status.bench.js';
 import { repoRoot, withBenchLab, type BenchRow } from './support.js';
 
 type Bench = (config: string) => Promise<BenchRow[]>;
 const BENCHES: Record<string, Bench> = {
   status: benchStatus,
+  logs: benchLogs,
   console: benchConsole,
 };
 

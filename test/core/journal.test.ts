@@ -53,7 +53,7 @@ describe('entries recorded from the lab (hostile text, bytes, empty messages)', 
 
   it('reads every entry, with unit, priority and microsecond time', () => {
     expect(entries).toHaveLength(15);
-    expect(entries[0]).toMatchObject({ unit: 'fixture-app.service', priority: 3, message: 'ERROR upstream timeout after 5000 ms', binary: false, truncated: 0, suppressed: 0 });
+    expect(entries[0]).toMatchObject({ unit: 'fixture-app.service', priority: 3, message: 'ERROR upstream timeout after 5000 ms', binary: false, truncated: 0, suppressed: 0, origin: 'unit' });
     expect(entries[0]!.timeUs).toBe(1795513418627356);
     expect(entries[0]!.cursor).toMatch(/^s=[0-9a-f]+;i=[0-9a-f]+;/);
     expect(entries.slice(0, 4).map((e) => e.priority)).toEqual([3, 4, 6, 7]);
@@ -98,7 +98,7 @@ describe('journald notices and merged units (recorded)', () => {
   it('marks "Suppressed N messages" with N and the unit it is about', () => {
     const entries = parseAll(fixture('journal-suppressed.jsonl'));
     const notice = entries.find((e) => e.suppressed > 0)!;
-    expect(notice).toMatchObject({ suppressed: 52, unit: 'fixture-burst.service', message: 'Suppressed 52 messages from fixture-burst.service' });
+    expect(notice).toMatchObject({ suppressed: 52, unit: 'fixture-burst.service', message: 'Suppressed 52 messages from fixture-burst.service', origin: 'journald' });
     expect(entries.filter((e) => e.suppressed > 0)).toHaveLength(1);
   });
 
@@ -110,9 +110,12 @@ describe('journald notices and merged units (recorded)', () => {
     expect(new Set(entries.map((e) => e.unit))).toEqual(new Set(['fixture-a.service', 'fixture-b.service']));
   });
 
-  it('names the unit of systemd\'s own messages from UNIT=', () => {
+  it('names the unit of systemd\'s own messages from UNIT=, and says they are systemd\'s', () => {
     const e = parseJournalLine('{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","_SYSTEMD_UNIT":"init.scope","UNIT":"app.service","PRIORITY":"6","MESSAGE":"Started app."}')!;
-    expect(e.unit).toBe('app.service');
+    expect(e).toMatchObject({ unit: 'app.service', origin: 'systemd' });
+    // A unit cannot pass its lines off as journald's notices.
+    const forged = parseJournalLine('{"__CURSOR":"c","_SYSTEMD_UNIT":"evil.service","MESSAGE":"Suppressed 9 messages from app.service"}')!;
+    expect(forged).toMatchObject({ unit: 'evil.service', suppressed: 0, origin: 'unit' });
   });
 });
 

@@ -5,7 +5,7 @@ import type { LogEntry } from '../../src/core/journal.js';
 import { LogBuffer } from '../../src/core/log-buffer.js';
 import { compileRegex, entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
 
-const entry = (priority: number | null, message: string): LogEntry => ({ cursor: 'c', timeUs: 0, priority, unit: 'app.service', message, binary: false, truncated: 0, suppressed: 0 });
+const entry = (priority: number | null, message: string): LogEntry => ({ cursor: 'c', timeUs: 0, priority, unit: 'app.service', message, binary: false, truncated: 0, suppressed: 0, origin: 'unit' });
 
 describe('priorities', () => {
   it.each([
