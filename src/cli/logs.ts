@@ -5,7 +5,9 @@
 import { once } from 'node:events';
 import { UsageError } from '../core/errors.js';
 import type { Host } from '../core/host.js';
-import { JournalFollower, readJournal, type FollowEvent, type LogEntry } from '../core/journal.js';
+import { readJournal } from '../core/journal.js';
+import { type LogEntry } from '../core/journal-parse.js';
+import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, entryFilter, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
 import { normalizeUnitName } from '../core/systemd.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';

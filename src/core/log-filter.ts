@@ -4,7 +4,8 @@
 // counts since a time (one journalctl call), bucketed for a rate sparkline.
 import { UsageError } from './errors.js';
 import type { Host } from './host.js';
-import { JournalStreamParser, journalArgv, journalError, stdbufWasMissing, streamJournal, type LogEntry } from './journal.js';
+import { journalArgv, journalError, stdbufWasMissing, streamJournal } from './journal.js';
+import { JournalStreamParser, type LogEntry } from './journal-parse.js';
 
 export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 export type PriorityName = (typeof PRIORITY_NAMES)[number];

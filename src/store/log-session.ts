@@ -3,7 +3,8 @@
 // and search over them. The store only holds a revision counter and the view settings; it is
 // told about a change at most once per follower batch (≤ 10 a second).
 import type { HostRegistry } from '../core/hosts.js';
-import { JournalFollower, type FollowEvent, type LogEntry } from '../core/journal.js';
+import { type LogEntry } from '../core/journal-parse.js';
+import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
 import { LogBuffer } from '../core/log-buffer.js';
 import { entryFilter, type EntryFilterSpec } from '../core/log-filter.js';
 

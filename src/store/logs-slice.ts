@@ -4,7 +4,7 @@
 import type { Config } from '../config/schema.js';
 import { OpsdeckError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
-import type { FollowEvent } from '../core/journal.js';
+import type { FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
 import { LogSession, type LogTarget } from './log-session.js';
 

@@ -28,7 +28,7 @@ const RSS_TARGET_MB = 200;
 // report samples and the end as JSON lines.
 const CHILD_SOURCE = `
 import { LabHost } from './src/core/host.js';
-import { JournalFollower } from './src/core/journal.js';
+import { JournalFollower } from './src/core/journal-follow.js';
 import { LogBuffer } from './src/core/log-buffer.js';
 const args = JSON.parse(process.env.OPSDECK_BENCH_ARGS);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\\n');

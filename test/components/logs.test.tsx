@@ -1,7 +1,7 @@
 // The logs pane, fed with journal entries recorded from the lab (parsed by the real parser).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseJournalLine, type LogEntry } from '../../src/core/journal.js';
+import { parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
 import { initialLogsState } from '../../src/store/logs-slice.js';
 import { visibleEntries } from '../../components/LogsPane/viewport.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';

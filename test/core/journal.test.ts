@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import type { Host, StreamHandle } from '../../src/core/host.js';
 import { countPriorities } from '../../src/core/log-filter.js';
-import { JournalFollower, JournalStreamParser, decodeBytes, journalArgv, parseJournalLine, readJournal, type FollowEvent, type LogEntry } from '../../src/core/journal.js';
+import { journalArgv, readJournal } from '../../src/core/journal.js';
+import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
+import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const parseAll = (buf: Buffer) => {
