@@ -56,6 +56,7 @@ export class JournalFollower {
   private runs = 0;
   private pending: LogEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlushAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private lastCursor: string | null;
@@ -179,7 +180,9 @@ export class JournalFollower {
       }
       this.lastCursor = out[out.length - 1]!.cursor;
       this.stats.entries += out.length;
-      this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 100);
+      // At most one batch per flushMs, but a line after a quiet spell goes out at once:
+      // the wait is what remains of the interval since the last batch.
+      this.flushTimer ??= setTimeout(() => this.flush(), Math.max(0, this.lastFlushAt + (this.options.flushMs ?? 100) - Date.now()));
     });
     if (this.paused) handle.stdout.pause();
     const drained = new Promise<void>((resolve) => {
@@ -252,6 +255,7 @@ export class JournalFollower {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.length === 0) return;
+    this.lastFlushAt = Date.now();
     const batch = this.pending;
     this.pending = [];
     this.stats.batches++;
