@@ -17,4 +17,12 @@ if (!existsSync(bundle)) {
   process.stderr.write('opsdeck: the build is missing (dist/opsdeck.js). Run `npm install` (or `npm run build`) in the opsdeck checkout.\n');
   process.exit(2);
 }
+// Ink's layout engine (yoga, WebAssembly) loads its inlined binary with fetch() when there is
+// one, which pulls in Node's whole HTTP client first (~25 ms); without it, it decodes the
+// inlined bytes directly. The bundle's entry puts fetch back.
+const fetchProperty = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+if (fetchProperty?.configurable) {
+  globalThis.__opsdeckFetch = fetchProperty;
+  delete globalThis.fetch;
+}
 await import(bundle.href);

@@ -21,7 +21,7 @@ await build({
   define: { OPSDECK_VERSION: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __opsdeckRequire } from 'node:module'; const require = __opsdeckRequire(import.meta.url);" },
-  // Ink loads devtools only when DEV=true; the bundle carries a stub instead.
-  alias: { 'react-devtools-core': './scripts/devtools-stub.js' },
+  // Ink loads devtools (and its websocket) only when DEV=true; the bundle carries stubs instead.
+  alias: { 'react-devtools-core': './scripts/devtools-stub.js', ws: './scripts/devtools-stub.js' },
   logLevel: 'warning',
 });

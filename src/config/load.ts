@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, type Node } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../core/errors.js';
 import { normalizeUnitName, isValidUnitName } from '../core/systemd.js';
 import { configSchema, type Config } from './schema.js';
