@@ -72,6 +72,8 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
         patchConsole: true,
         maxFps: 20,
       });
+    // The first refresh's commands run on the hosts while the first frame is drawn.
+    stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
     process.stdout.write(ENTER_ALT_SCREEN);
     instance = mount();
     // `o` in the logs pane: hand the terminal to $PAGER and come back with the state intact
@@ -86,10 +88,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
       store.getState().actions.pagerDone();
       instance = mount();
     });
-    // Spawning the first refresh's commands costs tens of ms: let the first frame out first.
-    setImmediate(() => {
-      if (!finished) stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
-    });
+
   });
 }
 
