@@ -47,13 +47,15 @@ export function Table<Row>({ columns, rows, cursor, height, width, empty, rowKey
           const index = start + i;
           const selected = index === cursor;
           return (
-            <Box key={rowKey(row)} width={width}>
+            // One <Text> per row (cells nested inside it): nested text is not a layout node,
+            // so a table costs one node per row, not one per cell.
+            <Text key={rowKey(row)} inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
               {columns.map((c, ci) => (
-                <Text key={ci} color={c.color?.(row)} inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
+                <Text key={ci} color={c.color?.(row)}>
                   {(ci === 0 ? (selected ? `${MARK.selected} ` : '  ') : '') + fit(c.cell(row), c.width) + (ci < columns.length - 1 ? ' ' : '')}
                 </Text>
               ))}
-            </Box>
+            </Text>
           );
         })
       )}
