@@ -40,7 +40,7 @@ export function healthText(env: EnvironmentStatus | undefined): string {
 
 export function portsText(env: EnvironmentStatus | undefined): string {
   if (!env || env.listeners.length === 0) return '-';
-  return env.listeners.map((l) => (l.unit ? `${l.port} ${MARK.ok}` : `${l.port} ${MARK.unmanaged} PID ${l.pid ?? '?'} no unit`)).join(', ');
+  return env.listeners.map((l) => (l.unit ? `${l.port} ${MARK.ok}` : l.pid === null ? `${l.port} owner hidden` : `${l.port} ${MARK.unmanaged} PID ${l.pid} no unit`)).join(', ');
 }
 
 export function backupText(env: EnvironmentStatus | undefined): string {
@@ -59,7 +59,7 @@ function columns(theme: Theme, width: number): Column<Row>[] {
     { title: 'RESTARTS', width: 12, cell: (r) => restartsText(r.env, r.rate), color: (r) => ((r.env?.unit?.nRestarts ?? 0) > 0 ? theme.error : undefined) },
     { title: 'HEALTH', width: 13, cell: (r) => healthText(r.env), color: (r) => (r.env?.health ? (r.env.health.ok ? theme.ok : theme.error) : undefined) },
     { title: 'VERSION', width: 8, optional: 2, cell: (r) => r.env?.health?.version ?? '-' },
-    { title: 'PORTS', width: 0, cell: (r) => portsText(r.env), color: (r) => (r.env?.listeners.some((l) => l.unit === null) ? theme.error : undefined) },
+    { title: 'PORTS', width: 0, cell: (r) => portsText(r.env), color: (r) => (r.env?.listeners.some((l) => l.unit === null && l.pid !== null) ? theme.error : undefined) },
     { title: 'BACKUP', width: 9, optional: 1, cell: (r) => backupText(r.env), color: (r) => (r.env?.problems.some((p) => p.code.startsWith('backup')) ? theme.warn : undefined) },
   ];
   // PORTS takes the rest; on a narrow terminal the optional columns go first (BACKUP, then VERSION).

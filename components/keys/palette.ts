@@ -14,9 +14,8 @@ export function paletteEntries(state: AppState, keymap: Keymap): PaletteEntry[] 
     label: `env ${name}`,
     hint: `${env.protected ? 'PROTECTED · ' : ''}host ${env.host}${env.unit ? ` · ${env.unit}` : ''}`,
     run: ({ state: s }) => {
-      s.actions.selectEnv(name);
       s.actions.setPane('environments');
-      s.actions.setCursor('environments', Object.keys(s.config.environments).indexOf(name));
+      s.actions.selectEnv(name);
     },
   }));
   const commands: PaletteEntry[] = COMMANDS.filter((c) => c.id !== 'palette' && worksNow(c, state)).map((c) => ({

@@ -15,10 +15,15 @@ export function useKeyRouter(store: AppStore, keymap: Keymap, pageSize: () => nu
     // each character is its own key, Enter and Backspace included.
     const special = Object.entries(key).some(([name, on]) => on && name !== 'shift');
     if (input.length > 1 && !special) {
+      const dialogBefore = store.getState().overlay?.kind;
       for (const ch of input) {
         if (ch === '\r' || ch === '\n') handleKey(store, keymap, pageSize, '', { ...PLAIN, return: true });
         else if (ch === '\x7f' || ch === '\b') handleKey(store, keymap, pageSize, '', { ...PLAIN, backspace: true });
         else handleKey(store, keymap, pageSize, ch, { ...PLAIN, shift: ch !== ch.toLowerCase() });
+        // A paste must never open a confirmation and answer it: once a chunk opened a dialog,
+        // the rest of the chunk is dropped and the answer has to be typed.
+        const now = store.getState().overlay?.kind;
+        if (now !== dialogBefore && (now === 'confirm' || now === 'running')) return;
       }
       return;
     }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { render, type Instance } from 'ink';
 import { ActionExecutor } from '../core/actions.js';
-import { killAllChildren } from '../core/children.js';
+import { beginShutdown, killAllChildren } from '../core/children.js';
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/policy.js';
 import { createAppStore } from '../store/app-store.js';
@@ -46,7 +46,9 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     const finish = (code: number, message?: string) => {
       if (finished) return;
       finished = true;
+      beginShutdown();
       stopPoller();
+      void store.getState().actions.closeLogs();
       try {
         instance?.unmount();
       } catch {

@@ -1,6 +1,6 @@
 // One exit path for the whole process: on SIGINT/SIGTERM/SIGHUP run the registered cleanups
 // (the console restores the terminal), kill every child process group, and exit.
-import { killAllChildren } from '../core/children.js';
+import { beginShutdown, killAllChildren } from '../core/children.js';
 
 const cleanups = new Set<() => void>();
 
@@ -10,6 +10,7 @@ export function onCleanup(fn: () => void): () => void {
 }
 
 export function runCleanups(): void {
+  beginShutdown();
   for (const fn of [...cleanups].reverse()) {
     try {
       fn();

@@ -44,8 +44,9 @@ function ports(env: EnvironmentStatus): string {
   if (env.listeners.length === 0) return paint.dim('-');
   return env.listeners
     .map((l) => {
-      const who = l.unit ?? `PID ${l.pid ?? '?'} ${MARK.critical} no unit`;
-      return l.unit ? `${l.port} ${paint.dim(who)}` : `${l.port} ${paint.bad(who)}`;
+      if (l.unit) return `${l.port} ${paint.dim(l.unit)}`;
+      if (l.pid === null) return `${l.port} ${paint.warn('owner hidden (not root?)')}`;
+      return `${l.port} ${paint.bad(`PID ${l.pid} ${MARK.critical} no unit`)}`;
     })
     .join(', ');
 }

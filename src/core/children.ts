@@ -3,6 +3,16 @@
 // the direct child; our children are spawned detached (own process group) and killed by group.
 
 const groups = new Set<number>();
+let shuttingDown = false;
+
+/** From now on no new child may start (a follower must not respawn journalctl on exit). */
+export function beginShutdown(): void {
+  shuttingDown = true;
+}
+
+export function isShuttingDown(): boolean {
+  return shuttingDown;
+}
 
 export function trackGroup(pid: number): void {
   groups.add(pid);
@@ -33,6 +43,3 @@ export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): number {
   return count;
 }
 
-export function liveChildCount(): number {
-  return groups.size;
-}

@@ -1,6 +1,7 @@
 // Errors a user can act on: what failed, where, and what to try. The CLI maps `kind`
 // to exit codes (usage/config -> 2, everything else -> 1); the console shows `message`
 // and `hint` and never a stack trace.
+import { sanitizeBlock } from './sanitize.js';
 
 export type ErrorKind = 'usage' | 'config' | 'command' | 'unreachable' | 'missing-tool' | 'lab';
 
@@ -62,7 +63,8 @@ export function exitCodeFor(error: unknown): number {
 
 /** Last lines of stderr, enough to see why without flooding the screen. */
 export function trimStderr(stderr: string, maxLines = 6, maxChars = 600): string {
-  const lines = stderr.replace(/\r/g, '').split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0);
+  // stderr is text from the system (ssh banners, shell rc files, tools): untrusted.
+  const lines = sanitizeBlock(stderr.replace(/\r/g, '')).split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0);
   let text = lines.slice(-maxLines).join('\n');
   if (text.length > maxChars) text = '…' + text.slice(-maxChars);
   return text;

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { CommandError, trimStderr } from './errors.js';
-import { killGroup, trackGroup, untrackGroup } from './children.js';
+import { isShuttingDown, killGroup, trackGroup, untrackGroup } from './children.js';
 import { readLabState, labProcessAlive } from './lab-state.js';
 
 export type Transport = 'local' | 'lab' | 'ssh';
@@ -113,6 +113,7 @@ abstract class BaseHost implements Host {
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     if (argv.length === 0) throw new Error('Host.run: empty argv');
+    if (isShuttingDown()) throw new CommandError({ host: this.name, argv, message: 'opsdeck is exiting: no new command is started' });
     const full = this.wrap(argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const started = performance.now();
@@ -189,6 +190,7 @@ abstract class BaseHost implements Host {
   }
 
   stream(argv: readonly string[], options: StreamOptions = {}): StreamHandle {
+    if (isShuttingDown()) throw new CommandError({ host: this.name, argv, message: 'opsdeck is exiting: no new command is started' });
     const full = this.wrap(argv);
     this.stats.spawned++;
     const child = execa(full[0]!, full.slice(1), {

@@ -109,6 +109,9 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     withHealth.map(({ env, reuseTools }) => ({ url: env.health!.url, timeoutMs: env.health!.timeoutMs, expect: env.health!.expect, rpcUrl: reuseTools ? undefined : env.health!.rpcUrl, minTools: env.health!.minTools })),
     options,
   );
+  // Handled where they are made: a dead host fails them all at once, possibly before the
+  // units query below has settled, and an unhandled rejection would end the process.
+  healthAll.catch(() => undefined);
   const probes = plans.map((plan) => {
     const at = withHealth.indexOf(plan);
     const health = at < 0
@@ -122,6 +125,8 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         ? Promise.resolve(ageListing(plan.reused.backups))
         : listArchives(host, plan.env.backups.dir, options)
       : Promise.resolve(null);
+    health.catch(() => undefined);
+    backups.catch(() => undefined);
     return { health, backups };
   });
   const [unitsResult, listenersResult] = await Promise.allSettled([unitsP, listenersP]);
@@ -199,7 +204,10 @@ export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, host
       problems.push({ code: 'port-not-listening', severity: 'critical', message: `nothing listens on port ${port}` });
     }
     for (const holder of holders) {
-      if (holder.unit === null) {
+      if (holder.pid === null) {
+        // ss shows owners only to root: without one, "no unit" would be a false alarm.
+        problems.push({ code: 'port-owner-unknown', severity: 'warning', message: `port ${port} is listening, but its process is not visible (run opsdeck as root on host ${status.host} to see it)` });
+      } else if (holder.unit === null) {
         problems.push({
           code: 'port-unmanaged',
           severity: 'critical',

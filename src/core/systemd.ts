@@ -122,7 +122,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
   const mainPid = num(props.MainPID);
   const activeSince = time(props.ActiveEnterTimestamp);
   return {
-    name: props.Id ?? '',
+    name: sanitizeLine(props.Id ?? ''),
     description: sanitizeLine(props.Description ?? ''),
     loadState: props.LoadState ?? 'unknown',
     activeState,
@@ -138,12 +138,12 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     memoryBytes: num(props.MemoryCurrent),
     cpuNsec: num(props.CPUUsageNSec),
     tasks: num(props.TasksCurrent),
-    controlGroup: props.ControlGroup ?? '',
-    fragmentPath: props.FragmentPath ?? '',
-    dropInPaths: words(props.DropInPaths),
+    controlGroup: sanitizeLine(props.ControlGroup ?? ''),
+    fragmentPath: sanitizeLine(props.FragmentPath ?? ''),
+    dropInPaths: words(props.DropInPaths).map(sanitizeLine),
     needDaemonReload: props.NeedDaemonReload === 'yes',
-    workingDirectory: props.WorkingDirectory ?? '',
-    readWritePaths: words(props.ReadWritePaths),
+    workingDirectory: sanitizeLine(props.WorkingDirectory ?? ''),
+    readWritePaths: words(props.ReadWritePaths).map(sanitizeLine),
     protectSystem: props.ProtectSystem ?? '',
     triggers: words(props.Triggers),
     triggeredBy: words(props.TriggeredBy),

@@ -11,6 +11,7 @@ import { collectStatus, type StatusReport } from '../core/status.js';
 import { catUnit, listUnits, showUnits, type UnitStatus } from '../core/systemd.js';
 import { DEFAULT_LOG_CAPACITY } from '../core/log-buffer.js';
 import { LogSession, type LogTarget } from './log-session.js';
+import { environmentNames, processRows } from './selectors.js';
 import { createLogActions, describeFollowEvent, initialLogsState, type LogActions, type LogsState } from './logs-slice.js';
 
 export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
@@ -161,6 +162,23 @@ export function createAppStore(deps: AppDeps): AppStore {
       } else if (pane !== 'logs' && previous === 'logs') void logActions.closeLogs();
     };
     let pendingTarget: LogTarget | undefined;
+    /** The processes pane's selected row, by key: the list is re-sorted on every refresh. */
+    let processKey: string | null = null;
+    const syncSelection = (pane: PaneId) => {
+      const state = get();
+      if (pane === 'environments') {
+        const name = environmentNames(state)[state.cursor.environments];
+        if (name && name !== state.selectedEnv) set({ selectedEnv: name });
+      } else if (pane === 'processes') {
+        processKey = processRows(state)[state.cursor.processes]?.key ?? null;
+      }
+    };
+    /** After a refresh, keep the cursor on the same process row. */
+    const followProcessKey = () => {
+      if (!processKey) return;
+      const index = processRows(get()).findIndex((r) => r.key === processKey);
+      if (index >= 0 && index !== get().cursor.processes) set({ cursor: { ...get().cursor, processes: index } });
+    };
     const logActions: LogActions = createLogActions(
       (patch) => set(patch),
       () => get(),
@@ -188,6 +206,7 @@ export function createAppStore(deps: AppDeps): AppStore {
             const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
             // One update per refresh: every render costs CPU on a console left open all day.
             set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
+            followProcessKey();
           } catch (error) {
             set({ statusError: describe(error), lastRefreshMs: now() - started, lastRefreshAt: now() });
           } finally {
@@ -204,20 +223,19 @@ export function createAppStore(deps: AppDeps): AppStore {
         enterPane(PANES[(index + step + PANES.length) % PANES.length]!);
       },
       selectEnv(name) {
-        if (deps.config.environments[name]) set({ selectedEnv: name });
+        if (!deps.config.environments[name]) return;
+        // The highlighted row and the environment actions act on are always the same one.
+        if (!environmentNames(get()).includes(name)) set({ filter: { ...get().filter, environments: '' } });
+        set({ selectedEnv: name, cursor: { ...get().cursor, environments: Math.max(0, environmentNames(get()).indexOf(name)) } });
       },
       moveCursor(pane, delta, length) {
         const current = get().cursor[pane];
         const next = length === 0 ? 0 : Math.max(0, Math.min(length - 1, current + delta));
-        set({ cursor: { ...get().cursor, [pane]: next } });
-        if (pane === 'environments') {
-          const names = Object.keys(deps.config.environments).filter((n) => n.includes(get().filter.environments));
-          const name = names[next];
-          if (name) set({ selectedEnv: name });
-        }
+        actions.setCursor(pane, next);
       },
       setCursor(pane, index) {
         set({ cursor: { ...get().cursor, [pane]: Math.max(0, index) } });
+        syncSelection(pane);
       },
       startFilter() {
         set({ filterEditing: true });
@@ -225,6 +243,7 @@ export function createAppStore(deps: AppDeps): AppStore {
       editFilter(text) {
         const pane = get().pane;
         set({ filter: { ...get().filter, [pane]: text }, cursor: { ...get().cursor, [pane]: 0 } });
+        syncSelection(pane);
       },
       endFilter(keep) {
         const pane = get().pane;

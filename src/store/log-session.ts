@@ -57,9 +57,15 @@ export class LogSession {
       ...(since ? { since, lines: 'all' as const } : { lines: HISTORY_LINES }),
       retryInitialFailure: true,
     });
-    follower.onBatch((entries) => this.ingest(entries));
-    follower.onEvent((event) => this.callbacks.onEvent(event));
-    this.follower = follower.start();
+    // A previous follower may still flush or end after this one started: ignore it.
+    follower.onBatch((entries) => {
+      if (this.follower === follower) this.ingest(entries);
+    });
+    follower.onEvent((event) => {
+      if (this.follower === follower) this.callbacks.onEvent(event);
+    });
+    this.follower = follower;
+    follower.start();
   }
 
   /** Stop following; journalctl is killed (by process group) on the host. */

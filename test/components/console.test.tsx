@@ -120,4 +120,33 @@ describe('the console', () => {
       unmount();
     });
   });
+
+  it('acts on the highlighted environment, also after filtering', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('j');
+    await settle();
+    expect(store.getState().selectedEnv).toBe('development');
+    stdin.write('/');
+    stdin.write('PROD');
+    stdin.write('\r');
+    await settle();
+    expect(store.getState().selectedEnv).toBe('production');
+    expect(lastFrame()).toMatch(/▶ production PROD/);
+    stdin.write('x');
+    await settle();
+    expect(lastFrame()).toMatch(/Confirm: stop mcp-coordination\.service/);
+    unmount();
+  });
+
+  it('never lets one pasted chunk both open a confirmation and answer it', async () => {
+    const { store } = makeStore();
+    const { stdin, unmount } = renderConsole(store);
+    stdin.write('j');
+    await settle();
+    stdin.write('xy');
+    await settle();
+    expect(store.getState().overlay?.kind).toBe('confirm');
+    unmount();
+  });
 });
