@@ -3,7 +3,7 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useApp } from './StoreContext.js';
+import { useApp, useAppStore } from './StoreContext.js';
 import { MARK, useTheme } from './theme.js';
 
 /** HH:MM, re-rendered once a minute: a seconds clock would redraw the frame every second. */
@@ -23,9 +23,25 @@ function useClock(): string {
   return now.toTimeString().slice(0, 5);
 }
 
+/** Seconds since the last successful refresh, once it is overdue (0 while fresh: no re-render). */
+function useStaleSeconds(): number {
+  const store = useAppStore();
+  const [stale, setStale] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      const { lastRefreshAt, config } = store.getState();
+      const age = lastRefreshAt === null ? 0 : (Date.now() - lastRefreshAt) / 1000;
+      setStale(age > config.refreshSeconds * 3 ? Math.round(age) : 0);
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [store]);
+  return stale;
+}
+
 export function Header({ width }: { width: number }) {
   const theme = useTheme();
   const clock = useClock();
+  const staleSec = useStaleSeconds();
   const hosts = useApp(useShallow((s) => (s.status?.hosts ?? []).map((h) => `${h.name}${h.reachable ? '' : ` ${MARK.critical}down`}`).join(' ')));
   const configFile = useApp((s) => s.configFile);
   const readonly = useApp((s) => s.readonly);
@@ -34,7 +50,7 @@ export function Header({ width }: { width: number }) {
   const isProtected = useApp((s) => Boolean(s.selectedEnv && s.config.environments[s.selectedEnv]?.protected));
   const interval = useApp((s) => s.config.refreshSeconds);
   const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
-  const right = `${lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
+  const right = `${staleSec > 0 ? `STALE: no refresh for ${staleSec}s` : lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
   return (
     <Box width={width} justifyContent="space-between">
       <Box flexShrink={1}>
@@ -47,7 +63,7 @@ export function Header({ width }: { width: number }) {
         {readonly ? <Text bold color={theme.warn}> READ-ONLY</Text> : null}
         <Text color={theme.muted} wrap="truncate-end">{`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`}</Text>
       </Box>
-      <Text color={slow ? theme.warn : theme.muted}>{right}</Text>
+      <Text bold={staleSec > 0} color={staleSec > 0 ? theme.error : slow ? theme.warn : theme.muted}>{right}</Text>
     </Box>
   );
 }

@@ -60,7 +60,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
           : logs.connection === 'failed' ? '✗ FAILED'
             : logs.connection === 'stopped' ? '■ stopped (G: follow again)' : '';
   const counts = logs.counts;
-  const spark = counts ? sparkline(counts.buckets.map((b) => b.errors + b.warnings), 24) : '';
+  const spark = counts ? sparkline(counts.buckets.map((b) => b.errors + b.warnings), { width: 24, blankZero: true }) : '';
   const filters = [
     logs.priority ? `${priorityName(logs.priority.max)} and worse` : '',
     logs.include ? `+/${logs.include}/` : '',

@@ -84,7 +84,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
       if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished) return;
       instance?.unmount();
       restoreTerminal();
-      runPager(state.logs.pager);
+      runPager(state.logs.pager, state.readonly);
       process.stdin.resume();
       process.stdout.write(ENTER_ALT_SCREEN);
       store.getState().actions.pagerDone();
@@ -94,15 +94,16 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   });
 }
 
-/** $PAGER (split on spaces, no shell), else `less -S +G`, on a private temporary file. */
-function runPager(text: string): void {
+/** $PAGER (split on spaces, no shell; not in read-only mode), else `less -S +G`, on a private temporary file. */
+function runPager(text: string, readonly: boolean): void {
   const dir = mkdtempSync(path.join(tmpdir(), 'opsdeck-'));
   const file = path.join(dir, 'logs.txt');
   writeFileSync(file, text, { mode: 0o600 });
-  const pager = (process.env.PAGER ?? '').trim().split(/\s+/).filter(Boolean);
+  const pager = readonly ? [] : (process.env.PAGER ?? '').trim().split(/\s+/).filter(Boolean);
   const argv = pager.length > 0 ? pager : ['less', '-S', '+G'];
   try {
-    spawnSync(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit' });
+    // LESSSECURE: no shell escapes, editor or file writes from the pager (opsdeck may run as root).
+    spawnSync(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit', env: { ...process.env, LESSSECURE: '1' } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,9 +6,11 @@ import { once } from 'node:events';
 import { UsageError } from '../core/errors.js';
 import type { Host } from '../core/host.js';
 import { readJournal } from '../core/journal.js';
-import { type LogEntry } from '../core/journal-parse.js';
+import type { LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, entryFilter, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
+import { sparkline } from '../core/humanize.js';
+import { resolveTarget as resolvePolicyTarget } from '../core/policy.js';
 import { normalizeUnitName } from '../core/systemd.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
@@ -158,11 +160,12 @@ function resolveTarget(ctx: CliContext, target: string, options: GlobalOptions):
       known.length > 0 ? `environments: ${known.join(', ')}; or give a unit name such as nginx.service` : 'give a unit name such as nginx.service',
     );
   }
-  const hostName = options.host ?? 'local';
-  if (!target.includes('.') && Object.keys(ctx.config.environments).length > 0) {
-    note(paint.dim(`-- ${JSON.stringify(target)} is not an environment${ctx.file ? ` in ${ctx.file}` : ''}: showing unit ${unit} on host ${hostName}`));
+  // The same rule as the unit verb: a unit of an environment is looked up on its host.
+  const where = resolvePolicyTarget(ctx.config, unit, options.host);
+  if (!target.includes('.') && Object.keys(ctx.config.environments).length > 0 && !where.environment) {
+    note(paint.dim(`-- ${JSON.stringify(target)} is not an environment${ctx.file ? ` in ${ctx.file}` : ''}: showing unit ${unit} on host ${where.host}`));
   }
-  return { label: unit, host: ctx.hosts.get(hostName), units: [unit] };
+  return { label: unit, host: ctx.hosts.get(where.host), units: [unit] };
 }
 
 function parseLines(value: string | undefined, follow: boolean): number | undefined {
@@ -263,14 +266,6 @@ export function isoLocal(ms: number): string {
   return `${cachedHead}.${String(milli).padStart(3, '0')}${cachedOffset}`;
 }
 
-const SPARK = '▁▂▃▄▅▆▇█';
-
-function sparkline(values: number[]): string {
-  const max = Math.max(...values);
-  if (max === 0) return ' '.repeat(values.length);
-  return values.map((v) => (v === 0 ? ' ' : SPARK[Math.min(SPARK.length - 1, Math.floor((v / max) * (SPARK.length - 1)))]!)).join('');
-}
-
 function renderCounts(where: Target, c: PriorityCounts): string {
   const units = where.units.join(', ');
   const head = `${where.label}${where.label === units ? '' : ` (${units})`} on host ${where.host.name}, ${isoLocal(Date.parse(c.since))} .. ${isoLocal(Date.parse(c.until))}`;
@@ -282,8 +277,8 @@ function renderCounts(where: Target, c: PriorityCounts): string {
   return [
     head,
     `  ${errors}   ${warnings}${detail ? paint.dim(`   (${detail})`) : ''}`,
-    `  errors per ${per}:   |${sparkline(c.buckets.map((b) => b.errors))}|`,
-    `  warnings per ${per}: |${sparkline(c.buckets.map((b) => b.warnings))}|`,
+    `  errors per ${per}:   |${sparkline(c.buckets.map((b) => b.errors), { blankZero: true })}|`,
+    `  warnings per ${per}: |${sparkline(c.buckets.map((b) => b.warnings), { blankZero: true })}|`,
   ].join('\n');
 }
 

@@ -155,6 +155,7 @@ export class ActionExecutor {
     if (phrase && confirmation.kind !== 'yes-flag' && !(confirmation.kind === 'typed-name' && confirmation.text === phrase)) {
       refuse(`${action.title} on protected ${phrase} needs its name typed to confirm`);
     }
+    this.options.audit.ensureWritable();
     const host = this.options.hostFor(action.host);
     const steps: StepResult[] = [];
     let ok = true;
@@ -179,7 +180,7 @@ export class ActionExecutor {
         result = { argv: step.argv, wrappedArgv, exitCode: error instanceof CommandError ? (error.exitCode ?? null) : null, stderr, durationMs: Math.round(performance.now() - stepStarted) };
       }
       steps.push(result);
-      this.record(action, result, cancelled ? 'cancelled' : result.exitCode === 0 ? 'ok' : 'failed', confirmedBy);
+      this.record(action, result, cancelled ? 'abandoned' : result.exitCode === 0 ? 'ok' : 'failed', confirmedBy);
       if (result.exitCode !== 0) {
         ok = false;
         break;
@@ -187,8 +188,9 @@ export class ActionExecutor {
     }
     const durationMs = Math.round(performance.now() - started);
     const last = steps.filter((s) => !s.skipped).at(-1);
+    // Killing our systemctl does not take back a job systemd has queued: say so.
     const summary = cancelled
-      ? `${action.title}: cancelled`
+      ? `${action.title}: stopped waiting; systemd may still complete it (check the unit's state)`
       : ok
         ? `${action.title}: done in ${durationMs} ms`
         : `${action.title}: failed (exit code ${last?.exitCode ?? '?'})${last?.stderr ? `: ${last.stderr.split('\n')[0]}` : ''}`;

@@ -4,6 +4,7 @@
 import { appendFileSync, chmodSync, mkdirSync, openSync, closeSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { OpsdeckError } from './errors.js';
 
 export interface AuditRecord {
   time: string;
@@ -17,7 +18,8 @@ export interface AuditRecord {
   wrappedArgv: string[];
   exitCode: number | null;
   durationMs: number;
-  outcome: 'ok' | 'failed' | 'cancelled' | 'refused';
+  /** abandoned: Ctrl+C stopped the wait; systemd may still have completed the job. */
+  outcome: 'ok' | 'failed' | 'abandoned' | 'refused';
   stderr?: string;
   confirmedBy: 'typed-name' | 'dialog' | '--yes' | 'prompt' | 'none';
 }
@@ -38,12 +40,20 @@ export function currentUser(): string {
 export class AuditLog {
   constructor(readonly file: string = defaultAuditPath()) {}
 
+  /** Fail before acting, not after: an action that cannot be logged does not run. */
+  ensureWritable(): void {
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      // Create with 0600 before the first write; tighten an existing file that is looser.
+      closeSync(openSync(this.file, 'a', 0o600));
+      if ((statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
+    } catch (error) {
+      throw new OpsdeckError('usage', `cannot write the audit log ${this.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set auditLog: in the config or $OPSDECK_AUDIT_LOG to a file you can write; nothing was done');
+    }
+  }
+
   append(record: AuditRecord): void {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    // Create with 0600 before the first write; tighten an existing file that is looser.
-    const fd = openSync(this.file, 'a', 0o600);
-    closeSync(fd);
-    if ((statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
+    this.ensureWritable();
     appendFileSync(this.file, JSON.stringify(record) + '\n');
   }
 }

@@ -69,3 +69,9 @@ export function trimStderr(stderr: string, maxLines = 6, maxChars = 600): string
   if (text.length > maxChars) text = '…' + text.slice(-maxChars);
   return text;
 }
+
+/** One line for an operator: the message, and the hint when there is one. */
+export function describeError(error: unknown): string {
+  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -252,9 +252,9 @@ export class LabHost extends BaseHost {
   }
 
   private labPid(): number {
-    if (this.pid !== undefined && labProcessAlive(this.pid)) return this.pid;
+    if (this.pid !== undefined && labProcessAlive(this.pid, this.labDir)) return this.pid;
     const state = readLabState(this.labDir);
-    if (!state || !labProcessAlive(state.pid)) {
+    if (!state || !labProcessAlive(state.pid, this.labDir)) {
       throw new CommandError({
         kind: 'lab',
         host: this.name,

@@ -19,3 +19,22 @@ export function formatBytes(bytes: number | null): string {
   }
   return `${value >= 10 || i === 0 ? Math.round(value) : value.toFixed(1)}${units[i]}`;
 }
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A one-line chart of recent values; `null` (no sample) shows as ×, zero optionally as blank. */
+export function sparkline(values: ReadonlyArray<number | null>, options: { width?: number; blankZero?: boolean } = {}): string {
+  const recent = options.width === undefined ? values : values.slice(-options.width);
+  const numbers = recent.filter((v): v is number => v !== null);
+  if (numbers.length === 0) return '·'.repeat(recent.length);
+  const max = Math.max(...numbers);
+  const min = Math.min(...numbers, 0);
+  return recent
+    .map((v) => {
+      if (v === null) return '×';
+      if (v === 0 && options.blankZero) return ' ';
+      const level = max === min ? (v > 0 ? BARS.length - 1 : 0) : Math.round(((v - min) / (max - min)) * (BARS.length - 1));
+      return BARS[level];
+    })
+    .join('');
+}

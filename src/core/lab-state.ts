@@ -1,5 +1,6 @@
 // The lab's state file (written by `opsdeck lab up`), read by the lab transport to find the
 // lab's systemd. Lives in core because a Host must not depend on the lab's boot code.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -34,11 +35,17 @@ export function readLabState(dir: string): LabState | undefined {
   }
 }
 
-/** True when PID is alive and is a systemd (guards against PID reuse after a reboot). */
-export function labProcessAlive(pid: number): boolean {
+/** Name of the lab's cgroup subtree; derived from its directory so two labs never share one. */
+export function labCgroupName(dir: string): string {
+  return `opsdeck-lab-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 10)}`;
+}
+
+/** True when PID is this lab's systemd: a systemd in the lab's own cgroup subtree (a stale
+ *  state file after a reboot can name a PID that is now another systemd, e.g. a user manager). */
+export function labProcessAlive(pid: number, dir: string): boolean {
   try {
-    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    return comm === 'systemd';
+    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'systemd') return false;
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${labCgroupName(dir)}`);
   } catch {
     return false;
   }

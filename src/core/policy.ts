@@ -17,12 +17,10 @@ export function resolveTarget(config: Config, nameOrUnit: string, hostOverride?:
   const env = config.environments[nameOrUnit];
   if (env) return { host: hostOverride ?? env.host, environment: nameOrUnit, protected: env.protected, unit: env.unit ?? null };
   const unit = normalizeUnitName(nameOrUnit);
-  // A unit that belongs to an environment carries its host and its protection, even when it
-  // is named directly; without --host, the environment that has it decides the host.
+  // A unit that belongs to an environment carries its protection, even when named directly
+  // or reached through --host; without --host, the environment that has it decides the host.
   for (const [name, e] of Object.entries(config.environments)) {
-    if ((hostOverride === undefined || e.host === hostOverride) && (e.unit === unit || e.relatedUnits.includes(unit))) {
-      return { host: e.host, environment: name, protected: e.protected, unit };
-    }
+    if (e.unit === unit || e.relatedUnits.includes(unit)) return { host: hostOverride ?? e.host, environment: name, protected: e.protected, unit };
   }
   return { host: hostOverride ?? 'local', environment: null, protected: false, unit };
 }

@@ -3,7 +3,7 @@
 // backups listing, all in parallel. Problems are derived from what was collected.
 import type { Config, EnvironmentConfig } from '../config/schema.js';
 import { listArchives, type BackupListing } from './backups.js';
-import { OpsdeckError } from './errors.js';
+import { OpsdeckError, describeError } from './errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
 import type { Host } from './host.js';
 import type { HostRegistry } from './hosts.js';
@@ -52,10 +52,6 @@ export interface HostStatus {
   listeners: Listener[];
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** A backup older than this is stale. */
 const BACKUP_STALE_SEC = 26 * 3600;

@@ -3,13 +3,13 @@
 // shared/LAB.md: without those it once emptied the machine's /tmp). Stopped by killing its
 // systemd by PID, which takes every process of the lab with it.
 import { spawn, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpsdeckError } from '../core/errors.js';
+import { killGroup } from '../core/children.js';
 import { LabHost } from '../core/host.js';
-import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
+import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
 import { RELEASES, UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';
 
@@ -79,11 +79,6 @@ function refuseTakenPorts(ports: LabPorts): void {
       );
     }
   }
-}
-
-/** Name of the lab's cgroup subtree; derived from its directory so two labs never share one. */
-function cgroupName(dir: string): string {
-  return `opsdeck-lab-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 10)}`;
 }
 
 /** The cgroup hierarchies the lab's systemd uses, as directories under /sys/fs/cgroup. */
@@ -168,7 +163,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
   const say = options.progress ?? (() => undefined);
   const existing = readLabState(dir);
-  if (existing && labProcessAlive(existing.pid)) return { state: existing, alreadyRunning: true, warnings: [] };
+  if (existing && labProcessAlive(existing.pid, dir)) return { state: existing, alreadyRunning: true, warnings: [] };
 
   const { sshd, warnings } = labPreflight();
   const ports = labPorts(options.portBase ?? DEFAULT_PORT_BASE);
@@ -179,7 +174,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   say(`laying out the incident scenario in ${dir}`);
   if (sshd) ensureSshKeys(p, ports.ssh);
   writeIncidentScenario(p, ports, sshd);
-  const cgroup = cgroupName(dir);
+  const cgroup = labCgroupName(dir);
   const { prep } = writeBootScripts(p, cgroup, cgroupHierarchies());
 
   say('booting systemd in private namespaces');
@@ -192,23 +187,30 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   for (let i = 0; i < 100 && pid === undefined; i++) {
     await sleep(50);
     const candidate = childOf(unsharePid);
-    if (candidate && labProcessAlive(candidate)) pid = candidate;
+    if (candidate && labProcessAlive(candidate, dir)) pid = candidate;
   }
   if (pid === undefined) {
+    // Nothing may stay behind: the unshare and whatever it started are one process group.
+    killGroup(unsharePid);
     throw labError(`the lab's systemd did not start; see ${path.join(dir, 'lab.log')}`, lastLines(path.join(dir, 'lab.log')));
   }
   const state: LabState = { pid, dir, scenario: 'incident', ports, startedAt: new Date().toISOString(), config: path.join(dir, 'opsdeck.yaml') };
+  // The lab transport finds the lab's systemd through the state file.
   writeFileSync(labStateFile(dir), JSON.stringify(state, null, 2) + '\n');
-
-  const host = new LabHost('lab', dir);
-  await waitForBoot(host, dir);
-
-  // The V1 process someone started by hand long ago, outside any unit, serving production.
-  say(`starting the hand-started V1 process on port ${ports.production}`);
-  startHandProcess(pid, p, ports.production);
-  await waitForPort(host, ports.production);
-  writeFileSync(state.config, labConfigYaml(p, ports, sshd));
-  if (sshd) await waitForPort(host, ports.ssh).catch(() => warnings.push(`the lab's sshd did not come up on port ${ports.ssh}`));
+  try {
+    const host = new LabHost('lab', dir);
+    await waitForBoot(host, dir);
+    // The V1 process someone started by hand long ago, outside any unit, serving production.
+    say(`starting the hand-started V1 process on port ${ports.production}`);
+    startHandProcess(pid, p, ports.production);
+    await waitForPort(host, ports.production);
+    writeFileSync(state.config, labConfigYaml(p, ports, sshd));
+    if (sshd) await waitForPort(host, ports.ssh).catch(() => warnings.push(`the lab's sshd did not come up on port ${ports.ssh}`));
+  } catch (error) {
+    // A half-booted lab must not look "already running" next time: take it down.
+    await labDown({ dir });
+    throw error;
+  }
   return { state, alreadyRunning: false, warnings };
 }
 
@@ -260,9 +262,9 @@ export interface LabDownResult {
 export async function labDown(options: { dir?: string } = {}): Promise<LabDownResult> {
   const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
   const state = readLabState(dir);
-  if (!state || !labProcessAlive(state.pid)) {
+  if (!state || !labProcessAlive(state.pid, dir)) {
     rmSync(labStateFile(dir), { force: true });
-    removeCgroups(cgroupName(dir));
+    removeCgroups(labCgroupName(dir));
     return { dir, wasRunning: false, pid: state?.pid ?? null };
   }
   // SIGKILL to PID 1 of the namespace ends every process in it.
@@ -270,7 +272,7 @@ export async function labDown(options: { dir?: string } = {}): Promise<LabDownRe
   for (let i = 0; i < 100 && existsSync(`/proc/${state.pid}`); i++) await sleep(50);
   rmSync(labStateFile(dir), { force: true });
   await sleep(100);
-  removeCgroups(cgroupName(dir));
+  removeCgroups(labCgroupName(dir));
   return { dir, wasRunning: true, pid: state.pid };
 }
 
@@ -316,7 +318,7 @@ export interface LabStatus {
 export async function labStatus(options: { dir?: string } = {}): Promise<LabStatus> {
   const dir = path.resolve(options.dir ?? DEFAULT_LAB_DIR);
   const state = readLabState(dir);
-  if (!state || !labProcessAlive(state.pid)) {
+  if (!state || !labProcessAlive(state.pid, dir)) {
     return { dir, running: false, pid: null, startedAt: null, ports: null, config: null, systemState: null, units: [] };
   }
   const host = new LabHost('lab', dir);

@@ -5,7 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Config } from '../config/schema.js';
 import { ActionExecutor, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
-import { OpsdeckError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import { collectStatus, type StatusReport } from '../core/status.js';
 import { catUnit, listUnits, showUnits, type UnitStatus } from '../core/systemd.js';
@@ -120,10 +120,6 @@ const HISTORY = 60;
 const SLOW_EVERY_MS = 30_000;
 const QUIT_WINDOW_MS = 1500;
 
-function describe(error: unknown): string {
-  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function createAppStore(deps: AppDeps): AppStore {
   const now = deps.now ?? Date.now;
@@ -208,7 +204,8 @@ export function createAppStore(deps: AppDeps): AppStore {
             set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
             followProcessKey();
           } catch (error) {
-            set({ statusError: describe(error), lastRefreshMs: now() - started, lastRefreshAt: now() });
+            // lastRefreshAt stays: the data on screen is as old as the last refresh that worked.
+            set({ statusError: describeError(error), lastRefreshMs: now() - started });
           } finally {
             refreshInFlight = null;
           }
@@ -283,7 +280,7 @@ export function createAppStore(deps: AppDeps): AppStore {
           wrapped = deps.executor.wrapped(action).map((argv) => argv.join(' '));
         } catch (error) {
           // The host cannot even be addressed (e.g. the lab is down): say so instead of asking.
-          actions.notify(`cannot ${action.title}: ${describe(error)}`, 'error');
+          actions.notify(`cannot ${action.title}: ${describeError(error)}`, 'error');
           return;
         }
         set({ overlay: { kind: 'confirm', action, commands, wrapped, typed: '' } });
@@ -300,7 +297,7 @@ export function createAppStore(deps: AppDeps): AppStore {
           set({ overlay: { kind: 'result', action, result } });
         } catch (error) {
           set({ overlay: null });
-          actions.notify(describe(error), 'error');
+          actions.notify(describeError(error), 'error');
         } finally {
           jobAbort = null;
           void actions.refresh();
@@ -331,7 +328,7 @@ export function createAppStore(deps: AppDeps): AppStore {
           const text = await catUnit(deps.hosts.get(host), unit);
           set({ overlay: { kind: 'text', title: `systemctl cat ${unit} (host ${host})`, text, scroll: 0 } });
         } catch (error) {
-          actions.notify(describe(error), 'error');
+          actions.notify(describeError(error), 'error');
         }
       },
       notify(text, level = 'info') {

@@ -2,7 +2,7 @@
 // count of new lines, filters, search, time display, wrap), what happened to the connection,
 // and the errors/warnings counts since today. The entries themselves live in LogSession.
 import type { Config } from '../config/schema.js';
-import { OpsdeckError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
@@ -93,10 +93,6 @@ type Set = (patch: { logs: LogsState }) => void;
 const PRIORITY_STEPS: Array<PriorityRange | null> = [null, { min: 0, max: 4 }, { min: 0, max: 3 }];
 const COUNT_EVERY_MS = 60_000;
 
-function describe(error: unknown): string {
-  if (error instanceof OpsdeckError) return error.hint ? `${error.message} (${error.hint})` : error.message;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The units to follow for an environment: its unit and related units (e.g. the backup job). */
 export function environmentTarget(config: Config, name: string, host: string): LogTarget | null {
@@ -115,7 +111,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     if (!target) return;
     countPriorities(hosts.get(target.host), target.units, { since: 'today', buckets: 24 })
       .then((counts) => patch({ counts, countsError: null }))
-      .catch((error: unknown) => patch({ countsError: describe(error) }));
+      .catch((error: unknown) => patch({ countsError: describeError(error) }));
   };
 
   const applyFilter = (logs: LogsState) => {
@@ -197,7 +193,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
           actions.openLogs(logs.target ?? undefined);
         }
       } catch (error) {
-        notify(describe(error), 'error');
+        notify(describeError(error), 'error');
       }
     },
     cancelLogPrompt() {
@@ -255,7 +251,7 @@ export function describeFollowEvent(event: FollowEvent): LogsState['lastEvent'] 
     case 'oversized':
       return { text: `${event.count} entries too large to show were skipped`, level: 'warn', at: event.at };
     case 'ended':
-      return event.reason === 'failed' ? { text: `following stopped: ${event.error ? describe(event.error) : 'journalctl failed'}`, level: 'error', at: event.at } : null;
+      return event.reason === 'failed' ? { text: `following stopped: ${event.error ? describeError(event.error) : 'journalctl failed'}`, level: 'error', at: event.at } : null;
     default:
       return null;
   }
