@@ -204,6 +204,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     say(`starting the hand-started V1 process on port ${ports.production}`);
     startHandProcess(pid, p, ports.production);
     await waitForPort(host, ports.production);
+    await waitForFirstCrash(host);
     writeFileSync(state.config, labConfigYaml(p, ports, sshd));
     if (sshd) await waitForPort(host, ports.ssh).catch(() => warnings.push(`the lab's sshd did not come up on port ${ports.ssh}`));
   } catch (error) {
@@ -222,6 +223,16 @@ async function waitForBoot(host: LabHost, dir: string): Promise<void> {
     await sleep(100);
   }
   throw labError(`the lab's systemd did not finish booting; see ${path.join(dir, 'lab.log')}`);
+}
+
+/** The incident is only there once production has crashed at least once. */
+async function waitForFirstCrash(host: LabHost): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { stdout } = await host.run(['systemctl', 'show', '--property=NRestarts,SubState,Result', '--', UNITS.production], { timeoutMs: 3000 });
+    if (/SubState=auto-restart|NRestarts=[1-9]/.test(stdout)) return;
+    await sleep(100);
+  }
+  throw labError(`${UNITS.production} did not reach its crash loop in the lab`);
 }
 
 async function waitForPort(host: LabHost, port: number): Promise<void> {
