@@ -37,8 +37,11 @@ function Console({ onQuit }: { onQuit: () => void }) {
   const overrides = useApp((s) => s.config.keys);
   const keymap = useMemo(() => buildKeymap(overrides), [overrides]);
   const bodyHeight = rows - 1 - 1 - 1 - 2 - 2; // frame is rows-1: header, tabs, body border, footer (2)
+  const pane = useApp((s) => s.pane);
+  // Rows a page moves: the pane's list, i.e. its height less its header lines (the logs view
+  // has three; tables one, plus the processes pane's ports list below).
   const pageSize = useRef(bodyHeight);
-  pageSize.current = Math.max(1, bodyHeight - 4);
+  pageSize.current = Math.max(1, pane === 'logs' ? bodyHeight - 3 : bodyHeight - 4);
   useKeyRouter(store, keymap, () => pageSize.current);
   const quit = useApp((s) => s.quitRequested);
   useEffect(() => {
