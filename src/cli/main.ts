@@ -5,6 +5,7 @@ import { installSignalHandlers, runCleanups } from './lifecycle.js';
 import { consoleCommand } from './console.js';
 import { OpsdeckError, exitCodeFor } from '../core/errors.js';
 import { paint } from './format.js';
+import { backupsCommand } from './backups.js';
 import { healthCommand } from './health.js';
 import { UNIT_VERB_ACTIONS, killCommand, unitCommand } from './act.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
@@ -54,6 +55,11 @@ export function buildProgram(): Command {
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
     .action(run(healthCommand as Action));
+
+  verb('backups', 'the archives in an environment\'s backups dir, newest first')
+    .argument('<env>', 'environment name')
+    .option('--json', 'machine-readable output')
+    .action(run(backupsCommand as Action));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   verb('logs', 'the journal of an environment (its unit and related units, merged in time order) or of a unit')

@@ -106,6 +106,15 @@ describeLab('opsdeck units and health on the lab', () => {
     expect(names).toEqual(expect.arrayContaining(['mcp-coordination.service', 'mcp-coordination-dev.service', 'systemd-journald.service']));
   });
 
+  it('lists production\'s backups, newest first', async () => {
+    const { code, stdout } = await opsdeck(['backups', 'production', '--json', '--config', sharedLabConfig()]);
+    expect(code).toBe(0);
+    const listing = JSON.parse(stdout) as { archives: Array<{ name: string; modifiedAt: string }>; source: string };
+    expect(listing.archives.length).toBeGreaterThanOrEqual(5);
+    expect(listing.archives[0]!.modifiedAt >= listing.archives[1]!.modifiedAt).toBe(true);
+    expect(listing.source).toMatch(/\/srv\/production\/data$/);
+  });
+
   it('probes development: version and tools', async () => {
     const { code, stdout } = await opsdeck(['health', 'development', '--config', sharedLabConfig()]);
     expect(code).toBe(0);
