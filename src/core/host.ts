@@ -1,16 +1,13 @@
 // Host: the one way opsdeck runs a command. Three transports share one interface:
-//   local  - the command runs on this machine;
-//   lab    - it runs inside the embedded lab's namespaces (nsenter into its systemd);
-//   ssh    - it runs on a remote machine over OpenSSH (BatchMode, a shared ControlMaster).
-// Commands are argv arrays, never a local shell. Over ssh the remote side always hands the
-// command to a shell, so every argument is single-quoted there and cannot be re-interpreted.
+//   local  - the command runs on this machine (here);
+//   lab    - it runs inside the embedded lab's namespaces (host-lab.ts);
+//   ssh    - it runs on a remote machine over OpenSSH (host-ssh.ts).
+// Commands are argv arrays, never a local shell; every child is its own process group, killed
+// as a whole on timeout, cancel or exit.
 import { execa, type ResultPromise } from 'execa';
-import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { CommandError, trimStderr } from './errors.js';
 import { isShuttingDown, killGroup, trackGroup, untrackGroup } from './children.js';
-import { readLabState, labProcessAlive } from './lab-state.js';
 
 export type Transport = 'local' | 'lab' | 'ssh';
 
@@ -55,16 +52,6 @@ export interface Host {
   close(): Promise<void>;
 }
 
-export interface SshHostConfig {
-  /** Address or ~/.ssh/config alias; defaults to the host's name. */
-  address?: string | undefined;
-  port?: number | undefined;
-  user?: string | undefined;
-  identityFile?: string | undefined;
-  knownHostsFile?: string | undefined;
-  connectTimeoutSec?: number | undefined;
-}
-
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** Output that parsers can rely on: no colour, no pager, no locale surprises. */
@@ -82,7 +69,8 @@ export function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-abstract class BaseHost implements Host {
+/** What every transport shares: spawning, timeouts, cancellation, error classification. */
+export abstract class BaseHost implements Host {
   readonly stats = { spawned: 0 };
   constructor(
     readonly name: string,
@@ -241,118 +229,6 @@ export class LocalHost extends BaseHost {
   }
 }
 
-/** Runs commands inside the embedded lab: `nsenter` into its systemd's mount, PID and cgroup namespaces. */
-export class LabHost extends BaseHost {
-  private pid: number | undefined;
-  constructor(
-    name: string,
-    readonly labDir: string,
-  ) {
-    super(name, 'lab');
-  }
-
-  private labPid(): number {
-    if (this.pid !== undefined && labProcessAlive(this.pid, this.labDir)) return this.pid;
-    const state = readLabState(this.labDir);
-    if (!state || !labProcessAlive(state.pid, this.labDir)) {
-      throw new CommandError({
-        kind: 'lab',
-        host: this.name,
-        argv: [],
-        message: `the lab at ${this.labDir} is not running`,
-        hint: `start it with \`opsdeck lab up --dir ${this.labDir}\``,
-      });
-    }
-    this.pid = state.pid;
-    return state.pid;
-  }
-
-  wrap(argv: readonly string[]): string[] {
-    return ['nsenter', '-t', String(this.labPid()), '-m', '-p', '-C', '--', ...argv];
-  }
-
-  protected override transportFailure(argv: readonly string[], exitCode: number, stderr: string): CommandError | undefined {
-    if (/^nsenter: /m.test(stderr) && exitCode !== 0) {
-      return new CommandError({
-        kind: 'lab',
-        host: this.name,
-        argv,
-        exitCode,
-        stderr: trimStderr(stderr),
-        message: `could not enter the lab at ${this.labDir}: ${firstLine(trimStderr(stderr))}`,
-        hint: `check \`opsdeck lab status --dir ${this.labDir}\``,
-      });
-    }
-    return undefined;
-  }
-}
-
-export class SshHost extends BaseHost {
-  private readonly controlDir: string;
-  constructor(
-    name: string,
-    readonly config: SshHostConfig = {},
-  ) {
-    super(name, 'ssh');
-    this.controlDir = sshControlDir();
-  }
-
-  private target(): string {
-    return this.config.address ?? this.name;
-  }
-
-  sshOptions(): string[] {
-    const c = this.config;
-    const opts = [
-      '-o', 'BatchMode=yes',
-      '-o', `ConnectTimeout=${c.connectTimeoutSec ?? 5}`,
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${path.join(this.controlDir, '%C')}`,
-      '-o', 'ControlPersist=60',
-      '-o', 'ServerAliveInterval=5',
-      '-o', 'ServerAliveCountMax=3',
-      '-o', 'LogLevel=ERROR',
-    ];
-    if (c.port !== undefined) opts.push('-p', String(c.port));
-    if (c.user !== undefined) opts.push('-l', c.user);
-    if (c.identityFile !== undefined) opts.push('-i', c.identityFile, '-o', 'IdentitiesOnly=yes');
-    if (c.knownHostsFile !== undefined) opts.push('-o', `UserKnownHostsFile=${c.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes');
-    return opts;
-  }
-
-  wrap(argv: readonly string[]): string[] {
-    const env = Object.entries(STABLE_ENV).map(([k, v]) => `${k}=${v}`);
-    const remote = ['env', ...env, ...argv].map(shellQuote).join(' ');
-    // `--` ends ssh's options, so a host name can never be read as one.
-    return ['ssh', ...this.sshOptions(), '--', this.target(), remote];
-  }
-
-  protected override transportFailure(argv: readonly string[], exitCode: number, stderr: string): CommandError | undefined {
-    if (exitCode !== 255) return undefined;
-    return new CommandError({
-      kind: 'unreachable',
-      host: this.name,
-      argv,
-      exitCode,
-      stderr: trimStderr(stderr),
-      message: `cannot reach host ${this.name} over ssh: ${firstLine(trimStderr(stderr)) || 'connection failed'}`,
-      hint: `check that \`ssh ${this.target()}\` works without a password prompt (opsdeck uses BatchMode)`,
-    });
-  }
-
-  override async close(): Promise<void> {
-    // Ask the shared master connection to exit; fine if there is none.
-    await execa('ssh', [...this.sshOptions(), '-O', 'exit', '--', this.target()], { reject: false, stdin: 'ignore', timeout: 3000 });
-  }
-}
-
-function sshControlDir(): string {
-  const base = process.env.XDG_RUNTIME_DIR ?? path.join(homedir(), '.cache');
-  const dir = path.join(base, 'opsdeck', 'ssh');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
 const PACKAGES: Record<string, string> = {
   ss: 'iproute2',
   systemctl: 'systemd',
@@ -367,7 +243,7 @@ function packageFor(tool: string): string {
   return PACKAGES[base] ?? base;
 }
 
-function firstLine(text: string): string {
+export function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
 }
 

@@ -1,7 +1,9 @@
 // Build the Hosts a config names. `local` always exists; a config may redefine it.
 import type { Config, HostConfig } from '../config/schema.js';
 import { UsageError } from './errors.js';
-import { LabHost, LocalHost, SshHost, type Host } from './host.js';
+import { LocalHost, type Host } from './host.js';
+import { LabHost } from './host-lab.js';
+import { SshHost } from './host-ssh.js';
 
 export function createHost(name: string, config: HostConfig): Host {
   switch (config.transport) {

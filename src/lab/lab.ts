@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpsdeckError } from '../core/errors.js';
 import { killGroup } from '../core/children.js';
-import { LabHost } from '../core/host.js';
+import { LabHost } from '../core/host-lab.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
 import { RELEASES, UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';

@@ -7,11 +7,12 @@ import type { Config } from '../config/schema.js';
 import { ActionExecutor, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
 import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
-import { collectStatus, type StatusReport } from '../core/status.js';
-import { catUnit, listUnits, showUnits, type UnitStatus } from '../core/systemd.js';
+import type { StatusReport } from '../core/status.js';
+import { catUnit, type UnitStatus } from '../core/systemd.js';
 import { DEFAULT_LOG_CAPACITY } from '../core/log-buffer.js';
 import { LogSession, type LogTarget } from './log-session.js';
 import { environmentNames, processRows } from './selectors.js';
+import { createRefresher } from './refresh.js';
 import { createLogActions, describeFollowEvent, initialLogsState, type LogActions, type LogsState } from './logs-slice.js';
 
 export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
@@ -116,16 +117,12 @@ export interface AppDeps {
 
 export type AppStore = StoreApi<AppState>;
 
-const HISTORY = 60;
-const SLOW_EVERY_MS = 30_000;
 const QUIT_WINDOW_MS = 1500;
 
 
 export function createAppStore(deps: AppDeps): AppStore {
   const now = deps.now ?? Date.now;
   let jobAbort: AbortController | null = null;
-  let refreshInFlight: Promise<void> | null = null;
-  let slowCollectedAt = -Infinity;
 
   return createStore<AppState>()((set, get) => {
     const logSession = new LogSession(deps.hosts, deps.logCapacity ?? DEFAULT_LOG_CAPACITY, {
@@ -182,35 +179,10 @@ export function createAppStore(deps: AppDeps): AppStore {
       deps.hosts,
       (text, level) => actions.notify(text, level),
     );
+    const refresher = createRefresher(deps, get, set, () => followProcessKey());
     const actions: AppActions = {
-      async refresh() {
-        if (refreshInFlight) return refreshInFlight;
-        const started = now();
-        refreshInFlight = (async () => {
-          try {
-            // Backups and tool counts change slowly: ask for them every SLOW_EVERY_MS only.
-            const reuse = now() - slowCollectedAt < SLOW_EVERY_MS ? (get().status ?? undefined) : undefined;
-            const report = await collectStatus(deps.config, deps.hosts, undefined, undefined, reuse);
-            if (!reuse) slowCollectedAt = now();
-            const history = { ...get().history };
-            for (const env of report.environments) {
-              const samples = [...(history[env.name] ?? []), { at: now(), latencyMs: env.health?.latencyMs ?? null, restarts: env.unit?.nRestarts ?? 0 }];
-              history[env.name] = samples.slice(-HISTORY);
-            }
-            let allUnits = get().allUnits;
-            if (get().processes.showAll) allUnits = await collectAllUnits(deps, report);
-            const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
-            // One update per refresh: every render costs CPU on a console left open all day.
-            set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
-            followProcessKey();
-          } catch (error) {
-            // lastRefreshAt stays: the data on screen is as old as the last refresh that worked.
-            set({ statusError: describeError(error), lastRefreshMs: now() - started });
-          } finally {
-            refreshInFlight = null;
-          }
-        })();
-        return refreshInFlight;
+      refresh() {
+        return refresher();
       },
       setPane(pane) {
         enterPane(pane);
@@ -371,19 +343,4 @@ export function createAppStore(deps: AppDeps): AppStore {
       actions: { ...actions, ...logActions },
     };
   });
-}
-
-/** Every service unit on the environments' hosts, with full properties (two calls per host). */
-async function collectAllUnits(deps: AppDeps, report: StatusReport): Promise<HostUnit[]> {
-  const results = await Promise.all(
-    report.hosts
-      .filter((h) => h.reachable)
-      .map(async (h) => {
-        const host = deps.hosts.get(h.name);
-        const names = (await listUnits(host, { types: ['service'] })).map((u) => u.name);
-        const units = await showUnits(host, names);
-        return [...units.values()].map((u) => ({ ...u, host: h.name }));
-      }),
-  );
-  return results.flat();
 }

@@ -9,10 +9,11 @@ import { benchStatus } from './status.bench.js';
 import { repoRoot, withBenchLab, type BenchRow } from './support.js';
 
 type Bench = (config: string) => Promise<BenchRow[]>;
+// The console runs before the log flood, which leaves journald busy for a while.
 const BENCHES: Record<string, Bench> = {
   status: benchStatus,
-  logs: benchLogs,
   console: benchConsole,
+  logs: benchLogs,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

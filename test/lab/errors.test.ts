@@ -3,7 +3,8 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, UsageError } from '../../src/core/errors.js';
-import { LabHost, LocalHost } from '../../src/core/host.js';
+import { LocalHost } from '../../src/core/host.js';
+import { LabHost } from '../../src/core/host-lab.js';
 import { rsync } from '../../src/core/rsync.js';
 import { showUnits } from '../../src/core/systemd.js';
 import { collectStatus } from '../../src/core/status.js';
