@@ -38,7 +38,9 @@ export class SshHost extends BaseHost {
       '-o', 'BatchMode=yes',
       '-o', `ConnectTimeout=${c.connectTimeoutSec ?? 5}`,
       '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${path.join(this.controlDir, '%C')}`,
+      // One master per opsdeck process: a script's `opsdeck status` closing its connection
+      // must never cut the one a console is following the journal over.
+      '-o', `ControlPath=${path.join(this.controlDir, `%C-${process.pid}`)}`,
       '-o', 'ControlPersist=60',
       '-o', 'ServerAliveInterval=5',
       '-o', 'ServerAliveCountMax=3',
