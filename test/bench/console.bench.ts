@@ -51,9 +51,9 @@ interface Session {
   started: number;
 }
 
-function openConsole(config: string): Session {
+function openConsole(config: string, command = `exec ${process.execPath} ${opsdeckBin} --config ${config}`): Session {
   const started = performance.now();
-  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${process.execPath} ${opsdeckBin} --config ${config}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
@@ -88,6 +88,16 @@ async function benchStartupAndIdle(config: string): Promise<BenchRow[]> {
     await new Promise((r) => setTimeout(r, 300));
   }
 
+  // What the pseudo-terminal itself costs before opsdeck's process starts (script, stty):
+  // measured the same way with a command that prints at once, and taken off.
+  const ptyCosts: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const session = openConsole(config, 'exec printf environments');
+    ptyCosts.push((await until(() => session.output().includes('environments'))) - session.started);
+    session.stop();
+  }
+  const ptyCost = median(ptyCosts);
+
   const idleSeconds = Number(process.env.OPSDECK_BENCH_IDLE_SEC ?? 60);
   const session = openConsole(config);
   await until(() => session.output().includes('CRASH-LOOP'));
@@ -104,11 +114,12 @@ async function benchStartupAndIdle(config: string): Promise<BenchRow[]> {
   const rss = rssMb(node);
   session.stop();
 
-  const firstMedian = Math.round(median(firstFrames));
-  const completeMedian = Math.round(median(completeFrames));
+  const firstMedian = Math.round(median(firstFrames) - ptyCost);
+  const completeMedian = Math.round(median(completeFrames) - ptyCost);
   return [
-    { bench: 'console', metric: 'start to first frame (median of 7)', value: firstMedian, unit: 'ms' },
-    { bench: 'console', metric: 'start to first complete frame (median of 7)', value: completeMedian, unit: 'ms', target: '< 300 ms', met: completeMedian < 300 },
+    { bench: 'console', metric: 'process start to first frame (median of 7)', value: firstMedian, unit: 'ms' },
+    { bench: 'console', metric: 'process start to first complete frame (median of 7)', value: completeMedian, unit: 'ms', target: '< 300 ms', met: completeMedian < 300 },
+    { bench: 'console', metric: '  (the pseudo-terminal\'s own start, taken off the above)', value: Math.round(ptyCost), unit: 'ms' },
     { bench: 'console', metric: `RSS after ${idleSeconds} s idle`, value: rss, unit: 'MB' },
     { bench: 'console', metric: `CPU of the console while idle ${idleSeconds} s (refresh 2 s)`, value: selfPercent, unit: '% of a core', target: '< 2%', met: selfPercent < 2 },
     { bench: 'console', metric: '  plus its commands (nsenter+systemctl, ss, curl per refresh)', value: childrenPercent, unit: '% of a core' },
