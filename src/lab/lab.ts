@@ -10,7 +10,7 @@ import { OpsdeckError } from '../core/errors.js';
 import { killGroup } from '../core/children.js';
 import { LabHost } from '../core/host-lab.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
-import { RELEASES, UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
+import { UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';
 
 export { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE };
@@ -339,4 +339,3 @@ export async function labStatus(options: { dir?: string } = {}): Promise<LabStat
   return { dir, running: true, pid: state.pid, startedAt: state.startedAt, ports: state.ports, config: state.config, systemState: system.stdout.trim(), units };
 }
 
-export const LAB_FACTS = { UNITS, RELEASES };
