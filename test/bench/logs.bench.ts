@@ -27,7 +27,7 @@ const RSS_TARGET_MB = 200;
 // The ingesting process: follow a unit from its first line, keep a 50,000-line ring buffer,
 // report samples and the end as JSON lines.
 const CHILD_SOURCE = `
-import { LabHost } from './src/core/host.js';
+import { LabHost } from './src/core/host-lab.js';
 import { JournalFollower } from './src/core/journal-follow.js';
 import { LogBuffer } from './src/core/log-buffer.js';
 const args = JSON.parse(process.env.OPSDECK_BENCH_ARGS);
