@@ -2,7 +2,7 @@
 // or a shell. Same executor, same preview, same audit log. On a TTY they ask (a protected
 // environment wants its name typed); `--yes` answers for scripts; with neither they refuse.
 import { createInterface } from 'node:readline/promises';
-import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/actions.js';
+import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, killUnitAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/actions.js';
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, readonlyPolicy, resolveTarget } from '../core/policy.js';
 import { UNIT_ACTIONS, isUnitAction } from '../core/systemd.js';
@@ -14,12 +14,13 @@ interface ActOptions extends GlobalOptions {
   readonly?: boolean;
   json?: boolean;
   grace?: string;
+  signal?: string;
 }
 
-export const UNIT_VERB_ACTIONS = [...UNIT_ACTIONS, 'daemon-reload'] as const;
+export const UNIT_VERB_ACTIONS = [...UNIT_ACTIONS, 'daemon-reload', 'kill'] as const;
 
 export async function unitCommand(verb: string, target: string, options: ActOptions): Promise<number> {
-  if (verb !== 'daemon-reload' && !isUnitAction(verb)) {
+  if (verb !== 'daemon-reload' && verb !== 'kill' && !isUnitAction(verb)) {
     throw new UsageError(`unknown unit action ${JSON.stringify(verb)}`, `one of: ${UNIT_VERB_ACTIONS.join(', ')}`);
   }
   const ctx = loadContext({ ...(options.config ? { config: options.config } : {}) });
@@ -28,7 +29,7 @@ export async function unitCommand(verb: string, target: string, options: ActOpti
   if (verb === 'daemon-reload') action = daemonReloadAction(where);
   else {
     if (!where.unit) throw new UsageError(`environment ${where.environment} has no unit`, `add unit: NAME to it in ${ctx.file ?? 'opsdeck.yaml'}`);
-    action = unitAction(verb, where.unit, where);
+    action = verb === 'kill' ? killUnitAction(where.unit, where, options.signal ?? 'SIGTERM') : unitAction(verb, where.unit, where);
   }
   return execute(ctx, action, options);
 }

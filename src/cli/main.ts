@@ -78,6 +78,7 @@ export function buildProgram(): Command {
   verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')} (previewed, confirmed, audited)`)
     .argument('<action>', UNIT_VERB_ACTIONS.join(' | '))
     .argument('<target>', 'an environment (its unit) or a unit name (on --host, else the environment that has it, else local)')
+    .option('--signal <name>', 'with kill: the signal for every process of the unit', 'SIGTERM')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable result')
     .action(run(unitCommand as Action));

@@ -5,7 +5,7 @@
 import { AuditLog, currentUser, type AuditRecord } from './audit.js';
 import { CommandError, OpsdeckError, trimStderr } from './errors.js';
 import type { Host } from './host.js';
-import { daemonReloadArgv, killPidArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
+import { daemonReloadArgv, killPidArgv, killUnitArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
 
 export type Risk = 'low' | 'medium' | 'high';
 
@@ -93,6 +93,20 @@ export function daemonReloadAction(where: ActionTarget): Action {
     steps: [{ argv: daemonReloadArgv() }],
     risk: 'medium',
     undo: { description: 'daemon-reload reads unit files as they are on disk; revert the files and reload again', impossible: true },
+  };
+}
+
+export function killUnitAction(unit: string, where: ActionTarget, signal = 'SIGTERM'): Action {
+  const name = normalizeUnitName(unit);
+  return {
+    host: where.host,
+    environment: where.environment,
+    target: name,
+    protected: where.protected,
+    title: `kill ${name} (${signal})`,
+    steps: [{ argv: killUnitArgv(name, signal) }],
+    risk: 'high',
+    undo: { description: `start ${name} again if it stopped`, impossible: true },
   };
 }
 

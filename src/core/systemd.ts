@@ -222,6 +222,11 @@ export function daemonReloadArgv(): string[] {
   return ['systemctl', 'daemon-reload', '--no-ask-password'];
 }
 
+/** Signal every process of a unit (systemd's own kill, by cgroup). */
+export function killUnitArgv(unit: string, signal = 'SIGTERM'): string[] {
+  return ['systemctl', 'kill', '--no-ask-password', `--signal=${validSignal(signal)}`, '--', normalizeUnitName(unit)];
+}
+
 export function killPidArgv(pid: number, signal = 'TERM'): string[] {
   if (!Number.isInteger(pid) || pid <= 1) throw new UsageError(`invalid PID ${JSON.stringify(pid)}`, 'give the number of a running process (not 0 or 1)');
   return ['kill', '-s', validSignal(signal).replace(/^SIG/, ''), '--', String(pid)];

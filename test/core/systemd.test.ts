@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isCrashLooping, normalizeUnitName, parseShowBlocks, toUnitStatus, unitActionArgv, killPidArgv } from '../../src/core/systemd.js';
+import { isCrashLooping, normalizeUnitName, parseShowBlocks, toUnitStatus, unitActionArgv, killPidArgv, killUnitArgv } from '../../src/core/systemd.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const recorded = readFileSync(new URL('../fixtures/systemctl-show.txt', import.meta.url), 'utf8');
@@ -19,6 +19,8 @@ describe('unit names', () => {
   it('puts the unit after -- so it can never be an option', () => {
     expect(unitActionArgv('restart', 'app')).toEqual(['systemctl', 'restart', '--no-ask-password', '--', 'app.service']);
     expect(killPidArgv(1234)).toEqual(['kill', '-s', 'TERM', '--', '1234']);
+    expect(killUnitArgv('app', 'HUP')).toEqual(['systemctl', 'kill', '--no-ask-password', '--signal=SIGHUP', '--', 'app.service']);
+    expect(() => killUnitArgv('app', 'TERM; reboot')).toThrow(UsageError);
     expect(() => killPidArgv(1)).toThrow(UsageError);
   });
 });

@@ -56,6 +56,13 @@ describeLab('unit and kill verbs', () => {
     expect(lines().at(-1)).toMatchObject({ outcome: 'failed', exitCode: 3 });
   });
 
+  it('signals every process of a unit through systemd (`unit kill`)', async () => {
+    const { code, stdout } = await opsdeck(['unit', 'kill', 'development', '--signal', 'CONT', '--yes', '--config', lab!.config], { env: env() });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/✓ kill mcp-coordination-dev\.service \(CONT\): done/);
+    expect(lines().at(-1)).toMatchObject({ argv: ['systemctl', 'kill', '--no-ask-password', '--signal=SIGCONT', '--', 'mcp-coordination-dev.service'], outcome: 'ok' });
+  });
+
   it('kills the hand-started process holding production\'s port: TERM first', async () => {
     const { config, hosts } = labContext(lab!.config);
     const before = await collectStatus(config, hosts, ['production']);
