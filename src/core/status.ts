@@ -186,7 +186,8 @@ export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, host
       problems.push({ code: 'unit-not-found', severity: 'critical', message: `${unit.name} does not exist on host ${status.host}` });
     } else if (unit.crashLooping) {
       const why = unit.result && unit.result !== 'success' ? `, last result ${unit.result}${unit.execMainStatus ? ` (exit status ${unit.execMainStatus})` : ''}` : '';
-      problems.push({ code: 'crash-loop', severity: 'critical', message: `${unit.name} is crash-looping: ${unit.nRestarts} restart${unit.nRestarts === 1 ? "" : "s"}${why}` });
+      const count = unit.nRestarts === 0 ? 'it failed and systemd is about to restart it' : `${unit.nRestarts} restart${unit.nRestarts === 1 ? '' : 's'}`;
+      problems.push({ code: 'crash-loop', severity: 'critical', message: `${unit.name} is crash-looping: ${count}${why}` });
     } else if (unit.activeState === 'failed') {
       problems.push({ code: 'unit-failed', severity: 'critical', message: `${unit.name} has failed (result ${unit.result})` });
     } else if (unit.activeState !== 'active') {
