@@ -126,9 +126,12 @@ export function createAppStore(deps: AppDeps): AppStore {
 
   return createStore<AppState>()((set, get) => {
     const logSession = new LogSession(deps.hosts, deps.logCapacity ?? DEFAULT_LOG_CAPACITY, {
-      onEntries: (passed) => {
+      onEntries: (passed, dropped) => {
         const logs = get().logs;
-        set({ logs: { ...logs, revision: logs.revision + 1, length: logSession.length, newWhilePaused: logs.follow ? 0 : logs.newWhilePaused + passed } });
+        // A paused view keeps its lines in place while the ring buffer drops the oldest.
+        const top = logs.follow ? logs.top : Math.max(0, logs.top - dropped);
+        const match = logs.match < 0 ? -1 : logs.match - dropped >= 0 ? logs.match - dropped : -1;
+        set({ logs: { ...logs, revision: logs.revision + 1, length: logSession.length, top, match, newWhilePaused: logs.follow ? 0 : logs.newWhilePaused + passed } });
       },
       onEvent: (event) => {
         const logs = get().logs;

@@ -17,8 +17,9 @@ export interface LogTarget {
 }
 
 export interface LogSessionCallbacks {
-  /** New entries arrived (count that passed the filter). */
-  onEntries: (passed: number) => void;
+  /** New entries arrived: how many passed the filter, and how many entries in view the ring
+   *  buffer dropped from the front (a paused view moves up by that much to stay in place). */
+  onEntries: (passed: number, dropped: number) => void;
   onEvent: (event: FollowEvent) => void;
 }
 
@@ -78,8 +79,10 @@ export class LogSession {
   /** Add a batch (from the follower; tests feed recorded entries the same way). */
   ingest(entries: LogEntry[]): void {
     const firstSeq = this.buffer.totalPushed;
+    const evictedBefore = this.buffer.evicted;
     this.buffer.push(entries);
     let passed = 0;
+    let dropped: number;
     if (this.predicate) {
       entries.forEach((entry, i) => {
         if (this.predicate!(entry)) {
@@ -87,21 +90,27 @@ export class LogSession {
           passed++;
         }
       });
-      this.dropEvicted();
-    } else passed = entries.length;
-    this.callbacks.onEntries(passed);
+      dropped = this.dropEvicted();
+    } else {
+      passed = entries.length;
+      dropped = this.buffer.evicted - evictedBefore;
+    }
+    this.callbacks.onEntries(passed, dropped);
   }
 
-  /** Forget the indexes of entries the ring buffer has dropped. */
-  private dropEvicted(): void {
+  /** Forget the indexes of entries the ring buffer has dropped; returns how many. */
+  private dropEvicted(): number {
     const oldest = this.buffer.firstSeq;
+    const before = this.passingStart;
     let i = this.passingStart;
     while (i < this.passing.length && this.passing[i]! < oldest) i++;
     this.passingStart = i;
+    const dropped = i - before;
     if (this.passingStart > 4096 && this.passingStart > this.passing.length / 2) {
       this.passing = this.passing.slice(this.passingStart);
       this.passingStart = 0;
     }
+    return dropped;
   }
 
   setFilter(spec: EntryFilterSpec): void {

@@ -14,8 +14,8 @@ function recorded(name: string): LogEntry[] {
     .filter((e): e is LogEntry => e !== undefined);
 }
 
-function logsStore() {
-  const { store } = makeStore();
+function logsStore(logCapacity?: number) {
+  const { store } = makeStore(logCapacity ? { logCapacity } : {});
   // As if the pane had opened a follower; entries are fed the way the follower feeds them.
   store.setState({ pane: 'logs', logs: { ...initialLogsState, connection: 'live', target: { host: 'lab', units: ['fixture-a.service', 'fixture-b.service'], label: 'fixture', environment: null } } });
   return store;
@@ -54,6 +54,20 @@ describe('the logs pane', () => {
     await settle();
     expect(lastFrame()).toMatch(/● following/);
     unmount();
+  });
+
+  it('keeps a paused view on the same lines while a full ring buffer drops the oldest', async () => {
+    const store = logsStore(20);
+    const entries = recorded('journal-merged.jsonl');
+    const numbered = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ ...entries[0]!, message: `line ${from + i}` }));
+    store.getState().logSession.ingest(numbered(1, 20));
+    store.getState().actions.scrollLogs(-5, 10);
+    const topMessage = () => store.getState().logSession.at(store.getState().logs.top)?.message;
+    const before = topMessage();
+    store.getState().logSession.ingest(numbered(21, 3));
+    expect(store.getState().logs.follow).toBe(false);
+    expect(topMessage()).toBe(before);
+    expect(store.getState().logs.newWhilePaused).toBe(3);
   });
 
   it('filters by priority and searches with n/N', async () => {

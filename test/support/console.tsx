@@ -33,13 +33,13 @@ environments:
     ports: [3446]
 `;
 
-export function makeStore(options: { readonly?: boolean; keys?: Record<string, string> } = {}): { store: AppStore; auditFile: string } {
+export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number } = {}): { store: AppStore; auditFile: string } {
   const config = parseConfig(CONFIG, 'test.yaml');
   if (options.keys) config.keys = options.keys;
   const auditFile = path.join(mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-')), 'audit.jsonl');
   const hosts = new HostRegistry(config);
   const executor = new ActionExecutor({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: options.readonly ?? false });
-  const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false });
+  const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
   return { store, auditFile };
 }
