@@ -35,9 +35,11 @@ export function Table<Row>({ columns, rows, cursor, height, width, empty, rowKey
   const header = '  ' + columns.map((c) => fit(c.title, c.width)).join(' ');
   return (
     <Box flexDirection="column" height={height} width={width}>
-      <Text bold wrap="truncate-end">
-        {fit(header, width)}
-      </Text>
+      <Box height={1} flexShrink={0}>
+        <Text bold wrap="truncate-end">
+          {fit(header, width)}
+        </Text>
+      </Box>
       {rows.length === 0 ? (
         <Text color={theme.muted} wrap="truncate-end">
           {empty ?? 'nothing to show'}
@@ -47,15 +49,18 @@ export function Table<Row>({ columns, rows, cursor, height, width, empty, rowKey
           const index = start + i;
           const selected = index === cursor;
           return (
-            // One <Text> per row (cells nested inside it): nested text is not a layout node,
-            // so a table costs one node per row, not one per cell.
-            <Text key={rowKey(row)} inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
-              {columns.map((c, ci) => (
-                <Text key={ci} color={c.color?.(row)}>
-                  {(ci === 0 ? (selected ? `${MARK.selected} ` : '  ') : '') + fit(c.cell(row), c.width) + (ci < columns.length - 1 ? ' ' : '')}
-                </Text>
-              ))}
-            </Text>
+            // One line box per row with the cells nested in one <Text>: nested text is not a
+            // layout node, so a table costs a node per row, not one per cell. The fixed height
+            // keeps a row from ever measuring taller and squeezing the header out.
+            <Box key={rowKey(row)} height={1} flexShrink={0}>
+              <Text inverse={selected && !theme.noColor} bold={selected} wrap="truncate-end">
+                {columns.map((c, ci) => (
+                  <Text key={ci} color={c.color?.(row)}>
+                    {(ci === 0 ? (selected ? `${MARK.selected} ` : '  ') : '') + fit(c.cell(row), c.width) + (ci < columns.length - 1 ? ' ' : '')}
+                  </Text>
+                ))}
+              </Text>
+            </Box>
           );
         })
       )}

@@ -12,6 +12,8 @@ describe('the console', () => {
     expect(frame).toMatch(/3444 ✗ PID \d+ no unit/);
     expect(frame).toMatch(/development\s+active\/running/);
     expect(frame).toMatch(/✗ port 3444 is held by PID \d+/);
+    // The column header sits right above the rows.
+    expect(frame).toMatch(/ENVIRONMENT\s+STATE\s+RESTARTS\s+HEALTH.*\n.*▶ production PROD/);
     unmount();
   });
 
