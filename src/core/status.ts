@@ -56,9 +56,14 @@ export interface HostStatus {
 /** A backup older than this is stale. */
 const BACKUP_STALE_SEC = 26 * 3600;
 
-/** `reuseSlow`: a recent report whose slow-changing parts (backups listing, tools count) are
- *  reused instead of asked again, so a frequent refresh spawns fewer processes. */
-export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], signal?: AbortSignal, reuseSlow?: StatusReport): Promise<StatusReport> {
+export interface CollectOptions {
+  signal?: AbortSignal | undefined;
+  /** A recent report whose slow-changing parts (backups listing, tools count) are reused
+   *  instead of asked again, so a frequent refresh spawns fewer processes. */
+  reuseSlow?: StatusReport | undefined;
+}
+
+export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], options: CollectOptions = {}): Promise<StatusReport> {
   const started = performance.now();
   const names = only && only.length > 0 ? [...only] : Object.keys(config.environments);
   const byHost = new Map<Host, Array<[string, EnvironmentConfig]>>();
@@ -68,7 +73,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
     byHost.set(host, [...(byHost.get(host) ?? []), [name, env]]);
   }
   const spawnedBefore = new Map([...byHost.keys()].map((h) => [h, h.stats.spawned]));
-  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, signal, reuseSlow)));
+  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, options)));
   const environments = results.flatMap((r) => r.environments);
   environments.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
   return {
@@ -86,66 +91,63 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
   };
 }
 
-async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, signal?: AbortSignal, reuseSlow?: StatusReport) {
+type Settled<T> = { value: T; error?: undefined } | { value: null; error: unknown };
+
+/** A promise that never rejects: probes start at once and are looked at later, and a dead
+ *  host fails them all before anyone awaits them. */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ value: null, error }),
+  );
+}
+
+async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, { signal, reuseSlow }: CollectOptions) {
   const options = signal ? { signal } : {};
-  const previous = (name: string) => reuseSlow?.environments.find((e) => e.name === name && e.host === host.name && e.errors.length === 0);
   const units = envs.flatMap(([, env]) => [...(env.unit ? [env.unit] : []), ...env.relatedUnits]);
   // Everything starts at once: a refresh costs the slowest command, not the sum of them.
-  const unitsP = showUnits(host, units, options);
-  const listenersP = listListeners(host, options);
-  // All health checks of the host in one curl; tool counts and backups reused while recent.
+  const unitsP = settle(showUnits(host, units, options));
+  const listenersP = settle(listListeners(host, options));
   const plans = envs.map(([name, env]) => {
-    const reused = previous(name);
-    const reuseTools = reused?.health?.toolsCount !== null && reused?.health?.toolsCount !== undefined;
-    return { env, reused, reuseTools };
+    const reused = reuseSlow?.environments.find((e) => e.name === name && e.host === host.name && e.errors.length === 0);
+    return { env, reused, reusedTools: reused?.health?.toolsCount ?? null };
   });
+  // All health checks of the host in one curl; tool counts and backups reused while recent.
   const withHealth = plans.filter((p) => p.env.health);
-  const healthAll = probeHealthAll(
-    host,
-    withHealth.map(({ env, reuseTools }) => ({ url: env.health!.url, timeoutMs: env.health!.timeoutMs, expect: env.health!.expect, rpcUrl: reuseTools ? undefined : env.health!.rpcUrl, minTools: env.health!.minTools })),
-    options,
+  const healthAll = settle(
+    probeHealthAll(
+      host,
+      withHealth.map(({ env, reusedTools }) => ({ url: env.health!.url, timeoutMs: env.health!.timeoutMs, expect: env.health!.expect, rpcUrl: reusedTools === null ? env.health!.rpcUrl : undefined, minTools: env.health!.minTools })),
+      options,
+    ),
   );
-  // Handled where they are made: a dead host fails them all at once, possibly before the
-  // units query below has settled, and an unhandled rejection would end the process.
-  healthAll.catch(() => undefined);
-  const probes = plans.map((plan) => {
-    const at = withHealth.indexOf(plan);
-    const health = at < 0
-      ? Promise.resolve(null)
-      : healthAll.then((all) => {
-          const h = all[at]!;
-          return plan.reuseTools && h.httpStatus !== null ? { ...h, toolsCount: plan.reused!.health!.toolsCount } : h;
-        });
-    const backups = plan.env.backups
-      ? plan.reused?.backups && !plan.reused.backups.error
-        ? Promise.resolve(ageListing(plan.reused.backups))
-        : listArchives(host, plan.env.backups.dir, options)
-      : Promise.resolve(null);
-    health.catch(() => undefined);
-    backups.catch(() => undefined);
-    return { health, backups };
-  });
-  const [unitsResult, listenersResult] = await Promise.allSettled([unitsP, listenersP]);
+  const backupsP = plans.map((plan) =>
+    settle(
+      !plan.env.backups ? Promise.resolve(null) : plan.reused?.backups && !plan.reused.backups.error ? Promise.resolve(ageListing(plan.reused.backups)) : listArchives(host, plan.env.backups.dir, options),
+    ),
+  );
+  const [unitsResult, listenersResult, healthResult] = await Promise.all([unitsP, listenersP, healthAll]);
   // If systemctl could not even be reached, the host is down: its other errors say nothing more.
-  const hostError = unitsResult.status === 'rejected' && isHostLevel(unitsResult.reason) ? describeError(unitsResult.reason) : null;
+  const hostError = unitsResult.error !== undefined && isHostLevel(unitsResult.error) ? describeError(unitsResult.error) : null;
+  const unitMap = unitsResult.value ?? new Map<string, UnitStatus>();
+  const allListeners = listenersResult.value ?? [];
   const environments = await Promise.all(
-    envs.map(async ([name, env], index): Promise<EnvironmentStatus> => {
+    plans.map(async (plan, index): Promise<EnvironmentStatus> => {
+      const [name, env] = envs[index]!;
+      // A host that is down explains every other failure: that is the one error shown then.
       const errors: string[] = [];
-      if (hostError) errors.push(hostError);
-      else if (unitsResult.status === 'rejected') errors.push(`units: ${describeError(unitsResult.reason)}`);
-      if (!hostError && listenersResult.status === 'rejected') errors.push(`listeners: ${describeError(listenersResult.reason)}`);
-      const unitMap = unitsResult.status === 'fulfilled' ? unitsResult.value : new Map<string, UnitStatus>();
-      const allListeners = listenersResult.status === 'fulfilled' ? listenersResult.value : [];
-      const [health, backups] = await Promise.all([
-        probes[index]!.health.catch((error: unknown) => {
-          if (!hostError) errors.push(`health: ${describeError(error)}`);
-          return null;
-        }),
-        probes[index]!.backups.catch((error: unknown) => {
-          if (!hostError) errors.push(`backups: ${describeError(error)}`);
-          return null;
-        }),
-      ]);
+      if (unitsResult.error !== undefined) errors.push(`units: ${describeError(unitsResult.error)}`);
+      if (listenersResult.error !== undefined) errors.push(`listeners: ${describeError(listenersResult.error)}`);
+      let health: HealthResult | null = null;
+      if (env.health) {
+        if (healthResult.error !== undefined) errors.push(`health: ${describeError(healthResult.error)}`);
+        else {
+          const h = healthResult.value![withHealth.indexOf(plan)]!;
+          health = plan.reusedTools !== null && h.httpStatus !== null ? { ...h, toolsCount: plan.reusedTools } : h;
+        }
+      }
+      const backups = await backupsP[index]!;
+      if (backups.error !== undefined) errors.push(`backups: ${describeError(backups.error)}`);
       const status: EnvironmentStatus = {
         name,
         host: host.name,
@@ -155,15 +157,15 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         relatedUnits: env.relatedUnits.map((u) => unitMap.get(u)).filter((u): u is UnitStatus => u !== undefined),
         health: hostError ? null : health,
         listeners: allListeners.filter((l) => env.ports.includes(l.port)),
-        backups: hostError ? null : backups,
+        backups: hostError ? null : backups.value,
         problems: [],
-        errors,
+        errors: hostError ? [hostError] : errors,
       };
       status.problems = diagnose(env, status, hostError);
       return status;
     }),
   );
-  return { host, hostError, environments, listeners: listenersResult.status === 'fulfilled' ? listenersResult.value : [] };
+  return { host, hostError, environments, listeners: allListeners };
 }
 
 /** A reused listing, its newest age brought up to now. */

@@ -20,7 +20,7 @@ export function createRefresher(deps: AppDeps, get: () => AppState, set: (patch:
     inFlight = (async () => {
       try {
         const reuse = now() - slowCollectedAt < SLOW_EVERY_MS ? (get().status ?? undefined) : undefined;
-        const report = await collectStatus(deps.config, deps.hosts, undefined, undefined, reuse);
+        const report = await collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse });
         if (!reuse) slowCollectedAt = now();
         const history = { ...get().history };
         for (const env of report.environments) {
