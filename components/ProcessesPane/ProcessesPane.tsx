@@ -2,7 +2,6 @@
 // uptime and restarts; below them every listening port with its PID, command and owning unit.
 // One cursor runs through both lists.
 import { Box, Text } from 'ink';
-import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { processRows, type ProcessRow } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
@@ -40,7 +39,7 @@ function portColumns(theme: Theme, width: number): Column<PortRow>[] {
 export function ProcessesPane({ width, height }: { width: number; height: number }) {
   const theme = useTheme();
   const input = useApp(useShallow((s) => ({ status: s.status, allUnits: s.allUnits, processes: s.processes, filter: s.filter })));
-  const rows = useMemo(() => processRows(input), [input]);
+  const rows = processRows(input);
   const cursor = useApp((s) => s.cursor.processes);
   const { showAll, sort, descending } = useApp(useShallow((s) => s.processes));
   const units = rows.filter((r): r is UnitRow => r.kind === 'unit');

@@ -24,9 +24,3 @@ export function table(header: string[], rows: string[][], gap = 2): string {
       .trimEnd();
   return [line(header.map((h) => paint.head(h))), ...rows.map((r) => line(r))].join('\n');
 }
-
-export { formatAge as formatDuration, formatBytes } from '../core/humanize.js';
-
-export function ageSince(iso: string | null, now = Date.now()): number | null {
-  return iso ? Math.max(0, (now - Date.parse(iso)) / 1000) : null;
-}

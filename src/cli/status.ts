@@ -1,7 +1,8 @@
 // `opsdeck status [ENV] [--json]`: every environment at a glance, and what is wrong.
 import { collectStatus, type EnvironmentStatus, type StatusReport } from '../core/status.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
-import { MARK, ageSince, formatDuration, paint, table } from './format.js';
+import { formatAge } from '../core/humanize.js';
+import { MARK, paint, table } from './format.js';
 
 export async function statusCommand(envName: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<number> {
   const ctx = loadContext(options);
@@ -54,7 +55,7 @@ function ports(env: EnvironmentStatus): string {
 function backupAge(env: EnvironmentStatus): string {
   if (!env.backups) return paint.dim('-');
   if (env.backups.error) return paint.warn(`${MARK.warning} error`);
-  const age = env.backups.newest ? formatDuration(ageSince(env.backups.newest.modifiedAt)) : 'none';
+  const age = env.backups.newest ? formatAge(env.backups.newestAgeSec) : 'none';
   return env.problems.some((p) => p.code.startsWith('backup-')) ? paint.warn(`${MARK.warning} ${age}`) : age;
 }
 

@@ -52,7 +52,19 @@ function compareUnits(sort: ProcessSort, now: number): (a: UnitStatus, b: UnitSt
 
 export type ProcessInput = Pick<AppState, 'status' | 'allUnits' | 'processes' | 'filter'>;
 
-export function processRows(state: ProcessInput, now = Date.now()): ProcessRow[] {
+/** The footer, the key router and the pane all ask for the rows on every store change;
+ *  they are computed once per change of what they are made of. */
+let lastRows: { status: unknown; allUnits: unknown; processes: unknown; filter: string; rows: ProcessRow[] } | null = null;
+
+export function processRows(state: ProcessInput): ProcessRow[] {
+  const filter = state.filter.processes;
+  if (lastRows && lastRows.status === state.status && lastRows.allUnits === state.allUnits && lastRows.processes === state.processes && lastRows.filter === filter) return lastRows.rows;
+  const rows = computeProcessRows(state, Date.now());
+  lastRows = { status: state.status, allUnits: state.allUnits, processes: state.processes, filter, rows };
+  return rows;
+}
+
+function computeProcessRows(state: ProcessInput, now: number): ProcessRow[] {
   const envs = state.status?.environments ?? [];
   const owner = (host: string, unit: string) => envs.find((e) => e.host === host && (e.unit?.name === unit || e.relatedUnits.some((u) => u.name === unit)));
   let units: HostUnit[];
