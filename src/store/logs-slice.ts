@@ -7,6 +7,7 @@ import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
 import { LogSession, type LogTarget } from './log-session.js';
+import { environmentHost } from './selectors.js';
 
 export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
 
@@ -126,7 +127,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
   const actions: LogActions = {
     openLogs(target) {
       const state = get();
-      const chosen = target ?? (state.selectedEnv ? environmentTarget(state.config, state.selectedEnv, state.status?.environments.find((e) => e.name === state.selectedEnv)?.host ?? state.config.environments[state.selectedEnv]!.host) : null);
+      const chosen = target ?? (state.selectedEnv ? environmentTarget(state.config, state.selectedEnv, environmentHost(state, state.selectedEnv)) : null);
       if (!chosen) {
         notify('nothing to follow: the selected environment has no units (pick a unit in the processes pane and press l)', 'warn');
         return;

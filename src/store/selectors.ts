@@ -15,6 +15,12 @@ export function environmentStatus(state: AppState, name: string | null): Environ
   return name ? state.status?.environments.find((e) => e.name === name) : undefined;
 }
 
+/** The host an environment's commands run on: as the last refresh saw it (--host may
+ *  override the config), else as configured. */
+export function environmentHost(state: { status: { environments: ReadonlyArray<{ name: string; host: string }> } | null; config: AppState['config'] }, name: string): string {
+  return state.status?.environments.find((e) => e.name === name)?.host ?? state.config.environments[name]!.host;
+}
+
 /** Restarts per minute over the samples of the last minute or so. */
 export function restartRate(samples: readonly Sample[] | undefined): number | null {
   if (!samples || samples.length < 2) return null;
@@ -115,7 +121,7 @@ export function currentSelection(state: AppState): Selection | null {
   const name = state.selectedEnv;
   const env = name ? state.config.environments[name] : undefined;
   if (!name || !env) return null;
-  const host = state.status?.environments.find((e) => e.name === name)?.host ?? env.host;
+  const host = environmentHost(state, name);
   if (env.unit) return { kind: 'unit', host, environment: name, protected: env.protected, unit: env.unit };
   return { kind: 'host', host, environment: name, protected: env.protected };
 }
