@@ -2,26 +2,13 @@
 // start to the first frame and to the first complete frame (every environment's state shown),
 // then RSS after a minute idle and CPU used over that minute with the default refresh.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.js';
 import { HostRegistry } from '../../src/core/hosts.js';
+import { descendants } from '../support/proc.js';
 import { median, opsdeckBin, percentile, type BenchRow } from './support.js';
 
 const CLK_TCK = 100;
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const task of safe(() => readdirSync(`/proc/${p}/task`), [] as string[])) {
-      for (const child of safe(() => readFileSync(`/proc/${p}/task/${task}/children`, 'utf8'), '').trim().split(/\s+/).filter(Boolean).map(Number)) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 function safe<T>(fn: () => T, fallback: T): T {
   try {

@@ -1,31 +1,11 @@
 // How the console treats the terminal: no TTY, NO_COLOR, and a dropped SSH session (SIGHUP).
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeLab, opsdeck, opsdeckBin, sharedLabConfig } from '../support/lab.js';
+import { childrenOf, cmdline, descendants } from '../support/proc.js';
 import { tmuxSession } from '../support/tmux.js';
 
 const session = `opsdeck-term-${process.pid}`;
 const { screen, waitFor, start: startSession, kill, display, keys } = tmuxSession(session);
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function descendants(pid: number): number[] {
-  return childrenOf(pid).flatMap((child) => [child, ...descendants(child)]);
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 async function consolePid(): Promise<number> {
   const shell = Number(await display('#{pane_pid}'));

@@ -12,10 +12,11 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Host } from '../../src/core/host.js';
 import { readJournal } from '../../src/core/journal.js';
-import { type LogEntry } from '../../src/core/journal-parse.js';
+import type { LogEntry } from '../../src/core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
 import { countPriorities } from '../../src/core/log-filter.js';
 import { describeLab, labContext, opsdeck, opsdeckBin, sharedLabConfig } from '../support/lab.js';
+import { cmdline, descendants } from '../support/proc.js';
 
 const TAG = `opsdeck-test-logs-${randomBytes(3).toString('hex')}`;
 const NODE = process.execPath;
@@ -43,14 +44,6 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_00
   }
 }
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
 /** Every process on the machine (the lab's included: its PID namespace is nested in ours) whose command line names `text`. */
 function processesNaming(text: string): number[] {
   return readdirSync('/proc')
@@ -59,26 +52,6 @@ function processesNaming(text: string): number[] {
     .filter((pid) => pid !== process.pid && cmdline(pid).includes(text));
 }
 
-/** Our own descendants (the processes this test spawned, and theirs). */
-function descendants(pid = process.pid): number[] {
-  const out: number[] = [];
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const task of tasks) {
-    let children: number[] = [];
-    try {
-      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      /* gone */
-    }
-    for (const child of children) out.push(child, ...descendants(child));
-  }
-  return out;
-}
 
 function comm(pid: number): string {
   try {
@@ -90,7 +63,7 @@ function comm(pid: number): string {
 
 /** The journalctl (or ssh) this test spawned for `unit`: found among our descendants, never by name alone. */
 function spawnedFor(unit: string, command: string): number {
-  const found = descendants().filter((pid) => comm(pid) === command && cmdline(pid).includes(unit));
+  const found = descendants(process.pid).filter((pid) => comm(pid) === command && cmdline(pid).includes(unit));
   if (found.length !== 1) throw new Error(`expected one ${command} for ${unit} among our children, found ${found.length}`);
   return found[0]!;
 }
