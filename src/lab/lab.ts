@@ -3,13 +3,14 @@
 // shared/LAB.md: without those it once emptied the machine's /tmp). Stopped by killing its
 // systemd by PID, which takes every process of the lab with it.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpsdeckError } from '../core/errors.js';
 import { killGroup } from '../core/children.js';
 import { LabHost } from '../core/host-lab.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
+import { SYSTEMD, cgroupHierarchies, ensureSshKeys, removeCgroups, writeBootScripts } from './boot.js';
 import { UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';
 
@@ -28,7 +29,6 @@ export interface LabUpResult {
   warnings: string[];
 }
 
-const SYSTEMD = '/lib/systemd/systemd';
 
 function labError(message: string, hint?: string): OpsdeckError {
   return new OpsdeckError('lab', message, hint);
@@ -79,74 +79,6 @@ function refuseTakenPorts(ports: LabPorts): void {
       );
     }
   }
-}
-
-/** The cgroup hierarchies the lab's systemd uses, as directories under /sys/fs/cgroup. */
-function cgroupHierarchies(): string[] {
-  const wanted = new Set(['systemd', 'unified', 'pids', 'memory', 'devices', 'cpu', 'cpuacct', 'blkio', 'freezer']);
-  try {
-    return readdirSync('/sys/fs/cgroup').filter((name) => wanted.has(name) && existsSync(path.join('/sys/fs/cgroup', name, 'cgroup.procs')));
-  } catch {
-    return [];
-  }
-}
-
-function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: string[]): { prep: string } {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const prep = path.join(p.dir, 'prep.sh');
-  const boot = path.join(p.dir, 'boot.sh');
-  // Outside the namespaces: move into the lab's own cgroup subtree, then unshare. The new
-  // cgroup namespace makes that subtree the lab's root, so two labs never collide.
-  writeFileSync(
-    prep,
-    [
-      '#!/bin/sh',
-      ...hierarchies.map((h) => `mkdir -p ${q(`/sys/fs/cgroup/${h}/${cgroup}`)} && echo $$ > ${q(`/sys/fs/cgroup/${h}/${cgroup}/cgroup.procs`)}`),
-      `exec unshare --cgroup --pid --fork --mount --uts --mount-proc --propagation private /bin/sh ${q(boot)}`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  writeFileSync(
-    boot,
-    [
-      '#!/bin/sh',
-      'set -e',
-      'hostname opsdeck-lab',
-      'mount -t tmpfs tmpfs /run',
-      'mount -t tmpfs tmpfs /tmp      # mandatory: else systemd-tmpfiles may clean the machine\'s /tmp',
-      'mount -t tmpfs tmpfs /var/tmp',
-      'mkdir -p /var/log/journal',
-      'mount -t tmpfs tmpfs /var/log/journal',
-      'mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup',
-      ...hierarchies.map((h) =>
-        h === 'unified'
-          ? 'mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified'
-          : `mkdir -p /sys/fs/cgroup/${h} && mount -t cgroup -o ${h === 'systemd' ? 'none,name=systemd' : h} cgroup /sys/fs/cgroup/${h}`,
-      ),
-      'mkdir -p /run/systemd/journald.conf.d',
-      "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
-      'export container=opsdeck-lab',
-      `export SYSTEMD_UNIT_PATH=${q(p.units)}`,
-      `exec ${SYSTEMD} --system --unit=lab.target`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  return { prep };
-}
-
-function ensureSshKeys(p: ScenarioPaths, port: number): void {
-  mkdirSync(p.ssh, { recursive: true, mode: 0o700 });
-  chmodSync(p.ssh, 0o700);
-  for (const key of ['hostkey', 'client']) {
-    if (!existsSync(path.join(p.ssh, key))) {
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `opsdeck-lab-${key}`, '-f', path.join(p.ssh, key)]);
-    }
-  }
-  writeFileSync(path.join(p.ssh, 'authorized_keys'), readFileSync(path.join(p.ssh, 'client.pub')), { mode: 0o600 });
-  const hostPub = readFileSync(path.join(p.ssh, 'hostkey.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  writeFileSync(path.join(p.ssh, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`, { mode: 0o600 });
 }
 
 /** The child of `unshare --fork`: the lab's systemd. */
@@ -285,34 +217,6 @@ export async function labDown(options: { dir?: string } = {}): Promise<LabDownRe
   await sleep(100);
   removeCgroups(labCgroupName(dir));
   return { dir, wasRunning: true, pid: state.pid };
-}
-
-/** Remove the lab's (now empty) cgroup subtrees, deepest first. */
-function removeCgroups(name: string): void {
-  for (const hierarchy of cgroupHierarchies()) {
-    const root = path.join('/sys/fs/cgroup', hierarchy, name);
-    if (!existsSync(root)) continue;
-    const dirs: string[] = [];
-    const walk = (d: string) => {
-      dirs.push(d);
-      for (const entry of readdirSync(d)) {
-        const full = path.join(d, entry);
-        try {
-          if (statSync(full).isDirectory()) walk(full);
-        } catch {
-          /* raced */
-        }
-      }
-    };
-    walk(root);
-    for (const d of dirs.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* still busy: harmless, reused next time */
-      }
-    }
-  }
 }
 
 export interface LabStatus {
