@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, killUnitAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/actions.js';
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, readonlyPolicy, resolveTarget } from '../core/policy.js';
-import { UNIT_ACTIONS, isUnitAction } from '../core/systemd.js';
+import { UNIT_VERB_ACTIONS, isUnitAction } from '../core/systemd.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 
@@ -16,8 +16,6 @@ interface ActOptions extends GlobalOptions {
   grace?: string;
   signal?: string;
 }
-
-export const UNIT_VERB_ACTIONS = [...UNIT_ACTIONS, 'daemon-reload', 'kill'] as const;
 
 export async function unitCommand(verb: string, target: string, options: ActOptions): Promise<number> {
   if (verb !== 'daemon-reload' && verb !== 'kill' && !isUnitAction(verb)) {

@@ -4,7 +4,8 @@ import { UsageError } from '../core/errors.js';
 import { listArchives } from '../core/backups.js';
 import { formatAge, formatBytes } from '../core/humanize.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
-import { MARK, paint, table } from './format.js';
+import { MARK, paint } from './format.js';
+import { table } from './table.js';
 
 export async function backupsCommand(envName: string, options: GlobalOptions & { json?: boolean }): Promise<number> {
   const ctx = loadContext(options);

@@ -1,8 +1,8 @@
 // `opsdeck lab up|down|status`: the embedded lab.
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { MARK, paint, table } from './format.js';
+import { MARK, paint } from './format.js';
+import { table } from './table.js';
 import { statusCommand } from './status.js';
-import { consoleCommand } from './console.js';
 
 interface LabOptions {
   dir?: string;
@@ -44,7 +44,7 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
 
 /** What `lab up --open` shows: the console on the lab's config (status when not on a terminal). */
 async function openOn(config: string): Promise<number> {
-  if (process.stdin.isTTY && process.stdout.isTTY) return consoleCommand({ config });
+  if (process.stdin.isTTY && process.stdout.isTTY) return (await import('./console.js')).consoleCommand({ config });
   return statusCommand(undefined, { config });
 }
 

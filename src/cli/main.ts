@@ -2,29 +2,27 @@
 // Exit codes: 0 all well, 1 problems found or a command failed, 2 usage or config error.
 import { Command, CommanderError } from 'commander';
 import { installSignalHandlers, runCleanups } from './lifecycle.js';
-import { consoleCommand } from './console.js';
 import { OpsdeckError, exitCodeFor } from '../core/errors.js';
+import { UNIT_VERB_ACTIONS } from '../core/systemd.js';
 import { paint } from './format.js';
-import { backupsCommand } from './backups.js';
-import { healthCommand } from './health.js';
-import { UNIT_VERB_ACTIONS, killCommand, unitCommand } from './act.js';
-import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
-import { logsCommand } from './logs.js';
-import { statusCommand } from './status.js';
-import { unitsCommand } from './units.js';
 
 declare const OPSDECK_VERSION: string | undefined;
 const VERSION = typeof OPSDECK_VERSION === 'string' ? OPSDECK_VERSION : '0.0.0-dev';
 
 type Action = (...args: never[]) => Promise<number>;
 
-function run(action: Action) {
+/**
+ * A verb's action, its code loaded only when it runs: `opsdeck status` does not start React,
+ * and the console does not wait for the CLI's formatting. commander passes (args..., options,
+ * command); global options are merged in.
+ */
+function run(load: () => Promise<Action>) {
   return async (...args: unknown[]) => {
-    // commander passes (args..., options, command); merge global options in.
     const command = args[args.length - 1] as Command;
     const options = { ...command.optsWithGlobals() };
     const positional = args.slice(0, -2);
-    process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...positional, options);
+    const action = (await load()) as (...a: unknown[]) => Promise<number>;
+    process.exitCode = await action(...positional, options);
   };
 }
 
@@ -44,22 +42,22 @@ export function buildProgram(): Command {
   verb('status', 'environments at a glance: unit state, restarts, health, ports and who holds them, backups')
     .argument('[env]', 'only this environment')
     .option('--json', 'machine-readable output')
-    .action(run(statusCommand as Action));
+    .action(run(async () => (await import('./status.js')).statusCommand as Action));
 
   verb('units', 'every unit systemd knows on the environments\' hosts')
     .option('--type <types>', 'unit types, comma separated', 'service')
     .option('--json', 'machine-readable output')
-    .action(run(unitsCommand as Action));
+    .action(run(async () => (await import('./units.js')).unitsCommand as Action));
 
   verb('health', 'probe an environment\'s health endpoint (and JSON-RPC tools/list)')
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
-    .action(run(healthCommand as Action));
+    .action(run(async () => (await import('./health.js')).healthCommand as Action));
 
   verb('backups', 'the archives in an environment\'s backups dir, newest first')
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
-    .action(run(backupsCommand as Action));
+    .action(run(async () => (await import('./backups.js')).backupsCommand as Action));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   verb('logs', 'the journal of an environment (its unit and related units, merged in time order) or of a unit')
@@ -73,7 +71,7 @@ export function buildProgram(): Command {
     .option('--exclude <re>', 'drop messages matching this regular expression; repeatable', collect)
     .option('--counts', 'count errors and warnings since --since (default today), per interval')
     .option('--json', 'JSON lines')
-    .action(run(logsCommand as Action));
+    .action(run(async () => (await import('./logs.js')).logsCommand as Action));
 
   verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')} (previewed, confirmed, audited)`)
     .argument('<action>', UNIT_VERB_ACTIONS.join(' | '))
@@ -81,7 +79,7 @@ export function buildProgram(): Command {
     .option('--signal <name>', 'with kill: the signal for every process of the unit', 'SIGTERM')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable result')
-    .action(run(unitCommand as Action));
+    .action(run(async () => (await import('./act.js')).unitCommand as Action));
 
   verb('kill', 'kill a process: TERM, then KILL after a grace period (previewed, confirmed, audited)')
     .argument('<pid>', 'process ID on the host')
@@ -89,7 +87,7 @@ export function buildProgram(): Command {
     .option('--grace <seconds>', 'wait this long after TERM before KILL', '5')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable result')
-    .action(run(killCommand as Action));
+    .action(run(async () => (await import('./act.js')).killCommand as Action));
 
   const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
   const labDir = '--dir <dir>';
@@ -98,17 +96,17 @@ export function buildProgram(): Command {
     .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', '3444')
     .option('--open', 'then open opsdeck on the lab')
     .option('--json', 'machine-readable output')
-    .action(run(labUpCommand as Action));
+    .action(run(async () => (await import('./lab.js')).labUpCommand as Action));
   lab.command('down').description('stop the lab: kill its systemd by PID, and with it every lab process').version(VERSION, '-V, --version')
     .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
     .option('--json', 'machine-readable output')
-    .action(run(labDownCommand as Action));
+    .action(run(async () => (await import('./lab.js')).labDownCommand as Action));
   lab.command('status').description('is the lab running, and its units').version(VERSION, '-V, --version')
     .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
     .option('--json', 'machine-readable output')
-    .action(run(labStatusCommand as Action));
+    .action(run(async () => (await import('./lab.js')).labStatusCommand as Action));
 
-  program.action(run(consoleCommand as Action));
+  program.action(run(async () => (await import('./console.js')).consoleCommand as Action));
   return program;
 }
 

@@ -2,7 +2,8 @@
 import { collectStatus, type EnvironmentStatus, type StatusReport } from '../core/status.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
 import { formatAge } from '../core/humanize.js';
-import { MARK, paint, table } from './format.js';
+import { MARK, paint } from './format.js';
+import { table } from './table.js';
 
 export async function statusCommand(envName: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<number> {
   const ctx = loadContext(options);

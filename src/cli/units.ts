@@ -1,7 +1,8 @@
 // `opsdeck units [--json]`: every service unit systemd knows on the host(s).
 import { listUnits, type UnitListEntry } from '../core/systemd.js';
 import { loadContext, type GlobalOptions } from './context.js';
-import { paint, table } from './format.js';
+import { paint } from './format.js';
+import { table } from './table.js';
 
 export async function unitsCommand(options: GlobalOptions & { json?: boolean; type?: string }): Promise<number> {
   const ctx = loadContext(options);

@@ -208,6 +208,8 @@ export async function listUnits(host: Host, options: { types?: readonly string[]
 
 export const UNIT_ACTIONS = ['start', 'stop', 'restart', 'reload', 'enable', 'disable', 'reset-failed'] as const;
 export type UnitAction = (typeof UNIT_ACTIONS)[number];
+/** What `opsdeck unit ACTION` accepts: the unit actions, plus daemon-reload and systemctl kill. */
+export const UNIT_VERB_ACTIONS = [...UNIT_ACTIONS, 'daemon-reload', 'kill'] as const;
 
 export function isUnitAction(value: string): value is UnitAction {
   return (UNIT_ACTIONS as readonly string[]).includes(value);
