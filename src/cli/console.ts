@@ -6,21 +6,25 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { render, type Instance } from 'ink';
 import { ActionExecutor } from '../core/actions.js';
 import { beginShutdown, killAllChildren } from '../core/children.js';
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/policy.js';
 import { createAppStore } from '../store/app-store.js';
 import { startPoller } from '../store/poller.js';
-import { App } from '../../components/App.js';
-import { themeFromEnv } from '../../components/theme.js';
+import type { Screen } from './console-screen.js';
 import { loadContext, type GlobalOptions } from './context.js';
 import { onCleanup } from './lifecycle.js';
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const SHOW_CURSOR = '\x1b[?25h';
+/**
+ * How long the first frame waits for the first refresh: a frame with the answers in it costs
+ * one render instead of two (a skeleton, then the answers), and a host that takes longer than
+ * this still gets a frame saying so.
+ */
+const FIRST_FRAME_PATIENCE_MS = 250;
 
 export async function consoleCommand(options: GlobalOptions & { readonly?: boolean }): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -38,60 +42,71 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   });
   const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, executor, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
 
-  return new Promise<number>((resolve) => {
-    let instance: Instance | undefined;
-    let finished = false;
-    let stopPoller = () => {};
+  // The first refresh's commands go out before anything else: the hosts work on them while
+  // the screen's code loads.
+  const stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
+  const firstRefresh = store.getState().actions.refresh();
 
-    const finish = (code: number, message?: string) => {
-      if (finished) return;
-      finished = true;
-      beginShutdown();
-      stopPoller();
-      void store.getState().actions.closeLogs();
-      try {
-        instance?.unmount();
-      } catch {
-        /* already gone */
-      }
-      killAllChildren();
-      restoreTerminal();
-      if (message) process.stderr.write(message);
-      void ctx.hosts.closeAll().finally(() => resolve(code));
-    };
+  let screen: Screen | undefined;
+  let finished = false;
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  const finish = (code: number, message?: string) => {
+    if (finished) return;
+    finished = true;
+    beginShutdown();
+    stopPoller();
+    void store.getState().actions.closeLogs();
+    try {
+      screen?.unmount();
+    } catch {
+      /* already gone */
+    }
+    killAllChildren();
+    // Before the first frame the terminal is still as it was found.
+    if (screen) restoreTerminal();
+    else process.stdin.pause();
+    if (message) process.stderr.write(message);
+    void ctx.hosts.closeAll().finally(() => resolveExit(code));
+  };
 
-    // SIGHUP/SIGTERM go through the process-wide handler, which runs this cleanup first.
-    onCleanup(() => finish(129));
-    const onCrash = (error: unknown) => finish(1, `opsdeck: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.once('uncaughtException', onCrash);
-    process.once('unhandledRejection', onCrash);
-    // A terminal that went away (EIO on write) must not leave us spinning.
-    process.stdout.on('error', () => finish(129));
+  // SIGHUP/SIGTERM go through the process-wide handler, which runs this cleanup first.
+  onCleanup(() => finish(129));
+  const onCrash = (error: unknown) => finish(1, `opsdeck: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.once('uncaughtException', onCrash);
+  process.once('unhandledRejection', onCrash);
+  // A terminal that went away (EIO on write) must not leave us spinning.
+  process.stdout.on('error', () => finish(129));
 
-    const mount = () =>
-      render(<App store={store} theme={themeFromEnv()} onQuit={() => finish(0)} />, {
-        exitOnCtrlC: false,
-        patchConsole: true,
-        maxFps: 20,
-      });
-    // The first refresh's commands run on the hosts while the first frame is drawn.
-    stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
+  let mountScreen: (typeof import('./console-screen.js'))['mountScreen'];
+  try {
+    ({ mountScreen } = await import('./console-screen.js'));
+  } catch (error) {
+    onCrash(error);
+    return exited;
+  }
+  await Promise.race([firstRefresh, delay(FIRST_FRAME_PATIENCE_MS)]);
+  if (finished) return exited;
+  const mount = () => mountScreen(store, () => finish(0));
+  process.stdout.write(ENTER_ALT_SCREEN);
+  screen = mount();
+  // `o` in the logs pane: hand the terminal to $PAGER and come back with the state intact
+  // (it lives in the store, not in the unmounted components).
+  store.subscribe((state, previous) => {
+    if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished) return;
+    screen?.unmount();
+    restoreTerminal();
+    runPager(state.logs.pager, state.readonly);
+    process.stdin.resume();
     process.stdout.write(ENTER_ALT_SCREEN);
-    instance = mount();
-    // `o` in the logs pane: hand the terminal to $PAGER and come back with the state intact
-    // (it lives in the store, not in the unmounted components).
-    store.subscribe((state, previous) => {
-      if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished) return;
-      instance?.unmount();
-      restoreTerminal();
-      runPager(state.logs.pager, state.readonly);
-      process.stdin.resume();
-      process.stdout.write(ENTER_ALT_SCREEN);
-      store.getState().actions.pagerDone();
-      instance = mount();
-    });
-
+    store.getState().actions.pagerDone();
+    screen = mount();
   });
+  return exited;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** $PAGER (split on spaces, no shell; not in read-only mode), else `less -S +G`, on a private temporary file. */
