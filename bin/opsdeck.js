@@ -2,6 +2,8 @@
 // The `opsdeck` command: set up colour and the terminal environment before any library
 // reads it, then run the bundle.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runBundle } from './run-bundle.js';
 
 // NO_COLOR (no-color.org) is honoured by turning colour off at the source.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
@@ -12,17 +14,9 @@ if (process.stdin.isTTY && process.stdout.isTTY) {
   delete process.env.CONTINUOUS_INTEGRATION;
 }
 
-const bundle = new URL('../dist/opsdeck.js', import.meta.url);
+const bundle = fileURLToPath(new URL('../dist/opsdeck.cjs', import.meta.url));
 if (!existsSync(bundle)) {
-  process.stderr.write('opsdeck: the build is missing (dist/opsdeck.js). Run `npm install` (or `npm run build`) in the opsdeck checkout.\n');
+  process.stderr.write('opsdeck: the build is missing (dist/opsdeck.cjs). Run `npm install` (or `npm run build`) in the opsdeck checkout.\n');
   process.exit(2);
 }
-// Ink's layout engine (yoga, WebAssembly) loads its inlined binary with fetch() when there is
-// one, which pulls in Node's whole HTTP client first (~25 ms); without it, it decodes the
-// inlined bytes directly. The bundle's entry puts fetch back.
-const fetchProperty = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
-if (fetchProperty?.configurable) {
-  globalThis.__opsdeckFetch = fetchProperty;
-  delete globalThis.fetch;
-}
-await import(bundle.href);
+await runBundle(bundle).main(process.argv);

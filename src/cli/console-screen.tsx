@@ -5,9 +5,15 @@ import { render } from 'ink';
 import type { AppStore } from '../store/app-store.js';
 import { App } from '../../components/App.js';
 import { themeFromEnv } from '../../components/theme.js';
+import { loadLayoutEngine } from './layout-engine.js';
 
 export interface Screen {
   unmount(): void;
+}
+
+/** What must be loaded before the first mountScreen(). */
+export async function prepareScreen(): Promise<void> {
+  await loadLayoutEngine();
 }
 
 export function mountScreen(store: AppStore, onQuit: () => void): Screen {

@@ -80,7 +80,9 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
 
   let mountScreen: (typeof import('./console-screen.js'))['mountScreen'];
   try {
-    ({ mountScreen } = await import('./console-screen.js'));
+    const screenModule = await import('./console-screen.js');
+    await screenModule.prepareScreen();
+    mountScreen = screenModule.mountScreen;
   } catch (error) {
     onCrash(error);
     return exited;
