@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ describe('config loading', () => {
       process.chdir(cwd);
       process.env.HOME = home;
       delete process.env.XDG_CONFIG_HOME;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -83,6 +84,7 @@ describe('config loading', () => {
       expect(loadConfig()).toMatchObject({ file, config: { refreshSeconds: 5 } });
     } finally {
       delete process.env.OPSDECK_CONFIG;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

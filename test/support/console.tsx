@@ -1,9 +1,10 @@
 // A console store fed with a status report recorded from the lab (real systemctl/ss/curl
 // output, parsed), for component and state-machine tests that need no live host.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
+import { onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ActionExecutor } from '../../src/core/actions.js';
 import { AuditLog } from '../../src/core/audit.js';
@@ -36,7 +37,9 @@ environments:
 export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number } = {}): { store: AppStore; auditFile: string } {
   const config = parseConfig(CONFIG, 'test.yaml');
   if (options.keys) config.keys = options.keys;
-  const auditFile = path.join(mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-')), 'audit.jsonl');
+  const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
+  onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
+  const auditFile = path.join(auditDir, 'audit.jsonl');
   const hosts = new HostRegistry(config);
   const executor = new ActionExecutor({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: options.readonly ?? false });
   const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
