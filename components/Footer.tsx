@@ -19,6 +19,9 @@ function overlayKeys(kind: string, typed: boolean): string {
       return '↑↓ PgUp PgDn: scroll · Esc/q: close';
     case 'running':
       return 'Ctrl+C: cancel';
+    case 'result':
+      // Not any key: a key typed ahead while the action ran must not dismiss its result unread.
+      return 'Enter/Esc/q/Space: close';
     default:
       return 'any key: close';
   }

@@ -93,7 +93,7 @@ export function ResultOverlay({ overlay, width }: { overlay: Of<'result'>; width
         </Box>
       ))}
       {result.ok && !('impossible' in action.undo) ? <Text color={theme.muted}>{`undo: ${action.undo.description}`}</Text> : null}
-      <Text color={theme.muted}>logged to the audit log · any key closes</Text>
+      <Text color={theme.muted}>logged to the audit log · Enter/Esc closes</Text>
     </Box>
   );
 }

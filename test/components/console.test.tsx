@@ -1,5 +1,6 @@
 // The console rendered with ink-testing-library, fed a status report recorded from the lab.
 import { describe, expect, it } from 'vitest';
+import { unitAction } from '../../src/core/actions.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
 
 describe('the console', () => {
@@ -149,6 +150,23 @@ describe('the console', () => {
     stdin.write('xy');
     await settle();
     expect(store.getState().overlay?.kind).toBe('confirm');
+    unmount();
+  });
+
+  it('keeps an action\'s result on screen until Enter, Esc, q or Space, and says so', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const action = unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', protected: false });
+    store.setState({ overlay: { kind: 'result', action, result: { ok: true, cancelled: false, steps: [], durationMs: 26, summary: 'done in 26 ms' } } });
+    await settle();
+    expect(lastFrame()).toMatch(/Enter\/Esc closes/);
+    expect(lastFrame()).toMatch(/Enter\/Esc\/q\/Space: close/);
+    stdin.write('r'); // typed ahead: not a dismissal
+    await settle();
+    expect(store.getState().overlay?.kind).toBe('result');
+    stdin.write('\r');
+    await settle();
+    expect(store.getState().overlay).toBeNull();
     unmount();
   });
 });
