@@ -2,9 +2,11 @@
 // production cue (a word as well as a colour, so it shows without colour too).
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
+import stringWidth from 'string-width';
 import { useShallow } from 'zustand/react/shallow';
 import { useApp, useAppStore } from './StoreContext.js';
 import { MARK, useTheme } from './theme.js';
+import { fit } from './widgets/fit.js';
 
 /** HH:MM, re-rendered once a minute: a seconds clock would redraw the frame every second. */
 function useClock(): string {
@@ -51,19 +53,23 @@ export function Header({ width }: { width: number }) {
   const interval = useApp((s) => s.config.refreshSeconds);
   const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
   const right = `${staleSec > 0 ? `STALE: no refresh for ${staleSec}s` : lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
+  // Only the hosts and config path give way on a narrow terminal: the production cue, READ-ONLY,
+  // the refresh time and the clock keep their place on the one line.
+  const badge = isProtected ? ` PRODUCTION: ${selected} ` : selected ? ` ${selected} ` : '';
+  const fixedLeft = stringWidth(`opsdeck ${badge}${readonly ? ' READ-ONLY' : ''}`);
+  const rightShown = fit(right, Math.min(stringWidth(right), Math.max(0, width - fixedLeft - 1)));
+  const middleWidth = Math.max(0, width - fixedLeft - stringWidth(rightShown) - 1);
   return (
-    <Box width={width} justifyContent="space-between">
-      <Box flexShrink={1}>
-        <Text bold color={theme.accent}>opsdeck </Text>
-        {isProtected ? (
-          <Text bold inverse={!theme.noColor} color={theme.prod}>{` PRODUCTION: ${selected} `}</Text>
-        ) : (
-          <Text bold>{selected ? ` ${selected} ` : ''}</Text>
-        )}
-        {readonly ? <Text bold color={theme.warn}> READ-ONLY</Text> : null}
-        <Text color={theme.muted} wrap="truncate-end">{`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`}</Text>
-      </Box>
-      <Text bold={staleSec > 0} color={staleSec > 0 ? theme.error : slow ? theme.warn : theme.muted}>{right}</Text>
+    <Box width={width}>
+      <Text bold color={theme.accent}>opsdeck </Text>
+      {isProtected ? (
+        <Text bold inverse={!theme.noColor} color={theme.prod}>{badge}</Text>
+      ) : (
+        <Text bold>{badge}</Text>
+      )}
+      {readonly ? <Text bold color={theme.warn}> READ-ONLY</Text> : null}
+      <Text color={theme.muted}>{fit(`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`, middleWidth)} </Text>
+      <Text bold={staleSec > 0} color={staleSec > 0 ? theme.error : slow ? theme.warn : theme.muted}>{rightShown}</Text>
     </Box>
   );
 }

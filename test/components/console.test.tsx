@@ -113,6 +113,20 @@ describe('the console', () => {
     unmount();
   });
 
+  it('keeps the header on one line at 80 columns: only the hosts and config path give way', async () => {
+    const { store } = makeStore();
+    store.setState({ configFile: '/var/lib/opsdeck-lab/some/long/path/to/opsdeck.yaml' });
+    const { lastFrame, unmount, stdout } = renderConsole(store);
+    Object.defineProperty(stdout, 'columns', { value: 80, configurable: true });
+    stdout.emit('resize');
+    await settle();
+    const header = lastFrame()!.split('\n')[0]!;
+    expect(header).toMatch(/^opsdeck {2}PRODUCTION: production {3}hosts lab · \/var\/lib\/.*… refresh 42 ms {2}\d\d:\d\d$/);
+    expect(header).toHaveLength(80);
+    expect(lastFrame()!.split('\n')[1]).toMatch(/^ ▸1 environments/);
+    unmount();
+  });
+
   it('says the terminal is too small', () => {
     const { store } = makeStore();
     const { lastFrame, unmount, stdout } = renderConsole(store);
