@@ -11,7 +11,7 @@ export async function healthCommand(envName: string, options: GlobalOptions & { 
   if (!env.health) throw new UsageError(`environment ${envName} has no health check`, `add health: { url: http://... } to it in ${ctx.file ?? 'opsdeck.yaml'}`);
   const host = ctx.hosts.get(env.host);
   try {
-    const result = await probeHealth(host, { url: env.health.url, timeoutMs: env.health.timeoutMs, expect: env.health.expect, rpcUrl: env.health.rpcUrl, minTools: env.health.minTools });
+    const result = await probeHealth(host, env.health);
     if (options.json) {
       process.stdout.write(JSON.stringify({ environment: envName, host: host.name, ...result }, null, 2) + '\n');
     } else {

@@ -20,6 +20,8 @@ export interface HealthProbe {
   /** A JSON-RPC endpoint to ask `tools/list`. */
   rpcUrl?: string | undefined;
   minTools?: number | undefined;
+  /** The tool count from a recent tools/list, used (and checked against minTools) instead of asking again. */
+  knownTools?: number | undefined;
 }
 
 export interface HealthResult {
@@ -104,12 +106,13 @@ export function parseCurl(stdout: string, count: number): CurlAnswer[] {
   return answers;
 }
 
+/** curl's own exit codes are answers about the services; only 127 (no curl) is an error. */
+const CURL_ANSWERS = Array.from({ length: 100 }, (_, i) => i);
+
 async function curl(host: Host, requests: readonly CurlRequest[], options: RunOptions): Promise<CurlAnswer[]> {
   if (requests.length === 0) return [];
-  // curl's own exit codes are answers about the services; only 127 (no curl) is an error.
-  const anyCode = Array.from({ length: 100 }, (_, i) => i).filter((c) => c !== 127);
   const budget = requests.reduce((sum, r) => sum + r.timeoutMs, 0) + 5000;
-  const result = await host.run(curlArgv(requests), { ...options, timeoutMs: budget, okExitCodes: anyCode });
+  const result = await host.run(curlArgv(requests), { ...options, timeoutMs: budget, okExitCodes: CURL_ANSWERS });
   return parseCurl(result.stdout, requests.length);
 }
 
@@ -170,8 +173,8 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
     }
   }
   let toolsCount: number | null = null;
-  if (rpc && !answer.error) {
-    const tools = countTools(rpc);
+  if (!answer.error && (rpc || probe.knownTools !== undefined)) {
+    const tools = rpc ? countTools(rpc) : { count: probe.knownTools!, error: undefined };
     toolsCount = tools.count;
     if (tools.error) failures.push(`tools/list: ${tools.error}`);
     else if (probe.minTools !== undefined && (tools.count ?? 0) < probe.minTools) failures.push(`tools/list gave ${tools.count} tools, expected at least ${probe.minTools}`);

@@ -117,7 +117,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
   const healthAll = settle(
     probeHealthAll(
       host,
-      withHealth.map(({ env, reusedTools }) => ({ url: env.health!.url, timeoutMs: env.health!.timeoutMs, expect: env.health!.expect, rpcUrl: reusedTools === null ? env.health!.rpcUrl : undefined, minTools: env.health!.minTools })),
+      withHealth.map(({ env, reusedTools }) => (reusedTools === null ? env.health! : { ...env.health!, rpcUrl: undefined, knownTools: reusedTools })),
       options,
     ),
   );
@@ -142,8 +142,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
       if (env.health) {
         if (healthResult.error !== undefined) errors.push(`health: ${describeError(healthResult.error)}`);
         else {
-          const h = healthResult.value![withHealth.indexOf(plan)]!;
-          health = plan.reusedTools !== null && h.httpStatus !== null ? { ...h, toolsCount: plan.reusedTools } : h;
+          health = healthResult.value![withHealth.indexOf(plan)]!;
         }
       }
       const backups = await backupsP[index]!;

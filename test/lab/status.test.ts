@@ -52,6 +52,16 @@ describeLab('opsdeck status on the incident lab', () => {
     expect(second.environments[0]!.unit!.nRestarts).toBeGreaterThan(first.environments[0]!.unit!.nRestarts);
   });
 
+  it('keeps checking minTools on the refreshes that reuse a recent tool count', async () => {
+    const { config, hosts } = labContext();
+    config.environments.development!.health!.minTools = 50; // the lab's V2 has 43 tools
+    const asked = await collectStatus(config, hosts, ['development']);
+    const reused = await collectStatus(config, hosts, ['development'], { reuseSlow: asked });
+    for (const report of [asked, reused]) {
+      expect(report.environments[0]!.health).toMatchObject({ ok: false, toolsCount: 43, failures: ['tools/list gave 43 tools, expected at least 50'] });
+    }
+  });
+
   it('prints a readable table without colour, production flagged', async () => {
     const { code, stdout } = await opsdeck(['status', '--config', sharedLabConfig()]);
     expect(code).toBe(1);
