@@ -5,7 +5,7 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { compileRegex, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { compileRegex, isError, isWarning, priorityMark, priorityName } from '../../src/core/log-filter.js';
 import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
 import { sparkline } from '../widgets/Sparkline.js';
@@ -15,8 +15,8 @@ const HEADER_ROWS = 3;
 
 function priorityColor(theme: Theme, priority: number | null): string | undefined {
   if (priority === null) return undefined;
-  if (priority <= 3) return theme.error;
-  if (priority === 4) return theme.warn;
+  if (isError(priority)) return theme.error;
+  if (isWarning(priority)) return theme.warn;
   if (priority === 5) return theme.accent;
   return priority === 7 ? theme.muted : undefined;
 }
@@ -97,7 +97,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
           rows.map((row, r) => (
             <Box key={`${index}:${r}`} width={width}>
               <Text color={theme.muted}>{r === 0 ? `${index === logs.match ? '▶' : ' '}${formatTime(entry.timeUs, logs.timeMode)} ` : ' '.repeat(timeWidth + 2)}</Text>
-              <Text color={priorityColor(theme, entry.priority)} bold={entry.priority !== null && entry.priority <= 3}>{r === 0 ? `${priorityMark(entry.priority)} ` : '  '}</Text>
+              <Text color={priorityColor(theme, entry.priority)} bold={isError(entry.priority)}>{r === 0 ? `${priorityMark(entry.priority)} ` : '  '}</Text>
               {multi ? <Text color={theme.accent}>{r === 0 ? `${shortUnit(entry.unit).slice(0, unitWidth).padEnd(unitWidth)} ` : ' '.repeat(unitWidth + 1)}</Text> : null}
               <Text wrap="truncate-end" color={priorityColor(theme, entry.priority)}>
                 {highlight(row, search).map((part, i) =>

@@ -8,7 +8,7 @@ import type { Host } from '../core/host.js';
 import { readJournal } from '../core/journal.js';
 import type { LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
-import { compileRegex, countPriorities, entryFilter, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
+import { compileRegex, countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
 import { sparkline } from '../core/humanize.js';
 import { resolveTarget as resolvePolicyTarget } from '../core/policy.js';
 import { normalizeUnitName } from '../core/systemd.js';
@@ -218,7 +218,7 @@ function severity(p: number | null): string {
   let text = severities.get(p);
   if (text === undefined) {
     const plain = `${priorityMark(p)} ${priorityName(p).padEnd(7)}`;
-    text = p !== null && p <= 3 ? paint.bad(plain) : p === 4 ? paint.warn(plain) : p === 7 ? paint.dim(plain) : plain;
+    text = isError(p) ? paint.bad(plain) : isWarning(p) ? paint.warn(plain) : p === 7 ? paint.dim(plain) : plain;
     severities.set(p, text);
   }
   return text;

@@ -4,8 +4,8 @@
 // counts since a time (one journalctl call), bucketed for a rate sparkline.
 import { UsageError } from './errors.js';
 import type { Host } from './host.js';
-import { journalArgv, journalError, stdbufWasMissing, streamJournal } from './journal.js';
-import { JournalStreamParser, type LogEntry } from './journal-parse.js';
+import { readJournal } from './journal.js';
+import type { LogEntry } from './journal-parse.js';
 
 export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 export type PriorityName = (typeof PRIORITY_NAMES)[number];
@@ -254,15 +254,6 @@ export async function countPriorities(host: Host, units: readonly string[], opti
   const bucketCount = Math.max(1, Math.ceil((until.ms - since.ms) / bucketMs));
   const buckets = Array.from({ length: bucketCount }, (_, i) => ({ start: new Date(since.ms + i * bucketMs).toISOString(), errors: 0, warnings: 0 }));
   const byPriority = Object.fromEntries(PRIORITY_NAMES.map((n) => [n, 0])) as Record<PriorityName, number>;
-  const argv = journalArgv({
-    units,
-    since: since.journal,
-    ...(options.until !== undefined ? { until: until.journal } : {}),
-    priority: { min: 0, max: maxPriority },
-    fields: ['PRIORITY'],
-  });
-  const handle = streamJournal(host, argv, options.signal);
-  const parser = new JournalStreamParser();
   let total = 0;
   let errors = 0;
   let warnings = 0;
@@ -272,27 +263,26 @@ export async function countPriorities(host: Host, units: readonly string[], opti
       total++;
       byPriority[PRIORITY_NAMES[e.priority]!]++;
       const bucket = buckets[Math.min(bucketCount - 1, Math.max(0, Math.floor((e.timeUs / 1000 - since.ms) / bucketMs)))]!;
-      if (e.priority <= 3) {
+      if (isError(e.priority)) {
         errors++;
         bucket.errors++;
-      } else if (e.priority === 4) {
+      } else if (isWarning(e.priority)) {
         warnings++;
         bucket.warnings++;
       }
     }
   };
-  for await (const chunk of handle.stdout as AsyncIterable<Buffer>) {
-    const out: LogEntry[] = [];
-    parser.push(chunk, out);
-    count(out);
-  }
-  const out: LogEntry[] = [];
-  parser.end(out);
-  count(out);
-  const result = await handle.done;
-  if (!result.canceled && result.exitCode !== 0) {
-    if (parser.stats.bytes === 0 && stdbufWasMissing(host, result.exitCode, result.stderr)) return countPriorities(host, units, options);
-    throw journalError(host, argv, result.exitCode, result.stderr);
-  }
+  await readJournal(
+    host,
+    {
+      units,
+      since: since.journal,
+      ...(options.until !== undefined ? { until: until.journal } : {}),
+      priority: { min: 0, max: maxPriority },
+      fields: ['PRIORITY'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    count,
+  );
   return { since: new Date(since.ms).toISOString(), until: new Date(until.ms).toISOString(), total, errors, warnings, byPriority, bucketMs, buckets };
 }
