@@ -63,10 +63,17 @@ export function visibleEntries(session: Pick<LogSession, 'length' | 'at'>, logs:
   return out;
 }
 
+/** The global twin of each search regex, made once rather than per row on every render. */
+const globalTwins = new WeakMap<RegExp, RegExp>();
+
 /** Split a row around search matches, for highlighting. */
 export function highlight(row: string, re: RegExp | null): Array<{ text: string; match: boolean }> {
   if (!re) return [{ text: row, match: false }];
-  const global = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+  let global = globalTwins.get(re);
+  if (!global) {
+    global = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+    globalTwins.set(re, global);
+  }
   const parts: Array<{ text: string; match: boolean }> = [];
   let last = 0;
   for (const m of row.matchAll(global)) {

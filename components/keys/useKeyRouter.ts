@@ -39,103 +39,101 @@ export function useKeyRouter(store: AppStore, keymap: Keymap, pageSize: () => nu
 }
 
 function handleKey(store: AppStore, keymap: Keymap, pageSize: () => number, input: string, key: Key): void {
-  {
-    const state = store.getState();
-    const { actions } = state;
-    const name = keyName(input, key);
-    const ctx = { store, state, pageSize: Math.max(1, pageSize()) };
+  const state = store.getState();
+  const { actions } = state;
+  const name = keyName(input, key);
+  const ctx = { store, state, pageSize: Math.max(1, pageSize()) };
 
-    if (name === 'ctrl+c') {
-      if (state.overlay && state.overlay.kind !== 'running') actions.closeOverlay();
-      actions.interrupt();
-      return;
-    }
-
-    const overlay = state.overlay;
-    if (overlay) {
-      switch (overlay.kind) {
-        case 'running':
-          return;
-        case 'help':
-          actions.closeOverlay();
-          return;
-        case 'result':
-          if (['escape', 'return', 'q', ' '].includes(name)) actions.closeOverlay();
-          return;
-        case 'text': {
-          const lines = overlay.text.split('\n').length;
-          const step = name === 'down' || name === 'j' ? 1 : name === 'up' || name === 'k' ? -1 : name === 'pagedown' ? ctx.pageSize : name === 'pageup' ? -ctx.pageSize : 0;
-          if (step !== 0) actions.updateOverlay({ scroll: Math.max(0, Math.min(lines - 1, overlay.scroll + step)) });
-          else if (['escape', 'return', 'q'].includes(name)) actions.closeOverlay();
-          return;
-        }
-        case 'confirm': {
-          const phrase = requiredPhrase(overlay.action);
-          if (name === 'escape') return actions.closeOverlay();
-          if (phrase) {
-            if (name === 'return') {
-              if (overlay.typed === phrase) void actions.confirm();
-              else actions.notify(`type ${phrase} exactly to confirm, or Esc to cancel`, 'warn');
-            } else if (name === 'backspace') actions.updateOverlay({ typed: overlay.typed.slice(0, -1) });
-            else actions.updateOverlay({ typed: (overlay.typed + printable(input, key)).slice(0, 64) });
-            return;
-          }
-          if (name === 'y' || name === 'Y') void actions.confirm();
-          else if (name === 'n' || name === 'N' || name === 'q') actions.closeOverlay();
-          return;
-        }
-        case 'palette': {
-          const entries = matchPalette(state, keymap, overlay.query);
-          if (name === 'escape') return actions.closeOverlay();
-          if (name === 'down' || name === 'tab') return actions.updateOverlay({ index: Math.min(entries.length - 1, overlay.index + 1) });
-          if (name === 'up' || name === 'shift+tab') return actions.updateOverlay({ index: Math.max(0, overlay.index - 1) });
-          if (name === 'return') {
-            const entry = entries[overlay.index];
-            actions.closeOverlay();
-            entry?.run({ ...ctx, state: store.getState() });
-            return;
-          }
-          if (name === 'backspace') return actions.updateOverlay({ query: overlay.query.slice(0, -1), index: 0 });
-          const text = printable(input, key);
-          if (text) actions.updateOverlay({ query: overlay.query + text, index: 0 });
-          return;
-        }
-      }
-    }
-
-    const prompt = state.logs.prompt;
-    if (prompt && state.pane === 'logs') {
-      if (name === 'return') actions.submitLogPrompt();
-      else if (name === 'escape') actions.cancelLogPrompt();
-      else if (name === 'backspace') actions.editLogPrompt(prompt.text.slice(0, -1));
-      else {
-        const text = printable(input, key);
-        if (text) actions.editLogPrompt((prompt.text + text).slice(0, 200));
-      }
-      return;
-    }
-
-    if (state.filterEditing) {
-      const current = state.filter[state.pane];
-      if (name === 'return') actions.endFilter(true);
-      else if (name === 'escape') actions.endFilter(false);
-      else if (name === 'backspace') actions.editFilter(current.slice(0, -1));
-      else if (name === 'up' || name === 'down') {
-        actions.endFilter(true);
-      } else {
-        const text = printable(input, key);
-        if (text) actions.editFilter(current + text);
-      }
-      return;
-    }
-
-    const candidates = keymap.byKey.get(name);
-    const command = candidates?.find((c) => worksNow(c, state)) ?? candidates?.find((c) => !c.panes || c.panes.includes(state.pane));
-    if (!command) return;
-    if (!worksNow(command, state)) {
-      actions.notify(state.readonly && command.mutating ? `read-only: ${command.title} is not available` : `${command.title}: nothing selected here`, 'warn');
-      return;
-    }
-    command.run(ctx);
+  if (name === 'ctrl+c') {
+    if (state.overlay && state.overlay.kind !== 'running') actions.closeOverlay();
+    actions.interrupt();
+    return;
   }
+
+  const overlay = state.overlay;
+  if (overlay) {
+    switch (overlay.kind) {
+      case 'running':
+        return;
+      case 'help':
+        actions.closeOverlay();
+        return;
+      case 'result':
+        if (['escape', 'return', 'q', ' '].includes(name)) actions.closeOverlay();
+        return;
+      case 'text': {
+        const lines = overlay.text.split('\n').length;
+        const step = name === 'down' || name === 'j' ? 1 : name === 'up' || name === 'k' ? -1 : name === 'pagedown' ? ctx.pageSize : name === 'pageup' ? -ctx.pageSize : 0;
+        if (step !== 0) actions.updateOverlay({ scroll: Math.max(0, Math.min(lines - 1, overlay.scroll + step)) });
+        else if (['escape', 'return', 'q'].includes(name)) actions.closeOverlay();
+        return;
+      }
+      case 'confirm': {
+        const phrase = requiredPhrase(overlay.action);
+        if (name === 'escape') return actions.closeOverlay();
+        if (phrase) {
+          if (name === 'return') {
+            if (overlay.typed === phrase) void actions.confirm();
+            else actions.notify(`type ${phrase} exactly to confirm, or Esc to cancel`, 'warn');
+          } else if (name === 'backspace') actions.updateOverlay({ typed: overlay.typed.slice(0, -1) });
+          else actions.updateOverlay({ typed: (overlay.typed + printable(input, key)).slice(0, 64) });
+          return;
+        }
+        if (name === 'y' || name === 'Y') void actions.confirm();
+        else if (name === 'n' || name === 'N' || name === 'q') actions.closeOverlay();
+        return;
+      }
+      case 'palette': {
+        const entries = matchPalette(state, keymap, overlay.query);
+        if (name === 'escape') return actions.closeOverlay();
+        if (name === 'down' || name === 'tab') return actions.updateOverlay({ index: Math.min(entries.length - 1, overlay.index + 1) });
+        if (name === 'up' || name === 'shift+tab') return actions.updateOverlay({ index: Math.max(0, overlay.index - 1) });
+        if (name === 'return') {
+          const entry = entries[overlay.index];
+          actions.closeOverlay();
+          entry?.run({ ...ctx, state: store.getState() });
+          return;
+        }
+        if (name === 'backspace') return actions.updateOverlay({ query: overlay.query.slice(0, -1), index: 0 });
+        const text = printable(input, key);
+        if (text) actions.updateOverlay({ query: overlay.query + text, index: 0 });
+        return;
+      }
+    }
+  }
+
+  const prompt = state.logs.prompt;
+  if (prompt && state.pane === 'logs') {
+    if (name === 'return') actions.submitLogPrompt();
+    else if (name === 'escape') actions.cancelLogPrompt();
+    else if (name === 'backspace') actions.editLogPrompt(prompt.text.slice(0, -1));
+    else {
+      const text = printable(input, key);
+      if (text) actions.editLogPrompt((prompt.text + text).slice(0, 200));
+    }
+    return;
+  }
+
+  if (state.filterEditing) {
+    const current = state.filter[state.pane];
+    if (name === 'return') actions.endFilter(true);
+    else if (name === 'escape') actions.endFilter(false);
+    else if (name === 'backspace') actions.editFilter(current.slice(0, -1));
+    else if (name === 'up' || name === 'down') {
+      actions.endFilter(true);
+    } else {
+      const text = printable(input, key);
+      if (text) actions.editFilter(current + text);
+    }
+    return;
+  }
+
+  const candidates = keymap.byKey.get(name);
+  const command = candidates?.find((c) => worksNow(c, state)) ?? candidates?.find((c) => !c.panes || c.panes.includes(state.pane));
+  if (!command) return;
+  if (!worksNow(command, state)) {
+    actions.notify(state.readonly && command.mutating ? `read-only: ${command.title} is not available` : `${command.title}: nothing selected here`, 'warn');
+    return;
+  }
+  command.run(ctx);
 }

@@ -6,7 +6,7 @@ import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, killU
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, readonlyPolicy, resolveTarget } from '../core/policy.js';
 import { UNIT_VERB_ACTIONS, isUnitAction } from '../core/systemd.js';
-import { loadContext, type CliContext, type GlobalOptions } from './context.js';
+import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 
 interface ActOptions extends GlobalOptions {
@@ -38,8 +38,8 @@ export async function killCommand(pidText: string, options: ActOptions & { env?:
   const graceSec = options.grace === undefined ? 5 : Number(options.grace);
   if (!Number.isFinite(graceSec) || graceSec < 0 || graceSec > 600) throw new UsageError(`invalid --grace ${JSON.stringify(options.grace)}`, 'seconds from 0 to 600');
   const envName = options.env;
+  if (envName) requireEnvironment(ctx.config, envName, ctx.file);
   const env = envName ? ctx.config.environments[envName] : undefined;
-  if (envName && !env) throw new UsageError(`unknown environment ${JSON.stringify(envName)}`, `known: ${Object.keys(ctx.config.environments).join(', ')}`);
   const host = options.host ?? env?.host ?? 'local';
   const action = killPidAction(Number(pidText), { host, environment: envName ?? null, protected: env?.protected ?? false }, graceSec * 1000);
   return execute(ctx, action, options);

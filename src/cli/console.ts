@@ -44,8 +44,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
 
   // The first refresh's commands go out before anything else: the hosts work on them while
   // the screen's code loads.
-  const stopPoller = startPoller(store, ctx.config.refreshSeconds * 1000);
-  const firstRefresh = store.getState().actions.refresh();
+  const poller = startPoller(store, ctx.config.refreshSeconds * 1000);
 
   let screen: Screen | undefined;
   let finished = false;
@@ -55,7 +54,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     if (finished) return;
     finished = true;
     beginShutdown();
-    stopPoller();
+    poller.stop();
     void store.getState().actions.closeLogs();
     try {
       screen?.unmount();
@@ -87,7 +86,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     onCrash(error);
     return exited;
   }
-  await Promise.race([firstRefresh, delay(FIRST_FRAME_PATIENCE_MS)]);
+  await Promise.race([poller.firstRefresh, delay(FIRST_FRAME_PATIENCE_MS)]);
   if (finished) return exited;
   const mount = () => mountScreen(store, () => finish(0));
   process.stdout.write(ENTER_ALT_SCREEN);

@@ -32,7 +32,6 @@ export class LogSession {
   /** Sequence numbers of the entries that pass the filter (all of them when there is none). */
   private passing: number[] = [];
   private passingStart = 0;
-  target: LogTarget | null = null;
 
   constructor(
     private readonly hosts: HostRegistry,
@@ -49,7 +48,6 @@ export class LogSession {
   /** Follow these units (showing the last HISTORY_LINES first, or everything since `since`). */
   open(target: LogTarget, since?: string): void {
     void this.close();
-    this.target = target;
     this.buffer.clear();
     this.passing = [];
     this.passingStart = 0;
@@ -131,12 +129,6 @@ export class LogSession {
     if (!this.predicate) return this.buffer.at(index);
     const seq = this.passing[this.passingStart + index];
     return seq === undefined ? undefined : this.buffer.bySeq(seq);
-  }
-
-  slice(start: number, end: number): LogEntry[] {
-    const out: LogEntry[] = [];
-    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.at(i)!);
-    return out;
   }
 
   /** The next entry matching `re` from `from` in direction `step`, wrapping around; -1 if none. */

@@ -2,7 +2,13 @@
 // host delays the next sample instead of piling up commands.
 import type { AppStore } from './app-store.js';
 
-export function startPoller(store: AppStore, intervalMs: number): () => void {
+export interface Poller {
+  /** Settles when the first refresh (started at once) is done. */
+  firstRefresh: Promise<void>;
+  stop(): void;
+}
+
+export function startPoller(store: AppStore, intervalMs: number): Poller {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
@@ -10,9 +16,11 @@ export function startPoller(store: AppStore, intervalMs: number): () => void {
     await store.getState().actions.refresh();
     if (!stopped) timer = setTimeout(tick, intervalMs);
   };
-  void tick();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
+  return {
+    firstRefresh: tick(),
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
   };
 }
