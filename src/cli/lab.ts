@@ -1,4 +1,5 @@
 // `opsdeck lab up|down|status`: the embedded lab.
+import { DEFAULT_LAB_DIR } from '../core/lab-state.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';
@@ -31,7 +32,7 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
       `  development http://127.0.0.1:${state.ports.development}  (V2, healthy)`,
       `  ssh         root@127.0.0.1 -p ${state.ports.ssh}  (host lab-ssh in the config)`,
       `Try: opsdeck status --config ${state.config}`,
-      `Stop: opsdeck lab down${state.dir === '/var/lib/opsdeck-lab' ? '' : ` --dir ${state.dir}`}`,
+      `Stop: opsdeck lab down${state.dir === DEFAULT_LAB_DIR ? '' : ` --dir ${state.dir}`}`,
       state.config,
     ].join('\n') + '\n',
   );
@@ -62,7 +63,7 @@ export async function labStatusCommand(options: LabOptions): Promise<number> {
     return status.running ? 0 : 1;
   }
   if (!status.running) {
-    process.stdout.write(`The lab in ${status.dir} is not running. Start it: opsdeck lab up${options.dir ? ` --dir ${options.dir}` : ''}\n`);
+    process.stdout.write(`The lab in ${status.dir} is not running. Start it: opsdeck lab up${status.dir === DEFAULT_LAB_DIR ? '' : ` --dir ${status.dir}`}\n`);
     return 1;
   }
   process.stdout.write(`The lab in ${status.dir} is running: systemd PID ${status.pid}, system ${status.systemState}, since ${status.startedAt}\n`);

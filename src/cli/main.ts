@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { installSignalHandlers, runCleanups } from './lifecycle.js';
 import { OpsdeckError, exitCodeFor } from '../core/errors.js';
+import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE } from '../core/lab-state.js';
 import { UNIT_VERB_ACTIONS } from '../core/systemd.js';
 import { paint } from './format.js';
 
@@ -92,17 +93,17 @@ export function buildProgram(): Command {
   const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
   const labDir = '--dir <dir>';
   lab.command('up').description('boot the lab (idempotent); prints the config path last').version(VERSION, '-V, --version')
-    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
-    .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', '3444')
+    .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
+    .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', String(DEFAULT_PORT_BASE))
     .option('--open', 'then open opsdeck on the lab')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labUpCommand as Action));
   lab.command('down').description('stop the lab: kill its systemd by PID, and with it every lab process').version(VERSION, '-V, --version')
-    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
+    .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labDownCommand as Action));
   lab.command('status').description('is the lab running, and its units').version(VERSION, '-V, --version')
-    .option(labDir, 'lab directory', '/var/lib/opsdeck-lab')
+    .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labStatusCommand as Action));
 

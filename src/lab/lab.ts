@@ -14,7 +14,6 @@ import { SYSTEMD, cgroupHierarchies, ensureSshKeys, removeCgroups, writeBootScri
 import { UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';
 
-export { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE };
 
 export interface LabUpOptions {
   dir?: string;
