@@ -3,6 +3,7 @@
 // relatedUnits, merged in time order) or of one unit. Plain lines for pipes, JSON lines with
 // --json; notes about reconnects and suppressed messages go to stderr so stdout stays data.
 import { once } from 'node:events';
+import { environmentUnits } from '../config/schema.js';
 import { UsageError } from '../core/errors.js';
 import type { Host } from '../core/host.js';
 import { readJournal } from '../core/journal.js';
@@ -147,8 +148,9 @@ function describeEvent(event: FollowEvent): string | undefined {
 function resolveTarget(ctx: CliContext, target: string, options: GlobalOptions): Target {
   const env = ctx.config.environments[target];
   if (env) {
-    if (!env.unit) throw new UsageError(`environment ${target} has no unit`, `add unit: NAME to it in ${ctx.file ?? 'opsdeck.yaml'}`);
-    return { label: target, host: ctx.hosts.get(env.host), units: [...new Set([env.unit, ...env.relatedUnits].map(normalizeUnitName))] };
+    const units = environmentUnits(env); // normalized when the config was loaded
+    if (units.length === 0) throw new UsageError(`environment ${target} has no units`, `add unit: NAME (or relatedUnits:) to it in ${ctx.file ?? 'opsdeck.yaml'}`);
+    return { label: target, host: ctx.hosts.get(env.host), units: [...new Set(units)] };
   }
   let unit: string;
   try {

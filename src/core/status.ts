@@ -1,7 +1,7 @@
 // One refresh of every environment: per host, one `systemctl show` for all units, one `ss`
 // (+ one `grep` over /proc for the listeners' PIDs), and per environment a health probe and a
 // backups listing, all in parallel. Problems are derived from what was collected.
-import type { Config, EnvironmentConfig } from '../config/schema.js';
+import { environmentUnits, type Config, type EnvironmentConfig } from '../config/schema.js';
 import { listArchives, type BackupListing } from './backups.js';
 import { OpsdeckError, describeError } from './errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
@@ -104,7 +104,7 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
 
 async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, { signal, reuseSlow }: CollectOptions) {
   const options = signal ? { signal } : {};
-  const units = envs.flatMap(([, env]) => [...(env.unit ? [env.unit] : []), ...env.relatedUnits]);
+  const units = envs.flatMap(([, env]) => environmentUnits(env));
   // Everything starts at once: a refresh costs the slowest command, not the sum of them.
   const unitsP = settle(showUnits(host, units, options));
   const listenersP = settle(listListeners(host, options));

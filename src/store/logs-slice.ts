@@ -1,7 +1,7 @@
 // The logs pane's state and actions: what is followed, the view (following or paused with a
 // count of new lines, filters, search, time display, wrap), what happened to the connection,
 // and the errors/warnings counts since today. The entries themselves live in LogSession.
-import type { Config } from '../config/schema.js';
+import { environmentUnits, type Config } from '../config/schema.js';
 import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
@@ -99,7 +99,7 @@ const COUNT_EVERY_MS = 60_000;
 export function environmentTarget(config: Config, name: string, host: string): LogTarget | null {
   const env = config.environments[name];
   if (!env) return null;
-  const units = [...(env.unit ? [env.unit] : []), ...env.relatedUnits];
+  const units = environmentUnits(env);
   return units.length > 0 ? { host, units, label: name, environment: name } : null;
 }
 
