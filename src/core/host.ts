@@ -48,6 +48,8 @@ export interface Host {
   stream(argv: readonly string[], options?: StreamOptions): StreamHandle;
   /** The argv this machine actually executes for `argv` (for previews and the audit log). */
   wrap(argv: readonly string[]): string[];
+  /** What a failed command means on this host (tool missing, host unreachable, lab gone), or undefined when the exit code is the command's own answer. */
+  failure(argv: readonly string[], exitCode: number | undefined, stderr: string): CommandError | undefined;
   /** How many processes this host has spawned (benchmarks count them per refresh). */
   readonly stats: { spawned: number };
   close(): Promise<void>;
@@ -100,6 +102,10 @@ export abstract class BaseHost implements Host {
     return undefined;
   }
 
+  failure(argv: readonly string[], exitCode: number | undefined, stderr: string, spawnError?: NodeJS.ErrnoException): CommandError | undefined {
+    return this.classify(argv, exitCode, stderr, spawnError) ?? this.transportFailure(argv, exitCode ?? -1, stderr);
+  }
+
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     if (argv.length === 0) throw new Error('Host.run: empty argv');
     if (isShuttingDown()) throw new CommandError({ host: this.name, argv, message: 'opsdeck is exiting: no new command is started' });
@@ -146,8 +152,8 @@ export abstract class BaseHost implements Host {
       throw new CommandError({ ...base, message: `\`${argv.join(' ')}\` on host ${this.name} was cancelled` });
     }
     const spawnError = result.spawnError === 'ENOENT' ? ({ code: 'ENOENT' } as NodeJS.ErrnoException) : undefined;
-    const classified = this.classify(argv, result.exitCode ?? undefined, stderr, spawnError) ?? this.transportFailure(argv, exitCode, stderr);
-    if (classified) throw classified;
+    const failure = this.failure(argv, result.exitCode ?? undefined, stderr, spawnError);
+    if (failure) throw failure;
     const ok = options.okExitCodes ?? [0];
     if (!ok.includes(exitCode)) {
       throw new CommandError({

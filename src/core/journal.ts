@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CommandError, UsageError, trimStderr } from './errors.js';
-import type { Host, StreamHandle } from './host.js';
+import { firstLine, type Host, type StreamHandle } from './host.js';
 import { JournalStreamParser, type LogEntry, type ParseOptions } from './journal-parse.js';
 import type { PriorityRange } from './log-filter.js';
 import { normalizeUnitName } from './systemd.js';
@@ -70,17 +70,10 @@ export function journalArgv(query: JournalQuery): string[] {
 // Errors
 
 export function journalError(host: Host, argv: readonly string[], exitCode: number | undefined, stderr: string): CommandError {
+  const known = host.failure(argv, exitCode, stderr);
+  if (known) return known;
   const detail = trimStderr(stderr);
-  const first = detail.split('\n')[0] ?? '';
-  if (exitCode === 127) {
-    return new CommandError({ kind: 'missing-tool', host: host.name, argv, exitCode, stderr: detail, message: `\`journalctl\` is not installed on host ${host.name} (or not on its PATH)`, hint: 'install it there, e.g. `apt-get install -y systemd`' });
-  }
-  if (host.transport === 'ssh' && exitCode === 255) {
-    return new CommandError({ kind: 'unreachable', host: host.name, argv, exitCode, stderr: detail, message: `cannot reach host ${host.name} over ssh: ${first || 'connection failed'}`, hint: `check that host ${host.name} is up and reachable` });
-  }
-  if (host.transport === 'lab' && /^nsenter: /m.test(detail)) {
-    return new CommandError({ kind: 'lab', host: host.name, argv, exitCode, stderr: detail, message: `could not enter the lab: ${first}`, hint: 'check `opsdeck lab status`' });
-  }
+  const first = firstLine(detail);
   return new CommandError({
     host: host.name,
     argv,

@@ -197,6 +197,9 @@ class ScriptedHost implements Host {
   wrap(argv: readonly string[]): string[] {
     return [...argv];
   }
+  failure(): undefined {
+    return undefined;
+  }
   stream(argv: readonly string[]): StreamHandle {
     this.stats.spawned++;
     const stdout = new PassThrough();
