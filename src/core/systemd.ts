@@ -175,8 +175,9 @@ export async function showUnits(host: Host, units: readonly string[], options: R
   );
   const blocks = parseShowBlocks(stdout);
   // One block per requested unit, in order; match by Id, by position where an alias differs.
+  const wanted = new Set(names);
   blocks.forEach((block, index) => {
-    const requested = block.Id && names.includes(block.Id) ? block.Id : names[index];
+    const requested = block.Id && wanted.has(block.Id) ? block.Id : names[index];
     if (requested && !out.has(requested)) out.set(requested, toUnitStatus(block));
   });
   return out;

@@ -2,7 +2,8 @@
 // host), append the sparkline samples, and, when the processes pane lists every service,
 // those too; then one store update. Refreshes never overlap: a slow host delays the next one.
 import { describeError } from '../core/errors.js';
-import { collectStatus, type StatusReport } from '../core/status.js';
+import type { Host } from '../core/host.js';
+import { collectStatus } from '../core/status.js';
 import { listUnits, showUnits } from '../core/systemd.js';
 import type { AppDeps, AppState, HostUnit } from './app-store.js';
 
@@ -14,20 +15,24 @@ export function createRefresher(deps: AppDeps, get: () => AppState, set: (patch:
   const now = deps.now ?? Date.now;
   let inFlight: Promise<void> | null = null;
   let slowCollectedAt = -Infinity;
+  const serviceNames = new Map<Host, { names: string[]; at: number }>();
   return () => {
     if (inFlight) return inFlight;
     const started = now();
     inFlight = (async () => {
       try {
         const reuse = now() - slowCollectedAt < SLOW_EVERY_MS ? (get().status ?? undefined) : undefined;
-        const report = await collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse });
+        // The processes pane's "every service" list is asked alongside, not after, the status.
+        const [report, allUnits] = await Promise.all([
+          collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse }),
+          get().processes.showAll ? collectAllUnits(deps, serviceNames, now) : get().allUnits,
+        ]);
         if (!reuse) slowCollectedAt = now();
         const history = { ...get().history };
         for (const env of report.environments) {
           const samples = [...(history[env.name] ?? []), { at: now(), latencyMs: env.health?.latencyMs ?? null, restarts: env.unit?.nRestarts ?? 0 }];
           history[env.name] = samples.slice(-HISTORY);
         }
-        const allUnits = get().processes.showAll ? await collectAllUnits(deps, report) : get().allUnits;
         const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
         // One update per refresh: every render costs CPU on a console left open all day.
         set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
@@ -43,17 +48,27 @@ export function createRefresher(deps: AppDeps, get: () => AppState, set: (patch:
   };
 }
 
-/** Every service unit on the environments' hosts, with full properties (two calls per host). */
-async function collectAllUnits(deps: AppDeps, report: StatusReport): Promise<HostUnit[]> {
+/**
+ * Every service unit on the environments' hosts, with full properties: one `systemctl show`
+ * per host, and the list of their names (`list-units`) only as often as the slow data. A host
+ * that does not answer has no rows; its status says why.
+ */
+async function collectAllUnits(deps: AppDeps, names: Map<Host, { names: string[]; at: number }>, now: () => number): Promise<HostUnit[]> {
+  const hosts = new Set(Object.values(deps.config.environments).map((env) => deps.hosts.get(env.host)));
   const results = await Promise.all(
-    report.hosts
-      .filter((h) => h.reachable)
-      .map(async (h) => {
-        const host = deps.hosts.get(h.name);
-        const names = (await listUnits(host, { types: ['service'] })).map((u) => u.name);
-        const units = await showUnits(host, names);
-        return [...units.values()].map((u) => ({ ...u, host: h.name }));
-      }),
+    [...hosts].map(async (host) => {
+      try {
+        let known = names.get(host);
+        if (!known || now() - known.at >= SLOW_EVERY_MS) {
+          known = { names: (await listUnits(host, { types: ['service'] })).map((u) => u.name), at: now() };
+          names.set(host, known);
+        }
+        const units = await showUnits(host, known.names);
+        return [...units.values()].map((u) => ({ ...u, host: host.name }));
+      } catch {
+        return [];
+      }
+    }),
   );
   return results.flat();
 }
