@@ -115,13 +115,15 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       .catch((error: unknown) => patch({ countsError: describeError(error) }));
   };
 
-  const applyFilter = (logs: LogsState) => {
+  /** Change filters: the session re-filters, and the view goes back to following, in one update. */
+  const applyFilter = (changes: Partial<LogsState>) => {
+    const logs = { ...get().logs, ...changes };
     session.setFilter({
       priority: logs.priority ?? undefined,
       include: logs.include ? [compileRegex(logs.include, 'include filter')] : [],
       exclude: logs.exclude ? [compileRegex(logs.exclude, 'exclude filter')] : [],
     });
-    patch({ length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: get().logs.revision + 1 });
+    patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1 });
   };
 
   const actions: LogActions = {
@@ -162,8 +164,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       const { logs } = get();
       const index = PRIORITY_STEPS.findIndex((p) => p?.max === logs.priority?.max);
       const priority = PRIORITY_STEPS[(index + 1) % PRIORITY_STEPS.length] ?? null;
-      patch({ priority });
-      applyFilter({ ...get().logs, priority });
+      applyFilter({ priority });
     },
     startLogPrompt(kind) {
       const { logs } = get();
@@ -185,9 +186,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
           patch({ prompt: null, search: text, match: -1, matchCount: re ? session.count(re) : 0 });
           if (text) actions.nextMatch(-1, 0);
         } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
-          const next = { ...logs, prompt: null, [prompt.kind]: text };
-          applyFilter(next);
-          patch({ prompt: null, [prompt.kind]: text });
+          applyFilter({ prompt: null, [prompt.kind]: text });
         } else {
           if (text) parseTime(text);
           patch({ prompt: null, since: text || null });
@@ -201,9 +200,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       patch({ prompt: null });
     },
     clearLogFilters() {
-      const next = { ...get().logs, priority: null, include: '', exclude: '', search: '', match: -1 };
-      applyFilter(next);
-      patch({ priority: null, include: '', exclude: '', search: '', match: -1 });
+      applyFilter({ priority: null, include: '', exclude: '', search: '' });
     },
     nextMatch(step, viewHeight) {
       const { logs } = get();
