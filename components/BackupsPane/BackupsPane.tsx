@@ -6,7 +6,7 @@ import { backupRows, environmentStatus } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge, formatBytes } from '../widgets/fit.js';
+import { formatAge, formatBytes } from '../../src/core/humanize.js';
 
 export function BackupsPane({ width, height }: { width: number; height: number }) {
   const theme = useTheme();

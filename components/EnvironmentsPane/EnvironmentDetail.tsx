@@ -5,7 +5,7 @@ import { environmentStatus, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme } from '../theme.js';
 import { Sparkline } from '../widgets/Sparkline.js';
-import { formatAge, formatBytes } from '../widgets/fit.js';
+import { formatAge, formatBytes, secondsSince } from '../../src/core/humanize.js';
 
 export function EnvironmentDetail({ name, width, height }: { name: string | null; width: number; height: number }) {
   const theme = useTheme();
@@ -18,7 +18,7 @@ export function EnvironmentDetail({ name, width, height }: { name: string | null
   const rate = restartRate(samples);
   lines.push({ text: `${name}${config.protected ? '  PROTECTED (production)' : ''}  ·  host ${env?.host ?? config.host}${config.description ? `  ·  ${config.description}` : ''}`, bold: true, color: config.protected ? theme.prod : undefined });
   if (unit) {
-    const since = unit.activeSince ? ` since ${formatAge((Date.now() - Date.parse(unit.activeSince)) / 1000)}` : '';
+    const since = unit.activeSince ? ` since ${formatAge(secondsSince(unit.activeSince))}` : '';
     lines.push({
       text: `unit ${unit.name}: ${unit.activeState}/${unit.subState}${since} · result ${unit.result || '-'}${unit.execMainStatus ? ` (exit ${unit.execMainStatus})` : ''} · restarts ${unit.nRestarts}${rate ? ` (${rate.toFixed(1)}/min)` : ''} · PID ${unit.mainPid ?? '-'} · mem ${formatBytes(unit.memoryBytes)}`,
       color: unit.crashLooping ? theme.error : undefined,

@@ -6,7 +6,7 @@ import { environmentNames, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge } from '../widgets/fit.js';
+import { formatAge } from '../../src/core/humanize.js';
 import { EnvironmentDetail } from './EnvironmentDetail.js';
 import { useShallow } from 'zustand/react/shallow';
 

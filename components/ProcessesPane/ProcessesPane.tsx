@@ -3,11 +3,11 @@
 // One cursor runs through both lists.
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
-import { processRows, type ProcessRow } from '../../src/store/selectors.js';
+import { processRows, uptimeSec, type ProcessRow } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge, formatBytes } from '../widgets/fit.js';
+import { formatAge, formatBytes } from '../../src/core/humanize.js';
 
 type UnitRow = Extract<ProcessRow, { kind: 'unit' }>;
 type PortRow = Extract<ProcessRow, { kind: 'port' }>;
@@ -20,7 +20,7 @@ function unitColumns(theme: Theme, width: number, sort: string, descending: bool
     { title: mark('state', 'STATE'), width: 24, cell: (r) => `${r.unit.crashLooping ? `${MARK.critical} ` : ''}${r.unit.activeState}/${r.unit.subState}`, color: (r) => (r.unit.crashLooping || r.unit.activeState === 'failed' ? theme.error : r.unit.activeState === 'active' ? theme.ok : undefined) },
     { title: mark('pid', 'PID'), width: 7, cell: (r) => String(r.unit.mainPid ?? '-') },
     { title: mark('memory', 'MEM'), width: 7, cell: (r) => formatBytes(r.unit.memoryBytes) },
-    { title: mark('uptime', 'UPTIME'), width: 7, cell: (r) => (r.unit.activeState === 'active' && r.unit.activeSince ? formatAge((Date.now() - Date.parse(r.unit.activeSince)) / 1000) : '-') },
+    { title: mark('uptime', 'UPTIME'), width: 7, cell: (r) => (uptimeSec(r.unit) < 0 ? '-' : formatAge(uptimeSec(r.unit))) },
     { title: mark('restarts', 'RESTARTS'), width: 8, cell: (r) => String(r.unit.nRestarts), color: (r) => (r.unit.nRestarts > 0 ? theme.error : undefined) },
     { title: 'ENV', width: 16, cell: (r) => (r.environment ? `${r.environment}${r.protected ? ' PROD' : ''}` : '-'), color: (r) => (r.protected ? theme.prod : undefined) },
   ];

@@ -8,4 +8,3 @@ export function fit(text: string, width: number): string {
   return cut + ' '.repeat(Math.max(0, width - stringWidth(cut)));
 }
 
-export { formatAge, formatBytes } from '../../src/core/humanize.js';

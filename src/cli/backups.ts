@@ -2,7 +2,7 @@
 // (the console's backups pane, for scripts and cron).
 import { UsageError } from '../core/errors.js';
 import { listArchives } from '../core/backups.js';
-import { formatAge, formatBytes } from '../core/humanize.js';
+import { formatAge, formatBytes, secondsSince } from '../core/humanize.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';
@@ -22,7 +22,7 @@ export async function backupsCommand(envName: string, options: GlobalOptions & {
     } else {
       process.stdout.write(`${envName}: ${listing.archives.length} archives in ${listing.dir} on host ${host.name}${env.backups.source ? ` (should contain ${env.backups.source})` : ''}\n`);
       const now = Date.now();
-      process.stdout.write(table(['ARCHIVE', 'AGE', 'SIZE', 'WRITTEN'], listing.archives.map((a) => [a.name, formatAge((now - Date.parse(a.modifiedAt)) / 1000), formatBytes(a.sizeBytes), a.modifiedAt])) + '\n');
+      process.stdout.write(table(['ARCHIVE', 'AGE', 'SIZE', 'WRITTEN'], listing.archives.map((a) => [a.name, formatAge(secondsSince(a.modifiedAt, now)), formatBytes(a.sizeBytes), a.modifiedAt])) + '\n');
     }
     return listing.error || listing.archives.length === 0 ? 1 : 0;
   } finally {

@@ -1,5 +1,6 @@
 // Archives in an environment's backups directory: name, size, age, newest first.
 import type { Host, RunOptions } from './host.js';
+import { secondsSince } from './humanize.js';
 import { sanitizeLine } from './sanitize.js';
 
 export interface Archive {
@@ -38,9 +39,14 @@ export function parseFindListing(dir: string, stdout: string, now = Date.now()):
     dir,
     archives,
     newest,
-    newestAgeSec: newest ? Math.max(0, Math.round((now - Date.parse(newest.modifiedAt)) / 1000)) : null,
+    newestAgeSec: newestAge(newest, now),
     error: null,
   };
+}
+
+/** Whole seconds since the newest archive was written (0 if its clock is ahead), null without one. */
+export function newestAge(newest: Archive | null, now = Date.now()): number | null {
+  return newest ? Math.max(0, Math.round(secondsSince(newest.modifiedAt, now))) : null;
 }
 
 export async function listArchives(host: Host, dir: string, options: RunOptions = {}): Promise<BackupListing> {

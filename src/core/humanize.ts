@@ -1,5 +1,10 @@
 // Durations and sizes as people read them, for the CLI and the console alike.
 
+/** Seconds from an ISO time to now (negative if it is in the future). */
+export function secondsSince(iso: string, now = Date.now()): number {
+  return (now - Date.parse(iso)) / 1000;
+}
+
 export function formatAge(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '-';
   if (seconds < 60) return `${Math.round(seconds)}s`;

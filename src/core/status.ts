@@ -2,7 +2,7 @@
 // (+ one `grep` over /proc for the listeners' PIDs), and per environment a health probe and a
 // backups listing, all in parallel. Problems are derived from what was collected.
 import { environmentUnits, type Config, type EnvironmentConfig } from '../config/schema.js';
-import { listArchives, type BackupListing } from './backups.js';
+import { listArchives, newestAge, type BackupListing } from './backups.js';
 import { OpsdeckError, describeError } from './errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
 import type { Host } from './host.js';
@@ -169,8 +169,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
 
 /** A reused listing, its newest age brought up to now. */
 function ageListing(listing: BackupListing): BackupListing {
-  const newestAgeSec = listing.newest ? Math.max(0, Math.round((Date.now() - Date.parse(listing.newest.modifiedAt)) / 1000)) : null;
-  return { ...listing, newestAgeSec };
+  return { ...listing, newestAgeSec: newestAge(listing.newest) };
 }
 
 function isHostLevel(error: unknown): boolean {

@@ -2,6 +2,7 @@
 // unit actions, and unit files. Unit names are validated before they reach a command line,
 // and always follow `--`, so a name can never be read as an option.
 import { UsageError } from './errors.js';
+import { secondsSince } from './humanize.js';
 import type { Host, RunOptions } from './host.js';
 import { sanitizeLine, sanitizeBlock } from './sanitize.js';
 
@@ -149,7 +150,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     triggeredBy: words(props.TriggeredBy),
     nextElapse: time(props.NextElapseUSecRealtime),
     lastTrigger: time(props.LastTriggerUSec),
-    crashLooping: isCrashLooping(activeState, subState, result, nRestarts, activeSince ? (Date.now() - Date.parse(activeSince)) / 1000 : null),
+    crashLooping: isCrashLooping(activeState, subState, result, nRestarts, activeSince ? secondsSince(activeSince) : null),
   };
 }
 

@@ -1,5 +1,6 @@
 // Derived views of the state: the rows each pane shows and what the cursor points at. Pure
 // functions, so panes, the key router and tests agree on what is selected.
+import { secondsSince } from '../core/humanize.js';
 import type { Listener } from '../core/listeners.js';
 import type { EnvironmentStatus } from '../core/status.js';
 import type { UnitStatus } from '../core/systemd.js';
@@ -35,8 +36,9 @@ export type ProcessRow =
   | { kind: 'unit'; key: string; host: string; environment: string | null; protected: boolean; unit: UnitStatus }
   | { kind: 'port'; key: string; host: string; environment: string | null; protected: boolean; listener: Listener };
 
-function uptimeSec(unit: UnitStatus, now: number): number {
-  return unit.activeState === 'active' && unit.activeSince ? (now - Date.parse(unit.activeSince)) / 1000 : -1;
+/** Seconds a unit has been active, -1 if it is not. */
+export function uptimeSec(unit: UnitStatus, now = Date.now()): number {
+  return unit.activeState === 'active' && unit.activeSince ? secondsSince(unit.activeSince, now) : -1;
 }
 
 function compareUnits(sort: ProcessSort, now: number): (a: UnitStatus, b: UnitStatus) => number {
