@@ -12,14 +12,7 @@ export function createHost(name: string, config: HostConfig): Host {
     case 'lab':
       return new LabHost(name, config.lab!);
     case 'ssh':
-      return new SshHost(name, {
-        address: config.address,
-        port: config.port,
-        user: config.user,
-        identityFile: config.identityFile,
-        knownHostsFile: config.knownHostsFile,
-        connectTimeoutSec: config.connectTimeoutSec,
-      });
+      return new SshHost(name, config);
   }
 }
 
