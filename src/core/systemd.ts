@@ -193,10 +193,11 @@ export interface UnitListEntry {
 }
 
 /** Every unit systemd knows of the given types (default: services), loaded or not. */
-export async function listUnits(host: Host, options: { types?: readonly string[]; all?: boolean } & RunOptions = {}): Promise<UnitListEntry[]> {
+export async function listUnits(host: Host, options: { types?: readonly string[]; all?: boolean; patterns?: readonly string[] } & RunOptions = {}): Promise<UnitListEntry[]> {
   const types = options.types ?? ['service'];
   const argv = ['systemctl', 'list-units', '--no-pager', '--plain', '--no-legend', '--output=json', `--type=${types.join(',')}`];
   if (options.all ?? true) argv.push('--all');
+  if (options.patterns?.length) argv.push('--', ...options.patterns);
   const { stdout } = await host.run(argv, options);
   const rows = JSON.parse(stdout || '[]') as Array<Record<string, string>>;
   return rows.map((row) => ({

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { shellQuote } from '../core/host.js';
 import type { ScenarioPaths } from './scenario.js';
 
 export const SYSTEMD = '/lib/systemd/systemd';
@@ -18,7 +19,7 @@ export function cgroupHierarchies(): string[] {
 }
 
 export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: string[]): { prep: string } {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shellQuote;
   const prep = path.join(p.dir, 'prep.sh');
   const boot = path.join(p.dir, 'boot.sh');
   // Outside the namespaces: move into the lab's own cgroup subtree, then unshare. The new

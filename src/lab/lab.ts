@@ -9,6 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OpsdeckError } from '../core/errors.js';
 import { killGroup } from '../core/children.js';
 import { LabHost } from '../core/host-lab.js';
+import { parseSs } from '../core/listeners.js';
+import { sanitizeLine } from '../core/sanitize.js';
+import { listUnits, showUnits } from '../core/systemd.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
 import { SYSTEMD, cgroupHierarchies, ensureSshKeys, removeCgroups, writeBootScripts } from './boot.js';
 import { UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
@@ -68,12 +71,13 @@ function refuseTakenPorts(ports: LabPorts): void {
   } catch {
     return; // no ss here: the lab's own checks will tell
   }
+  const sockets = parseSs(listening);
   for (const [name, port] of Object.entries(ports)) {
-    const line = listening.split('\n').find((l) => new RegExp(`:${port}\\s`).test(l));
-    if (line) {
-      const owner = line.match(/users:\(\("([^"]*)",pid=(\d+)/);
+    const socket = sockets.find((s) => s.port === port);
+    if (socket) {
+      const owner = socket.owners[0];
       throw labError(
-        `port ${port} (the lab's ${name} port) is already in use${owner ? ` by PID ${owner[2]} (${owner[1]})` : ''}`,
+        `port ${port} (the lab's ${name} port) is already in use${owner ? ` by PID ${owner.pid} (${sanitizeLine(owner.process)})` : ''}`,
         'pick other ports with --port-base N, or stop what holds it (another lab: opsdeck lab down --dir DIR)',
       );
     }
@@ -159,8 +163,8 @@ async function waitForBoot(host: LabHost, dir: string): Promise<void> {
 /** The incident is only there once production has crashed at least once. */
 async function waitForFirstCrash(host: LabHost): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const { stdout } = await host.run(['systemctl', 'show', '--property=NRestarts,SubState,Result', '--', UNITS.production], { timeoutMs: 3000 });
-    if (/SubState=auto-restart|NRestarts=[1-9]/.test(stdout)) return;
+    const production = (await showUnits(host, [UNITS.production], { timeoutMs: 3000 })).get(UNITS.production);
+    if (production && (production.subState === 'auto-restart' || production.nRestarts > 0)) return;
     await sleep(100);
   }
   throw labError(`${UNITS.production} did not reach its crash loop in the lab`);
@@ -237,8 +241,7 @@ export async function labStatus(options: { dir?: string } = {}): Promise<LabStat
   }
   const host = new LabHost('lab', dir);
   const system = await host.run(['systemctl', 'is-system-running'], { okExitCodes: [0, 1, 3, 4] });
-  const { stdout } = await host.run(['systemctl', 'list-units', '--all', '--no-pager', '--output=json', '--type=service,timer', '--', 'mcp-*', 'opsdeck-*']);
-  const units = (JSON.parse(stdout || '[]') as Array<Record<string, string>>).map((u) => ({ name: u.unit ?? '', activeState: u.active ?? '', subState: u.sub ?? '' }));
+  const units = (await listUnits(host, { types: ['service', 'timer'], patterns: ['mcp-*', 'opsdeck-*'] })).map((u) => ({ name: u.name, activeState: u.activeState, subState: u.subState }));
   return { dir, running: true, pid: state.pid, startedAt: state.startedAt, ports: state.ports, config: state.config, systemState: system.stdout.trim(), units };
 }
 
