@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeLab, opsdeckBin, privateLab } from '../support/lab.js';
 import { tmuxSession } from '../support/tmux.js';
+import { privatePortBase } from '../support/lab-constants.js';
 
 const session = `opsdeck-e2e-${process.pid}`;
 const audit = '/var/lib/opsdeck-test-e2e-audit.jsonl';
@@ -18,7 +19,7 @@ function auditLines(): Array<Record<string, unknown>> {
 describeLab('the console in a real terminal', () => {
   beforeAll(async () => {
     rmSync(audit, { force: true });
-    lab = await privateLab('e2e', 14444);
+    lab = await privateLab('e2e', 1000);
     // Give the crash loop a restart or two before the first frame.
     await new Promise((r) => setTimeout(r, 3500));
   });
@@ -36,7 +37,7 @@ describeLab('the console in a real terminal', () => {
     const first = await waitFor(/CRASH-LOOP/);
     expect(first).toMatch(/PRODUCTION: production/);
     expect(first).toMatch(/production PROD\s+✗ CRASH-LOOP auto-restart/);
-    expect(first).toMatch(/14444 ✗ PID \d+ no unit/);
+    expect(first).toMatch(new RegExp(`${privatePortBase(1000)} ✗ PID \\d+ no unit`));
     expect(first.split('\n').length).toBeLessThanOrEqual(40);
 
     await keys('?');
@@ -77,7 +78,7 @@ describeLab('the console in a real terminal', () => {
     // Processes: the port row shows the unmanaged holder; `a` lists every service of the host.
     await keys('2');
     const processes = await waitFor(/listening ports/);
-    expect(processes).toMatch(/127\.0\.0\.1:14444\s+lab\s+\d+\s+✗ no unit \(started by hand\?\)/);
+    expect(processes).toMatch(new RegExp(`127\\.0\\.0\\.1:${privatePortBase(1000)}\\s+lab\\s+\\d+\\s+✗ no unit \\(started by hand\\?\\)`));
     expect(processes).not.toMatch(/systemd-journald/);
     await keys('a');
     await waitFor(/systemd-journald\.service/);

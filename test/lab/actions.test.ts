@@ -12,7 +12,7 @@ const lines = () => (existsSync(audit) ? readFileSync(audit, 'utf8').trim().spli
 describeLab('unit and kill verbs', () => {
   beforeAll(async () => {
     rmSync(audit, { force: true });
-    lab = await privateLab('actions', 15444);
+    lab = await privateLab('actions', 2000);
   });
   afterAll(async () => {
     await lab?.down();

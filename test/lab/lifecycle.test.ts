@@ -2,8 +2,9 @@
 import { readdirSync, readlinkSync, existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { describeLab, opsdeck } from '../support/lab.js';
+import { SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
 
-const dir = '/var/lib/opsdeck-lab-test-lifecycle';
+const dir = `${SHARED_LAB_DIR}-lifecycle`;
 
 function processesInNamespace(nsLink: string): number[] {
   const pids: number[] = [];
@@ -21,13 +22,13 @@ function processesInNamespace(nsLink: string): number[] {
 describeLab('the lab lifecycle', () => {
   it('comes up, reports itself when asked again, and goes down leaving no process', async () => {
     await opsdeck(['lab', 'down', '--dir', dir]);
-    const up = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', '23444', '--json']);
+    const up = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(10000)), '--json']);
     expect(up.code).toBe(0);
     const state = JSON.parse(up.stdout);
-    expect(state).toMatchObject({ config: `${dir}/opsdeck.yaml`, ports: { production: 23444, development: 23446, ssh: 23454 }, alreadyRunning: false });
+    expect(state).toMatchObject({ config: `${dir}/opsdeck.yaml`, ports: { production: privatePortBase(10000), development: privatePortBase(10002), ssh: privatePortBase(10010) }, alreadyRunning: false });
     expect(existsSync(state.config)).toBe(true);
 
-    const human = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', '23444']);
+    const human = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(10000))]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/already running \(systemd PID \d+\)/);
     expect(human.stdout.trim().split('\n').at(-1)).toBe(`${dir}/opsdeck.yaml`);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectStatus } from '../../src/core/status.js';
 import { describeLab, labContext, opsdeck, sharedLabConfig } from '../support/lab.js';
+import { SHARED_LAB_PORT_BASE } from '../support/lab-constants.js';
 
 interface StatusJson {
   environments: Array<{
@@ -27,7 +28,7 @@ describeLab('opsdeck status on the incident lab', () => {
     expect(['activating', 'failed', 'active']).toContain(prod.unit.activeState);
     expect(prod.unit.nRestarts).toBeGreaterThanOrEqual(0);
     expect(prod.listeners).toHaveLength(1);
-    expect(prod.listeners[0]!.port).toBe(13444);
+    expect(prod.listeners[0]!.port).toBe(SHARED_LAB_PORT_BASE);
     expect(prod.listeners[0]!.unit).toBeNull();
     expect(prod.listeners[0]!.pid).toBeGreaterThan(1);
     // The hand-started V1 process answers health checks, so production "looks fine" from outside.
@@ -40,7 +41,7 @@ describeLab('opsdeck status on the incident lab', () => {
     expect(dev.health).toMatchObject({ ok: true, httpStatus: 200, toolsCount: 43 });
     expect(dev.health.version).toMatch(/^2\./);
     expect(dev.health.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(dev.listeners[0]).toMatchObject({ port: 13446, unit: 'mcp-coordination-dev.service', pid: dev.unit.mainPid });
+    expect(dev.listeners[0]).toMatchObject({ port: SHARED_LAB_PORT_BASE + 2, unit: 'mcp-coordination-dev.service', pid: dev.unit.mainPid });
     expect(dev.problems).toEqual([]);
   });
 
@@ -67,9 +68,9 @@ describeLab('opsdeck status on the incident lab', () => {
     expect(code).toBe(1);
     expect(stdout).not.toMatch(/\x1b\[/);
     expect(stdout).toMatch(/production PROD .*mcp-coordination\.service .*CRASH-LOOP/);
-    expect(stdout).toMatch(/13444 PID \d+ ✗ no unit/);
+    expect(stdout).toMatch(new RegExp(`${SHARED_LAB_PORT_BASE} PID \\d+ ✗ no unit`));
     expect(stdout).toMatch(/development .*active\/running .*✓ 200 \d+ms +2\.0\.0/);
-    expect(stdout).toMatch(/✗ production: port 13444 is held by PID \d+ \(.*server\.mjs\), which no systemd unit manages/);
+    expect(stdout).toMatch(new RegExp(`✗ production: port ${SHARED_LAB_PORT_BASE} is held by PID \\d+ \\(.*server\\.mjs\\), which no systemd unit manages`));
   });
 
   it('gives the same answer over ssh to the lab\'s sshd', async () => {

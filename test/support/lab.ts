@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { HostRegistry } from '../../src/core/hosts.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
+import { SHARED_LAB_DIR, privatePortBase } from './lab-constants.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const opsdeckBin = path.join(repoRoot, 'bin', 'opsdeck.js');
@@ -38,10 +39,11 @@ export async function opsdeck(args: string[], options: { env?: Record<string, st
   return { code: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
-/** A lab of the test's own, for tests that change things other tests look at. */
-export async function privateLab(name: string, portBase: number) {
-  const dir = `/var/lib/opsdeck-lab-test-${name}`;
+/** A lab of the test's own, for tests that change things other tests look at; its ports are
+ *  `portOffset` above the shared lab's base, its directory beside the shared lab's. */
+export async function privateLab(name: string, portOffset: number) {
+  const dir = `${SHARED_LAB_DIR}-${name}`;
   await labDown({ dir });
-  const { state } = await labUp({ dir, portBase });
+  const { state } = await labUp({ dir, portBase: privatePortBase(portOffset) });
   return { state, config: state.config, down: () => labDown({ dir }) };
 }
