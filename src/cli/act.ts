@@ -52,16 +52,18 @@ async function execute(ctx: CliContext, action: Action, options: ActOptions): Pr
     readonly: readonlyPolicy(ctx.config, Boolean(options.readonly)),
   });
   try {
-    if (executor.isReadonly(action)) throw new UsageError(`read-only mode: ${action.title} is not allowed`, 'drop --readonly (or readonly: true in the config) to act');
+    // Every refusal is recorded in the audit log, like every action that runs.
+    if (executor.isReadonly(action)) throw executor.refuse(action, `read-only mode: ${action.title} is not allowed`, 'drop --readonly (or readonly: true in the config) to act', null);
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     let confirmation: Confirmation;
     if (options.yes) confirmation = { kind: 'yes-flag' };
     else if (!interactive) {
-      throw new UsageError(`refusing to ${action.title} on host ${action.host} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script');
+      throw executor.refuse(action, `refusing to ${action.title} on host ${action.host} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script', null);
     } else {
       const answer = await ask(action, executor);
       if (answer === null) {
-        process.stderr.write('cancelled: nothing was done\n');
+        const refusal = executor.refuse(action, `${action.title}: not confirmed at the prompt`, undefined, null);
+        process.stderr.write(`cancelled: nothing was done${refusal.hint ? ` (${refusal.hint})` : ''}\n`);
         return 1;
       }
       confirmation = answer;
@@ -78,6 +80,7 @@ async function execute(ctx: CliContext, action: Action, options: ActOptions): Pr
         else if (step.exitCode !== 0 && step.stderr.includes('\n')) process.stdout.write(`  ${step.stderr.split('\n').slice(1).join('\n  ')}\n`);
       }
       if (result.ok && !('impossible' in action.undo)) process.stdout.write(paint.dim(`  undo: ${action.undo.description}\n`));
+      if (result.auditError) process.stderr.write(`${paint.bad('opsdeck:')} the audit log is missing this action's record: ${result.auditError}\n`);
     }
     return result.ok ? 0 : 1;
   } finally {

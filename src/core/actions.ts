@@ -3,7 +3,7 @@
 // it refuses in read-only mode, checks the confirmation, runs the steps, writes the audit log
 // and reports exit codes and stderr.
 import { AuditLog, currentUser, type AuditRecord } from './audit.js';
-import { CommandError, OpsdeckError, trimStderr } from './errors.js';
+import { CommandError, OpsdeckError, describeError, trimStderr } from './errors.js';
 import type { Host } from './host.js';
 import { daemonReloadArgv, killPidArgv, killUnitArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
 
@@ -32,6 +32,11 @@ export interface Action {
 
 export type Confirmation = { kind: 'typed-name'; text: string } | { kind: 'dialog' } | { kind: 'yes-flag' } | { kind: 'prompt' };
 
+function confirmedBy(confirmation: Confirmation | null): AuditRecord['confirmedBy'] {
+  if (!confirmation) return 'none';
+  return confirmation.kind === 'typed-name' ? 'typed-name' : confirmation.kind === 'yes-flag' ? '--yes' : confirmation.kind === 'prompt' ? 'prompt' : 'dialog';
+}
+
 export interface StepResult {
   argv: string[];
   wrappedArgv: string[];
@@ -48,6 +53,8 @@ export interface ActionResult {
   durationMs: number;
   /** A one-line summary for the result dialog and the CLI. */
   summary: string;
+  /** A result the audit log could not take (the action ran, but is not recorded): why. */
+  auditError: string | null;
 }
 
 const RISK: Record<UnitAction, Risk> = {
@@ -156,24 +163,33 @@ export class ActionExecutor {
     return action.steps.map((s) => host.wrap(s.argv));
   }
 
+  /**
+   * Record that an action was refused (read-only, not confirmed) and return the error to show.
+   * A refusal that cannot be recorded is still a refusal: the error says both.
+   */
+  refuse(action: Action, why: string, hint: string | undefined, confirmation: Confirmation | null): OpsdeckError {
+    try {
+      this.record(action, { argv: action.steps[0]?.argv ?? [], wrappedArgv: [], exitCode: null, stderr: why, durationMs: 0 }, 'refused', confirmedBy(confirmation));
+    } catch (error) {
+      return new OpsdeckError('usage', why, `${hint ? `${hint}; ` : ''}the refusal itself could not be recorded: ${describeError(error)}`);
+    }
+    return new OpsdeckError('usage', why, hint);
+  }
+
   async run(action: Action, confirmation: Confirmation, signal?: AbortSignal): Promise<ActionResult> {
     const started = performance.now();
-    const confirmedBy: AuditRecord['confirmedBy'] =
-      confirmation.kind === 'typed-name' ? 'typed-name' : confirmation.kind === 'yes-flag' ? '--yes' : confirmation.kind === 'prompt' ? 'prompt' : 'dialog';
-    const refuse = (why: string, hint?: string): never => {
-      this.record(action, { argv: action.steps[0]?.argv ?? [], wrappedArgv: [], exitCode: null, stderr: why, durationMs: 0 }, 'refused', confirmedBy);
-      throw new OpsdeckError('usage', why, hint);
-    };
-    if (this.isReadonly(action)) refuse(`read-only mode: ${action.title} is not allowed`, 'drop --readonly, or readonly: true from the config, to act');
+    const by = confirmedBy(confirmation);
+    if (this.isReadonly(action)) throw this.refuse(action, `read-only mode: ${action.title} is not allowed`, 'drop --readonly, or readonly: true from the config, to act', confirmation);
     const phrase = requiredPhrase(action);
     if (phrase && confirmation.kind !== 'yes-flag' && !(confirmation.kind === 'typed-name' && confirmation.text === phrase)) {
-      refuse(`${action.title} on protected ${phrase} needs its name typed to confirm`);
+      throw this.refuse(action, `${action.title} on protected ${phrase} needs its name typed to confirm`, undefined, confirmation);
     }
     this.options.audit.ensureWritable();
     const host = this.options.hostFor(action.host);
     const steps: StepResult[] = [];
     let ok = true;
     let cancelled = false;
+    let auditError: string | null = null;
     for (const step of action.steps) {
       if (step.ifStillRunning) {
         const alive = await this.waitForExit(host, step.ifStillRunning.pid, step.ifStillRunning.afterMs, signal);
@@ -182,8 +198,16 @@ export class ActionExecutor {
           continue;
         }
       }
-      const stepStarted = performance.now();
       const wrappedArgv = host.wrap(step.argv);
+      // The intent first: a step that cannot be recorded does not run.
+      try {
+        this.record(action, { argv: step.argv, wrappedArgv, exitCode: null, stderr: '', durationMs: 0 }, 'started', by);
+      } catch (error) {
+        auditError = describeError(error);
+        ok = false;
+        break;
+      }
+      const stepStarted = performance.now();
       let result: StepResult;
       try {
         const run = await host.run(step.argv, { timeoutMs: 90_000, okExitCodes: Array.from({ length: 256 }, (_, i) => i).filter((c) => c !== 127), ...(signal ? { signal } : {}) });
@@ -194,7 +218,12 @@ export class ActionExecutor {
         result = { argv: step.argv, wrappedArgv, exitCode: error instanceof CommandError ? (error.exitCode ?? null) : null, stderr, durationMs: Math.round(performance.now() - stepStarted) };
       }
       steps.push(result);
-      this.record(action, result, cancelled ? 'abandoned' : result.exitCode === 0 ? 'ok' : 'failed', confirmedBy);
+      try {
+        this.record(action, result, cancelled ? 'abandoned' : result.exitCode === 0 ? 'ok' : 'failed', by);
+      } catch (error) {
+        // The step ran; only its record is missing. The next step's intent would fail the same way.
+        auditError = describeError(error);
+      }
       if (result.exitCode !== 0) {
         ok = false;
         break;
@@ -203,12 +232,15 @@ export class ActionExecutor {
     const durationMs = Math.round(performance.now() - started);
     const last = steps.filter((s) => !s.skipped).at(-1);
     // Killing our systemctl does not take back a job systemd has queued: say so.
-    const summary = cancelled
+    let summary = cancelled
       ? `${action.title}: stopped waiting; systemd may still complete it (check the unit's state)`
       : ok
         ? `${action.title}: done in ${durationMs} ms`
-        : `${action.title}: failed (exit code ${last?.exitCode ?? '?'})${last?.stderr ? `: ${last.stderr.split('\n')[0]}` : ''}`;
-    return { ok, cancelled, steps, durationMs, summary };
+        : last && last.exitCode !== 0
+          ? `${action.title}: failed (exit code ${last.exitCode ?? '?'})${last.stderr ? `: ${last.stderr.split('\n')[0]}` : ''}`
+          : `${action.title}: stopped before running a step`;
+    if (auditError) summary += ` — NOT RECORDED in the audit log: ${auditError}`;
+    return { ok: ok && auditError === null, cancelled, steps, durationMs, summary, auditError };
   }
 
   /** Poll `kill -0` until the PID is gone or the grace period ends; true if still alive. */

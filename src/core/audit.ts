@@ -1,7 +1,13 @@
-// The audit log: one JSON line per mutating action that ran (or was refused), appended to a
-// file only its owner can read (mode 0600). Path: config `auditLog`, else $OPSDECK_AUDIT_LOG,
-// else $XDG_STATE_HOME/opsdeck/audit.jsonl (~/.local/state/opsdeck/audit.jsonl).
-import { appendFileSync, chmodSync, mkdirSync, openSync, closeSync, statSync } from 'node:fs';
+// The audit log: JSON lines, appended to a file only its owner can read (mode 0600). Every
+// mutating step is recorded twice: its intent before it runs (a step that cannot be recorded
+// does not run) and its result after; refused actions are recorded too. Path: config
+// `auditLog`, else $OPSDECK_AUDIT_LOG, else $XDG_STATE_HOME/opsdeck/audit.jsonl
+// (~/.local/state/opsdeck/audit.jsonl).
+//
+// opsdeck often runs as root, so the file is opened without following a symbolic link, and
+// only a regular file owned by the user is written to or has its mode tightened: never a
+// link's target, a device, or a FIFO (opened non-blocking, so one cannot hang opsdeck).
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OpsdeckError } from './errors.js';
@@ -18,8 +24,12 @@ export interface AuditRecord {
   wrappedArgv: string[];
   exitCode: number | null;
   durationMs: number;
-  /** abandoned: Ctrl+C stopped the wait; systemd may still have completed the job. */
-  outcome: 'ok' | 'failed' | 'abandoned' | 'refused';
+  /**
+   * started: written before the step runs (its intent); then one of
+   * ok / failed / abandoned (Ctrl+C stopped the wait; systemd may still have completed the job);
+   * refused: it never ran (read-only, not confirmed); the reason is in `stderr`.
+   */
+  outcome: 'started' | 'ok' | 'failed' | 'abandoned' | 'refused';
   stderr?: string;
   confirmedBy: 'typed-name' | 'dialog' | '--yes' | 'prompt' | 'none';
 }
@@ -37,23 +47,89 @@ export function currentUser(): string {
   return sudo && sudo !== name ? `${sudo} (as ${name})` : name;
 }
 
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+const CODES: Record<string, string> = {
+  ELOOP: 'it is a symbolic link (opsdeck does not follow links for its audit log)',
+  ENXIO: 'it is a FIFO or socket',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
+  EISDIR: 'it is a directory',
+};
+
+/** The audit log could not be written: what, where, and what to do. */
+export class AuditError extends OpsdeckError {
+  constructor(file: string, reason: string, hint: string) {
+    super('command', `cannot write the audit log ${file}: ${reason}`, hint);
+    this.name = 'AuditError';
+  }
+}
+
+function why(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && CODES[code]) ?? code ?? (error as Error).message;
+}
+
 export class AuditLog {
   constructor(readonly file: string = defaultAuditPath()) {}
+
+  /** Opened for appending, checked to be a regular file of ours with mode 0600. */
+  private open(): number {
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const fd = openSync(this.file, OPEN_FLAGS, 0o600);
+    try {
+      const stat = fstatSync(fd);
+      const uid = process.getuid?.();
+      if (!stat.isFile()) throw new Error(`it is ${kindOf(stat)}, not a regular file`);
+      if (uid !== undefined && stat.uid !== uid) throw new Error(`it belongs to uid ${stat.uid}, not to this user (uid ${uid})`);
+      // Tighten what is ours (the fd is the regular file just checked, not whatever a path names now).
+      if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      return fd;
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
 
   /** Fail before acting, not after: an action that cannot be logged does not run. */
   ensureWritable(): void {
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      // Create with 0600 before the first write; tighten an existing file that is looser.
-      closeSync(openSync(this.file, 'a', 0o600));
-      if ((statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
+      closeSync(this.open());
     } catch (error) {
-      throw new OpsdeckError('usage', `cannot write the audit log ${this.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set auditLog: in the config or $OPSDECK_AUDIT_LOG to a file you can write; nothing was done');
+      throw new AuditError(this.file, why(error), 'set auditLog: in the config or $OPSDECK_AUDIT_LOG to a regular file you own and can write; nothing was done');
     }
   }
 
+  /** Append one record; an AuditError says why it could not be written. */
   append(record: AuditRecord): void {
-    this.ensureWritable();
-    appendFileSync(this.file, JSON.stringify(record) + '\n');
+    let fd: number | undefined;
+    try {
+      fd = this.open();
+      const line = Buffer.from(JSON.stringify(record) + '\n');
+      const sizeBefore = fstatSync(fd).size;
+      // One write with O_APPEND: a record is never interleaved with another writer's. A full
+      // disk can take part of it: that part is taken back, so no half line is left for the
+      // next record to be glued to.
+      const written = writeSync(fd, line);
+      if (written !== line.length) {
+        ftruncateSync(fd, sizeBefore);
+        throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      }
+    } catch (error) {
+      throw new AuditError(this.file, why(error), 'free space or fix the file, then check what the action did (it may have run)');
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
+}
+
+function kindOf(stat: import('node:fs').Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'something else';
 }

@@ -246,7 +246,8 @@ export function createAppStore(deps: AppDeps): AppStore {
       },
       propose(action) {
         if (deps.executor.isReadonly(action)) {
-          actions.notify(`read-only: ${action.title} is not allowed`, 'warn');
+          const refusal = deps.executor.refuse(action, `read-only: ${action.title} is not allowed`, undefined, null);
+          actions.notify(describeError(refusal), 'warn');
           return;
         }
         const commands = action.steps.map((s) => s.argv.join(' '));

@@ -171,7 +171,7 @@ describe('the console', () => {
     const { store } = makeStore();
     const { lastFrame, stdin, unmount } = renderConsole(store);
     const action = unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', protected: false });
-    store.setState({ overlay: { kind: 'result', action, result: { ok: true, cancelled: false, steps: [], durationMs: 26, summary: 'done in 26 ms' } } });
+    store.setState({ overlay: { kind: 'result', action, result: { ok: true, cancelled: false, steps: [], durationMs: 26, summary: 'done in 26 ms', auditError: null } } });
     await settle();
     expect(lastFrame()).toMatch(/Enter\/Esc closes/);
     expect(lastFrame()).toMatch(/Enter\/Esc\/q\/Space: close/);

@@ -55,7 +55,7 @@ describeLab('the console in a real terminal', () => {
     expect(confirm).toMatch(/Proceed\? y: yes/);
     await keys('y');
     await waitFor(/✓ restart mcp-coordination-dev\.service: done/);
-    const devLine = auditLines().find((l) => l.environment === 'development');
+    const devLine = auditLines().find((l) => l.environment === 'development' && l.outcome !== 'started');
     expect(devLine).toMatchObject({ action: 'restart mcp-coordination-dev.service', exitCode: 0, outcome: 'ok', host: 'lab', argv: ['systemctl', 'restart', '--no-ask-password', '--', 'mcp-coordination-dev.service'] });
     await keys('Escape');
 

@@ -24,13 +24,15 @@ describeLab('unit and kill verbs', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/refusing to stop mcp-coordination-dev\.service on host lab without confirmation/);
     expect(stderr).toMatch(/pass --yes/);
-    expect(lines()).toEqual([]);
+    // Nothing ran, and the refusal is on record.
+    expect(lines()).toMatchObject([{ outcome: 'refused', action: 'stop mcp-coordination-dev.service', confirmedBy: 'none', exitCode: null, stderr: expect.stringMatching(/without confirmation/) }]);
   });
 
   it('refuses in read-only mode', async () => {
     const { code, stderr } = await opsdeck(['unit', 'restart', 'development', '--yes', '--readonly', '--config', lab!.config], { env: env() });
     expect(code).toBe(2);
     expect(stderr).toMatch(/read-only mode/);
+    expect(lines().at(-1)).toMatchObject({ outcome: 'refused', action: 'restart mcp-coordination-dev.service', stderr: expect.stringMatching(/read-only/) });
   });
 
   it('stops and starts development with --yes, each in the audit log (0600) with its exact argv', async () => {
@@ -41,7 +43,11 @@ describeLab('unit and kill verbs', () => {
     const { config, hosts } = labContext(lab!.config);
     expect((await collectStatus(config, hosts, ['development'])).environments[0]!.unit!.activeState).toBe('inactive');
     expect((await opsdeck(['unit', 'start', 'mcp-coordination-dev.service', '--yes', '--config', lab!.config], { env: env() })).code).toBe(0);
-    const [first, second] = lines();
+    const records = lines().filter((l) => l.outcome !== 'refused');
+    // Each step's intent is on record before it runs, its result after.
+    expect(records.map((l) => l.outcome)).toEqual(['started', 'ok', 'started', 'ok']);
+    expect(records[0]).toMatchObject({ action: 'stop mcp-coordination-dev.service', exitCode: null, argv: records[1].argv });
+    const [first, second] = records.filter((l) => l.outcome !== 'started');
     expect(first).toMatchObject({ action: 'stop mcp-coordination-dev.service', environment: 'development', host: 'lab', exitCode: 0, outcome: 'ok', confirmedBy: '--yes', argv: ['systemctl', 'stop', '--no-ask-password', '--', 'mcp-coordination-dev.service'] });
     expect(first.wrappedArgv.slice(0, 2)).toEqual(['nsenter', '-t']);
     // Named by its unit, it is still the development environment's.
