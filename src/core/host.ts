@@ -19,12 +19,17 @@ export interface RunOptions {
   input?: string;
   /** Exit codes that are answers, not failures (e.g. `systemctl is-active` gives 3). */
   okExitCodes?: readonly number[];
+  /** Kill the command once stdout and stderr together pass this many bytes (default 64 MiB): a
+   *  CommandError with `outputExceeded`. Bounds what an endless producer can cost. */
+  maxOutputBytes?: number;
 }
 
 export interface RunResult {
   argv: readonly string[];
   exitCode: number;
   stdout: string;
+  /** stdout exactly as the command wrote it (for byte counts, binary data, names that are not UTF-8). */
+  stdoutBytes: Buffer;
   stderr: string;
   durationMs: number;
 }
@@ -113,7 +118,7 @@ export abstract class BaseHost implements Host {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const started = performance.now();
     this.stats.spawned++;
-    const child = spawnCollecting(full, options.input);
+    const child = spawnCollecting(full, options.input, options.maxOutputBytes ?? MAX_OUTPUT);
     const pid = child.pid;
     if (pid !== undefined) trackGroup(pid);
     let timedOut = false;
@@ -136,7 +141,7 @@ export abstract class BaseHost implements Host {
     options.signal?.removeEventListener('abort', onAbort);
     if (pid !== undefined) untrackGroup(pid);
 
-    const { stdout, stderr } = result;
+    const { stdout, stdoutBytes, stderr } = result;
     const exitCode = result.exitCode ?? -1;
     const durationMs = Math.round(performance.now() - started);
     const base = { host: this.name, argv, stderr: trimStderr(stderr) };
@@ -151,6 +156,9 @@ export abstract class BaseHost implements Host {
     if (aborted) {
       throw new CommandError({ ...base, message: `\`${argv.join(' ')}\` on host ${this.name} was cancelled` });
     }
+    if (result.outputExceeded) {
+      throw new CommandError({ ...base, outputExceeded: true, message: `\`${argv.join(' ')}\` on host ${this.name} wrote more than ${options.maxOutputBytes ?? MAX_OUTPUT} bytes and was stopped` });
+    }
     const spawnError = result.spawnError === 'ENOENT' ? ({ code: 'ENOENT' } as NodeJS.ErrnoException) : undefined;
     const failure = this.failure(argv, result.exitCode ?? undefined, stderr, spawnError);
     if (failure) throw failure;
@@ -162,7 +170,7 @@ export abstract class BaseHost implements Host {
         message: `\`${argv.join(' ')}\` failed on host ${this.name} (exit code ${exitCode})${base.stderr ? `: ${firstLine(base.stderr)}` : ''}`,
       });
     }
-    return { argv, exitCode, stdout, stderr, durationMs };
+    return { argv, exitCode, stdout, stdoutBytes, stderr, durationMs };
   }
 
   /** Errors of the transport itself (ssh could not connect, the lab is gone). */
@@ -244,7 +252,7 @@ const MAX_OUTPUT = 64 * 1024 * 1024;
  * execa's per-call machinery costs about twice the CPU of the spawn itself (measured 2.9 vs
  * 1.2 ms a call). Long-running streams (journalctl -f) still use execa.
  */
-function spawnCollecting(argv: readonly string[], input?: string) {
+function spawnCollecting(argv: readonly string[], input: string | undefined, maxOutput: number) {
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     env: { ...process.env, ...STABLE_ENV },
@@ -253,10 +261,14 @@ function spawnCollecting(argv: readonly string[], input?: string) {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let size = 0;
+  let outputExceeded = false;
   const collect = (into: Buffer[]) => (chunk: Buffer) => {
     size += chunk.length;
-    if (size <= MAX_OUTPUT) into.push(chunk);
-    else if (child.pid !== undefined) killGroup(child.pid);
+    if (size <= maxOutput) into.push(chunk);
+    else if (!outputExceeded) {
+      outputExceeded = true;
+      if (child.pid !== undefined) killGroup(child.pid);
+    }
   };
   child.stdout!.on('data', collect(out));
   child.stderr!.on('data', collect(err));
@@ -264,12 +276,15 @@ function spawnCollecting(argv: readonly string[], input?: string) {
     child.stdin!.on('error', () => undefined); // the command may exit without reading it
     child.stdin!.end(input);
   }
-  const done = new Promise<{ exitCode: number | null; stdout: string; stderr: string; spawnError: string | undefined }>((resolve) => {
+  const done = new Promise<{ exitCode: number | null; stdout: string; stdoutBytes: Buffer; stderr: string; spawnError: string | undefined; outputExceeded: boolean }>((resolve) => {
     let spawnError: string | undefined;
     child.on('error', (error: NodeJS.ErrnoException) => {
       spawnError = error.code;
     });
-    child.on('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), spawnError }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ exitCode: code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8'), spawnError, outputExceeded });
+    });
   });
   return { pid: child.pid, done };
 }

@@ -112,7 +112,8 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     const reused = reuseSlow?.environments.find((e) => e.name === name && e.host === host.name && e.errors.length === 0);
     return { env, reused, reusedTools: reused?.health?.toolsCount ?? null };
   });
-  // All health checks of the host in one curl; tool counts and backups reused while recent.
+  // All health checks of the host in one curl, each answer kept apart (health.ts); tool counts
+  // and backups reused while recent.
   const withHealth = plans.filter((p) => p.env.health);
   const healthAll = settle(
     probeHealthAll(
