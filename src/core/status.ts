@@ -1,6 +1,6 @@
-// One refresh of every environment: per host, one `systemctl show` for all units, one `ss`
-// (+ one `grep` over /proc for the listeners' PIDs), and per environment a health probe and a
-// backups listing, all in parallel. Problems are derived from what was collected.
+// One refresh of every environment: per host, one `systemctl show` for all units, one read of
+// /proc/net/tcp (+ a find and a grep over /proc the first time a socket or PID is seen), one
+// curl for every health probe, and per environment a backups listing, all in parallel. Problems are derived from what was collected.
 import { environmentUnits, type Config, type EnvironmentConfig } from '../config/schema.js';
 import { listArchives, newestAge, type BackupListing } from './backups.js';
 import { OpsdeckError, describeError } from './errors.js';
@@ -203,7 +203,7 @@ export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, host
     }
     for (const holder of holders) {
       if (holder.pid === null) {
-        // ss shows owners only to root: without one, "no unit" would be a false alarm.
+        // Other users' sockets show their owners only to root: without one, "no unit" would be a false alarm.
         problems.push({ code: 'port-owner-unknown', severity: 'warning', message: `port ${port} is listening, but its process is not visible (run opsdeck as root on host ${status.host} to see it)` });
       } else if (holder.unit === null) {
         problems.push({

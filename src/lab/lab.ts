@@ -2,15 +2,15 @@
 // journald, its own unit path and private /tmp, /var/tmp, /run and /var/log/journal (see
 // shared/LAB.md: without those it once emptied the machine's /tmp). Stopped by killing its
 // systemd by PID, which takes every process of the lab with it.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpsdeckError } from '../core/errors.js';
 import { killGroup } from '../core/children.js';
 import { LabHost } from '../core/host-lab.js';
-import { parseSs } from '../core/listeners.js';
-import { sanitizeLine } from '../core/sanitize.js';
+import { LocalHost } from '../core/host.js';
+import { listListeners, type Listener } from '../core/listeners.js';
 import { listUnits, showUnits } from '../core/systemd.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, labStateFile, readLabState, type LabPorts, type LabState } from '../core/lab-state.js';
 import { SYSTEMD, cgroupHierarchies, ensureSshKeys, removeCgroups, writeBootScripts } from './boot.js';
@@ -64,20 +64,18 @@ function labPorts(base: number): LabPorts {
 }
 
 /** The lab's services would crash on a taken port and look like part of the incident: refuse. */
-function refuseTakenPorts(ports: LabPorts): void {
-  let listening = '';
+async function refuseTakenPorts(ports: LabPorts): Promise<void> {
+  let listeners: Listener[];
   try {
-    listening = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+    listeners = await listListeners(new LocalHost());
   } catch {
-    return; // no ss here: the lab's own checks will tell
+    return; // the lab's own checks will tell
   }
-  const sockets = parseSs(listening);
   for (const [name, port] of Object.entries(ports)) {
-    const socket = sockets.find((s) => s.port === port);
-    if (socket) {
-      const owner = socket.owners[0];
+    const holder = listeners.find((l) => l.port === port);
+    if (holder) {
       throw labError(
-        `port ${port} (the lab's ${name} port) is already in use${owner ? ` by PID ${owner.pid} (${sanitizeLine(owner.process)})` : ''}`,
+        `port ${port} (the lab's ${name} port) is already in use${holder.pid ? ` by PID ${holder.pid} (${holder.process})` : ''}`,
         'pick other ports with --port-base N, or stop what holds it (another lab: opsdeck lab down --dir DIR)',
       );
     }
@@ -102,7 +100,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
 
   const { sshd, warnings } = labPreflight();
   const ports = labPorts(options.portBase ?? DEFAULT_PORT_BASE);
-  refuseTakenPorts(ports);
+  await refuseTakenPorts(ports);
   const p = scenarioPaths(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (/^\/(root|home|run\/user)(\/|$)/.test(dir)) warnings.push(`${dir} is under /root, /home or /run/user, where ProtectSystem=strict does not apply: the incident will not reproduce`);

@@ -1,0 +1,58 @@
+// Processes whose names are built to fool a parser of `ss -p` (quotes, parentheses, a newline
+// and a fake "LISTEN" line), listening inside the real lab: opsdeck still names the right PID
+// for each port, and shows no listener that is not there.
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readLabState } from '../../src/core/lab-state.js';
+import { collectStatus } from '../../src/core/status.js';
+import { killGroup } from '../../src/core/children.js';
+import { describeLab, labContext } from '../support/lab.js';
+import { SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
+
+const NAMES = ['a",pid=1,fd=9)', '\nLISTEN 0 0 :7 ', 'q"),("z",pid=5']; // names are cut to 15 bytes
+const ports = NAMES.map((_, i) => privatePortBase(3000 + i));
+const children: ResultPromise[] = [];
+let dir = '';
+
+describeLab('hostile process names', () => {
+  beforeAll(async () => {
+    const lab = readLabState(SHARED_LAB_DIR)!;
+    // The kernel names a process after the file it executes: links to node with hostile names.
+    dir = mkdtempSync('/var/lib/opsdeck-names-'); // /var/tmp is the lab's own
+    for (const [i, name] of NAMES.entries()) {
+      const link = path.join(dir, name);
+      symlinkSync(process.execPath, link);
+      const script = `require('net').createServer().listen(${ports[i]}, '127.0.0.1', () => console.log('listening'))`;
+      const child = execa('nsenter', ['-t', String(lab.pid), '-m', '-p', '-C', '--', link, '-e', script], { detached: true, reject: false, stdin: 'ignore' });
+      children.push(child);
+      // Wait until it really listens (its own word), never a fixed time.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+        void child.then((r) => reject(new Error(`listener ${i} exited: ${r.stderr}`)));
+      });
+    }
+  });
+  afterAll(() => {
+    for (const child of children) if (child.pid) killGroup(child.pid);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the PID holding each port, and invents no listener', async () => {
+    const { config, hosts } = labContext();
+    config.environments = Object.fromEntries(ports.map((port, i) => [`hostile${i}`, { host: 'lab', ports: [port], relatedUnits: [], protected: false, readonly: false }])) as typeof config.environments;
+    const report = await collectStatus(config, hosts);
+    for (const [i, port] of ports.entries()) {
+      const env = report.environments.find((e) => e.name === `hostile${i}`)!;
+      expect(env.listeners).toHaveLength(1);
+      expect(env.listeners[0]!.pid).toBeGreaterThan(1);
+      expect(env.listeners[0]!.unit).toBeNull();
+      expect(env.listeners[0]!.command).toContain(`listen(${port}`);
+      expect(env.listeners[0]!.process).not.toMatch(/\n/);
+      expect(env.problems.map((p) => p.code)).toContain('port-unmanaged');
+    }
+    // The newline name once forged a listener on port 7 out of thin air.
+    expect(report.hosts[0]!.listeners.filter((l) => l.port === 7)).toEqual([]);
+  });
+});
