@@ -21,16 +21,28 @@ export interface BackupListing {
 
 const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.zst|tar\.xz|tar\.bz2|zip)$/;
 
-export function parseFindListing(dir: string, stdout: string, now = Date.now()): BackupListing {
+/**
+ * find prints "SIZE<TAB>MTIME<TAB>NAME<NUL>" per file: a file name may hold newlines and tabs,
+ * never a NUL or a "/", so the name comes last and every record ends at a NUL. (Read by lines,
+ * a name holding "\n123\t1700000000\tdata-….tar.gz" once forged an archive, hiding stale ones.)
+ */
+export function listArchivesArgv(dir: string): string[] {
+  // -H: the configured directory may itself be a link; nothing inside it is followed.
+  return ['find', '-H', dir, '-mindepth', '1', '-maxdepth', '1', '-type', 'f', '-printf', '%s\\t%T@\\t%f\\0'];
+}
+
+export function parseFindListing(dir: string, stdout: Buffer | string, now = Date.now()): BackupListing {
   const archives: Archive[] = [];
-  for (const line of stdout.split('\n')) {
-    const [name, size, mtime] = line.split('\t');
-    if (!name || !size || !mtime || !ARCHIVE.test(name)) continue;
+  const text = typeof stdout === 'string' ? stdout : stdout.toString('utf8');
+  for (const record of text.split('\0')) {
+    const match = /^(\d+)\t(\d+(?:\.\d+)?)\t([^/]+)$/s.exec(record);
+    if (!match || !ARCHIVE.test(match[3]!)) continue;
+    const name = match[3]!;
     archives.push({
       name: sanitizeLine(name),
       path: `${dir.replace(/\/$/, '')}/${name}`,
-      sizeBytes: Number(size),
-      modifiedAt: new Date(Number(mtime) * 1000).toISOString(),
+      sizeBytes: Number(match[1]),
+      modifiedAt: new Date(Number(match[2]) * 1000).toISOString(),
     });
   }
   archives.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
@@ -50,10 +62,10 @@ export function newestAge(newest: Archive | null, now = Date.now()): number | nu
 }
 
 export async function listArchives(host: Host, dir: string, options: RunOptions = {}): Promise<BackupListing> {
-  const result = await host.run(['find', dir, '-maxdepth', '1', '-type', 'f', '-printf', '%f\\t%s\\t%T@\\n'], { ...options, okExitCodes: [0, 1] });
+  const result = await host.run(listArchivesArgv(dir), { ...options, okExitCodes: [0, 1] });
   if (result.exitCode !== 0) {
     const reason = /No such file/.test(result.stderr) ? 'directory does not exist' : sanitizeLine(result.stderr.trim()) || 'cannot list';
     return { dir, archives: [], newest: null, newestAgeSec: null, error: `${dir}: ${reason}` };
   }
-  return parseFindListing(dir, result.stdout);
+  return parseFindListing(dir, result.stdoutBytes);
 }

@@ -1,8 +1,9 @@
-// Processes whose names are built to fool a parser of `ss -p` (quotes, parentheses, a newline
-// and a fake "LISTEN" line), listening inside the real lab: opsdeck still names the right PID
-// for each port, and shows no listener that is not there.
+// Names built to fool a parser, inside the real lab: processes named to fool `ss -p` (quotes,
+// parentheses, a newline and a fake "LISTEN" line), and a file named to fool a line-based
+// listing of the backups dir. opsdeck still names the right PID for each port, shows no
+// listener that is not there, and lists each file once, as it is.
 import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readLabState } from '../../src/core/lab-state.js';
@@ -54,5 +55,23 @@ describeLab('hostile process names', () => {
     }
     // The newline name once forged a listener on port 7 out of thin air.
     expect(report.hosts[0]!.listeners.filter((l) => l.port === 7)).toEqual([]);
+  });
+
+  it('lists a backup whose name holds a newline and tabs as the one file it is', async () => {
+    const backups = path.join(dir, 'backups');
+    mkdirSync(backups);
+    const old = path.join(backups, 'data-20261101_000000.tar.gz');
+    writeFileSync(old, 'old');
+    utimesSync(old, new Date('2026-11-01T00:00:00Z'), new Date('2026-11-01T00:00:00Z'));
+    // Read by lines, this name would add a 2100-dated "newest" archive and hide the stale one.
+    const forger = path.join(backups, 'x.tar.gz\n999999\t4102444800\tdata-21000101_000000.tar.gz');
+    writeFileSync(forger, 'forger');
+    utimesSync(forger, new Date('2026-10-01T00:00:00Z'), new Date('2026-10-01T00:00:00Z'));
+    const { config, hosts } = labContext();
+    config.environments = { stale: { host: 'lab', ports: [], relatedUnits: [], protected: false, readonly: false, backups: { dir: backups } } } as unknown as typeof config.environments;
+    const listing = (await collectStatus(config, hosts)).environments[0]!.backups!;
+    expect(listing.archives).toHaveLength(2);
+    expect(listing.newest!.name).toBe('data-20261101_000000.tar.gz');
+    expect(listing.archives.map((a) => a.sizeBytes).sort()).toEqual([3, 6]);
   });
 });
