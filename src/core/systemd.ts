@@ -82,8 +82,49 @@ function num(value: string | undefined): number | null {
   return Number(big);
 }
 
-function words(value: string | undefined): string[] {
-  return value ? value.split(/\s+/).filter(Boolean) : [];
+const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * A list property as `systemctl show` prints it: words separated by spaces, each bare, or in
+ * double quotes with backslash escapes (systemd's shell_maybe_quote) when it holds a space, a
+ * quote or a control character, so a path with a space or a newline is still one word.
+ * (String properties holding a newline are printed as "[unprintable]": a value can never
+ * start a line of its own.)
+ */
+export function showWords(value: string | undefined): string[] {
+  const out: string[] = [];
+  if (!value) return out;
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === ' ') i++;
+    if (i >= value.length) break;
+    let word = '';
+    if (value[i] === '"') {
+      i++;
+      while (i < value.length && value[i] !== '"') {
+        if (value[i] !== '\\') {
+          word += value[i++];
+          continue;
+        }
+        const next = value[i + 1] ?? '';
+        if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(value.slice(i + 2, i + 4))) {
+          word += String.fromCharCode(Number.parseInt(value.slice(i + 2, i + 4), 16));
+          i += 4;
+        } else if (/^[0-7]{3}$/.test(value.slice(i + 1, i + 4))) {
+          word += String.fromCharCode(Number.parseInt(value.slice(i + 1, i + 4), 8));
+          i += 4;
+        } else {
+          word += C_ESCAPES[next] ?? next;
+          i += 2;
+        }
+      }
+      i++; // the closing quote
+    } else {
+      while (i < value.length && value[i] !== ' ') word += value[i++];
+    }
+    out.push(word);
+  }
+  return out;
 }
 
 /** `--timestamp=unix` gives "@1732441800"; turn it into ISO time, or null when never. */
@@ -141,13 +182,13 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     tasks: num(props.TasksCurrent),
     controlGroup: sanitizeLine(props.ControlGroup ?? ''),
     fragmentPath: sanitizeLine(props.FragmentPath ?? ''),
-    dropInPaths: words(props.DropInPaths).map(sanitizeLine),
+    dropInPaths: showWords(props.DropInPaths).map(sanitizeLine),
     needDaemonReload: props.NeedDaemonReload === 'yes',
     workingDirectory: sanitizeLine(props.WorkingDirectory ?? ''),
-    readWritePaths: words(props.ReadWritePaths).map(sanitizeLine),
+    readWritePaths: showWords(props.ReadWritePaths).map(sanitizeLine),
     protectSystem: props.ProtectSystem ?? '',
-    triggers: words(props.Triggers),
-    triggeredBy: words(props.TriggeredBy),
+    triggers: showWords(props.Triggers).map(sanitizeLine),
+    triggeredBy: showWords(props.TriggeredBy).map(sanitizeLine),
     nextElapse: time(props.NextElapseUSecRealtime),
     lastTrigger: time(props.LastTriggerUSec),
     crashLooping: isCrashLooping(activeState, subState, result, nRestarts, activeSince ? secondsSince(activeSince) : null),

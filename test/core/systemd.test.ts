@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isCrashLooping, normalizeUnitName, parseShowBlocks, toUnitStatus, unitActionArgv, killPidArgv, killUnitArgv } from '../../src/core/systemd.js';
+import fc from 'fast-check';
+import { isCrashLooping, normalizeUnitName, parseShowBlocks, showWords, toUnitStatus, unitActionArgv, killPidArgv, killUnitArgv } from '../../src/core/systemd.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const recorded = readFileSync(new URL('../fixtures/systemctl-show.txt', import.meta.url), 'utf8');
@@ -50,6 +51,54 @@ describe('systemctl show parsing (recorded from the lab)', () => {
 
   it('marks a unit that does not exist', () => {
     expect(toUnitStatus(blocks[3]!).loadState).toBe('not-found');
+  });
+});
+
+/** What systemd's shell_maybe_quote (flags 0) makes of a list item, for the round trip below. */
+function systemdQuote(s: string): string {
+  if (s !== '' && !/[\x00-\x1f\x7f \t\n"'\\$`]/.test(s)) return s;
+  const named: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+  let out = '"';
+  for (const ch of s) {
+    if (named[ch]) out += named[ch];
+    else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else if ('"\\$`'.includes(ch)) out += `\\${ch}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+describe('systemctl show: hostile values', () => {
+  it('reads list items as systemd quotes them: a space or a newline stays inside its item', () => {
+    // Recorded from the lab: ReadWritePaths="/srv/my dir" -/x<TAB>y /plain
+    expect(showWords('"/srv/my dir" -/xty /plain')).toEqual(['/srv/my dir', '-/xty', '/plain']);
+    expect(showWords('"/a\\nActiveState=active" "/q\\"x\\\\" "\\x01"')).toEqual(['/a\nActiveState=active', '/q"x\\', '\x01']);
+  });
+
+  it('gives back every list item exactly, whatever it holds', () => {
+    const item = fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }).filter((s) => !s.includes('\0'));
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 5 }), (items) => {
+        expect(showWords(items.map(systemdQuote).join(' '))).toEqual(items);
+      }),
+    );
+  });
+
+  it('no description or path makes a block, a unit or a property that was not there', () => {
+    // systemd never prints a newline inside a value: a string holding one is "[unprintable]".
+    const line = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/[\n\0]/g, ''));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(line, fc.array(line, { maxLength: 3 })), { minLength: 1, maxLength: 4 }), (units) => {
+        const text = units.map(([description, paths], i) => `Id=u${i}.service\nDescription=${description}\nActiveState=failed\nReadWritePaths=${paths.filter(Boolean).map(systemdQuote).join(' ')}\n`).join('\n');
+        const parsed = parseShowBlocks(text);
+        expect(parsed.map((b) => b.Id)).toEqual(units.map((_, i) => `u${i}.service`));
+        for (const block of parsed) {
+          const status = toUnitStatus(block);
+          expect(status.activeState).toBe('failed');
+          expect(status.description).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+        }
+      }),
+    );
   });
 });
 
