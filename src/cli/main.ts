@@ -6,6 +6,7 @@ import { OpsdeckError, exitCodeFor } from '../core/errors.js';
 import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE } from '../core/lab-state.js';
 import { UNIT_VERB_ACTIONS } from '../core/systemd.js';
 import { paint } from './format.js';
+import { sanitizeBlock } from '../core/sanitize.js';
 
 declare const OPSDECK_VERSION: string | undefined;
 const VERSION = typeof OPSDECK_VERSION === 'string' ? OPSDECK_VERSION : '0.0.0-dev';
@@ -117,12 +118,14 @@ function reportError(error: unknown): number {
     return 2;
   }
   if (error instanceof OpsdeckError) {
-    process.stderr.write(`${paint.bad('opsdeck:')} ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  ${paint.dim('hint:')} ${error.hint}\n`);
+    // The one way out for every error: whatever text of the system or the user it quotes, it
+    // reaches the terminal sanitized.
+    process.stderr.write(`${paint.bad('opsdeck:')} ${sanitizeBlock(error.message)}\n`);
+    if (error.hint) process.stderr.write(`  ${paint.dim('hint:')} ${sanitizeBlock(error.hint)}\n`);
     return exitCodeFor(error);
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`${paint.bad('opsdeck: unexpected error:')} ${message}\n`);
+  process.stderr.write(`${paint.bad('opsdeck: unexpected error:')} ${sanitizeBlock(message)}\n`);
   return 1;
 }
 

@@ -4,9 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod/mini';
 import { ConfigError } from '../core/errors.js';
+import { codePointName, firstUnsafeCharacter, quoteUntrusted } from '../core/sanitize.js';
 import { normalizeUnitName, isValidUnitName } from '../core/systemd.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -60,7 +61,14 @@ export function parseConfig(text: string, file: string): Config {
     const message = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     throw new ConfigError(`${where(syntax.pos[0])}: invalid YAML: ${message}`, 'fix the YAML syntax (indentation uses spaces; quote values containing ": ")');
   }
-  const data: unknown = doc.toJS() ?? {};
+  refuseUnsafeText(doc, where);
+  let data: unknown;
+  try {
+    // A few aliases are fine; thousands (a "billion laughs" document) would eat all memory.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${where(firstAliasOffset(doc))}: ${(error as Error).message.replace(/\.$/, '')} (too many YAML aliases)`, 'use fewer anchors and aliases (&name / *name): write the values out');
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(`${file}:1:1: the config must be a mapping (keys such as hosts: and environments:)`);
   }
@@ -71,7 +79,7 @@ export function parseConfig(text: string, file: string): Config {
     // An unknown key is best pointed at where it is written.
     const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     const { offset, path: shownPath } = unknownKey ? locate(doc.contents, [...issuePath, unknownKey], true) : locate(doc.contents, issuePath);
-    throw new ConfigError(`${where(offset)}: ${describePath(shownPath, issuePath)}${describeIssue(issue)}`, hintFor(issue));
+    throw new ConfigError(`${where(offset)}: ${describePath(shownPath, issuePath)}${describeIssue(issue, sourceAt(doc, text, issuePath))}`, hintFor(issue));
   }
   const config = parsed.data;
   crossCheck(config, (keyPath) => where(locate(doc.contents, keyPath).offset));
@@ -136,12 +144,52 @@ function describePath(found: Array<string | number>, full: Array<string | number
   return show.length > 0 ? `${show.join('.')}: ` : '';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The value as written in the file (so "1e400" shows as typed, not as JavaScript's Infinity). */
+function sourceAt(doc: Document, text: string, keyPath: Array<string | number>): string | undefined {
+  const node = doc.getIn(keyPath, true) as Node | undefined;
+  const range = node?.range;
+  return isScalar(node) && range ? text.slice(range[0], range[1]).trim() : undefined;
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** Every key and value opsdeck may print is checked: a control or escape character is refused where it is written. */
+function refuseUnsafeText(doc: Document, where: (offset: number) => string): void {
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value !== 'string') return;
+      const bad = firstUnsafeCharacter(node.value);
+      if (bad === null) return;
+      throw new ConfigError(
+        `${where(node.range?.[0] ?? 0)}: ${quoteUntrusted(node.value.length > 40 ? `${node.value.slice(0, 40)}…` : node.value)} holds the control character ${codePointName(bad)}, which could drive the terminal it is shown on`,
+        'remove it (escape sequences, control and invisible formatting characters are not allowed in the config)',
+      );
+    },
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, source: string | undefined): string {
+  const got = source !== undefined ? `, got ${source}` : '';
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     case 'invalid_type':
-      return `expected ${issue.expected}${'input' in issue && issue.input === undefined ? ', but it is missing' : ''}`;
+      if ('input' in issue && issue.input === undefined) return `expected ${issue.expected}, but it is missing`;
+      return `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected === 'number' ? 'a number' : issue.expected}${got}`;
+    case 'too_big':
+    case 'too_small':
+      return `expected ${issue.message}${got}`;
+    case 'custom':
+      return `${issue.message}${got}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':

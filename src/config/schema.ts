@@ -2,9 +2,15 @@
 // loader turns a zod issue into "file:line:column: what is expected". zod/mini keeps the
 // bundle small (the full zod is most of the start-up parse time).
 import * as z from 'zod/mini';
+import { parseKeyBinding } from './keys.js';
 
 const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
-const int = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
+/** A number in a range; out of range, the error names the range. */
+const range = (min: number, max: number, whole: boolean) => {
+  const expected = `a ${whole ? 'whole ' : ''}number from ${min} to ${max}`;
+  return (whole ? z.int() : z.number()).check(z.minimum(min, { error: expected }), z.maximum(max, { error: expected }));
+};
+const int = (min: number, max: number) => range(min, max, true);
 const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) => z._default(schema, value as never);
 
 const name = pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a name of letters, digits, ".", "_" or "-"');
@@ -67,15 +73,26 @@ export const environmentSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  refreshSeconds: withDefault(z.number().check(z.minimum(0.5), z.maximum(3600)), 2),
+  refreshSeconds: withDefault(range(0.5, 3600, false), 2),
   /** Lines the console's logs pane keeps in memory (a ring buffer). */
   logBufferLines: withDefault(int(100, 2_000_000), 50_000),
   auditLog: z.optional(absolutePath),
   readonly: withDefault(z.boolean(), false),
   hosts: withDefault(z.record(name, hostSchema), {}),
   environments: withDefault(z.record(name, environmentSchema), {}),
-  /** Key overrides for the console: command name -> key. */
-  keys: withDefault(z.record(z.string(), z.string()), {}),
+  /** Key overrides for the console: command name -> key (or several, comma separated). */
+  keys: withDefault(
+    z.record(
+      z.string(),
+      z.string().check(
+        z.superRefine((value, ctx) => {
+          const parsed = parseKeyBinding(value);
+          if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error, input: value });
+        }),
+      ),
+    ),
+    {},
+  ),
 });
 
 export type HostConfig = z.output<typeof hostSchema>;

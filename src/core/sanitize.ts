@@ -25,3 +25,28 @@ function stripUnsafe(text: string): string {
   if (!/[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.test(text)) return text;
   return text.replace(STRING_SEQUENCE, '').replace(CSI_SEQUENCE, '').replace(OTHER_ESCAPE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
 }
+
+const UNSAFE_IN_CONFIG = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+/**
+ * The first character the sanitizer would strip from `text` (tabs and newlines aside), or null.
+ * Config values are refused with it rather than cleaned: an escape sequence in a description is
+ * a mistake or an attack, and either way the operator should hear of it where it is written.
+ */
+export function firstUnsafeCharacter(text: string): string | null {
+  return UNSAFE_IN_CONFIG.exec(text)?.[0] ?? null;
+}
+
+/** "U+001B" for a character, as an error message names it. */
+export function codePointName(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Untrusted text quoted for an error message: JSON string syntax, with every character the
+ * sanitizer would strip written as \uXXXX (JSON.stringify leaves C1 controls and bidi
+ * overrides as they are), so the message shows what was there without letting it act.
+ */
+export function quoteUntrusted(text: string): string {
+  return JSON.stringify(text).replace(/[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

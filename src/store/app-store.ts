@@ -6,6 +6,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Config } from '../config/schema.js';
 import { ActionExecutor, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
 import { describeError } from '../core/errors.js';
+import { sanitizeLine } from '../core/sanitize.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { StatusReport } from '../core/status.js';
 import { catUnit, type UnitStatus } from '../core/systemd.js';
@@ -308,7 +309,8 @@ export function createAppStore(deps: AppDeps): AppStore {
         }
       },
       notify(text, level = 'info') {
-        set({ notice: { text, level, at: now() } });
+        // Notices quote errors, names and values from anywhere: one sanitizer on the way in.
+        set({ notice: { text: sanitizeLine(text), level, at: now() } });
       },
       requestQuit() {
         set({ quitRequested: true });

@@ -52,6 +52,49 @@ describe('config loading', () => {
     expect(error.hint).toMatch(/known: local/);
   });
 
+  it('refuses a YAML alias bomb with file:line:col, not a stack trace', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    lines.push('environments: { x: { description: *i } }');
+    const error = errorOf(lines.join('\n') + '\n');
+    expect(error.message).toMatch(/^opsdeck\.yaml:2:\d+: .*too many YAML aliases/);
+  });
+
+  it.each([
+    ['ports: [70000]', /environments\.production\.ports\.0: expected a whole number from 1 to 65535, got 70000$/],
+    ['ports: [1e400]', /ports\.0: expected a number, got 1e400$/],
+    ['ports: [3444.5]', /expected a whole number, got 3444\.5$/],
+    ['health: { url: "http://x/", timeoutMs: 5 }', /timeoutMs: expected a whole number from 100 to 60000, got 5$/],
+  ])('says the range of an out-of-range number, and the value as typed (%s)', (line, message) => {
+    expect(errorOf(`environments:\n  production:\n    ${line}\n`).message).toMatch(message);
+  });
+
+  it('says the range of refreshSeconds', () => {
+    expect(errorOf('refreshSeconds: 0.1\n').message).toBe('opsdeck.yaml:1:17: refreshSeconds: expected a number from 0.5 to 3600, got 0.1');
+  });
+
+  it('refuses a key binding that would leave a command without a key, or is not a key', () => {
+    expect(errorOf('keys: { quit: "" }\n').message).toMatch(/^opsdeck\.yaml:1:15: keys\.quit: an empty binding would leave the command without a key/);
+    expect(errorOf('keys: { restart: "ctrl+tt" }\n').message).toMatch(/keys\.restart: "ctrl\+tt" is not a key name/);
+    expect(errorOf('keys: { refresh: "ctrl+c" }\n').message).toMatch(/ctrl\+c is reserved/);
+    expect(parseConfig('keys: { restart: "ctrl+t", down: "j, down" }\n', 'x.yaml').keys).toEqual({ restart: 'ctrl+t', down: 'j, down' });
+  });
+
+  it.each([
+    ['description: "\\e]0;pwned\\a"', 'U+001B'],
+    ['description: "safe\\u202Eexe.txt"', 'U+202E'],
+    ['health: { url: "http://x/\\x9b31m" }', 'U+009B'],
+    ['workingDir: "/srv/\\x07"', 'U+0007'],
+  ])('refuses a control or escape character in a config string where it is written (%s)', (line, code) => {
+    const error = errorOf(`environments:\n  production:\n    ${line}\n`);
+    expect(error.message).toMatch(new RegExp(`^opsdeck\\.yaml:3:\\d+: .* holds the control character ${code.replace('+', '\\+')}`));
+    expect(error.message).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+  });
+
+  it('refuses a control character in a key too', () => {
+    expect(errorOf('environments:\n  "\\e[2J": {}\n').message).toMatch(/^opsdeck\.yaml:2:3: .*U\+001B/);
+  });
+
   it('works with no config at all: local host, no environments', () => {
     const cwd = process.cwd();
     const home = process.env.HOME;
