@@ -1,10 +1,10 @@
 // Every key of the console maps to a named command in this one registry. It drives the key
 // router, the `?` help overlay, the footer (only the keys that work here, now), the `:`
 // palette, and user overrides (`keys:` in the config: command id -> key).
-import { daemonReloadAction, killPidAction, unitAction } from '../../src/core/actions.js';
+import { daemonReloadAction, unitAction } from '../../src/core/actions.js';
 import type { UnitAction } from '../../src/core/systemd.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/app-store.js';
-import { backupRows, currentSelection, environmentNames, processRows } from '../../src/store/selectors.js';
+import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
 
 export interface CommandContext {
   store: AppStore;
@@ -64,7 +64,7 @@ function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef 
     run: ({ state }) => {
       const selection = currentSelection(state);
       if (selection?.kind !== 'unit') return;
-      state.actions.propose(unitAction(id, selection.unit, selection));
+      state.actions.propose(unitAction(id, selection.unit, selection.target));
     },
   };
 }
@@ -93,7 +93,7 @@ export const COMMANDS: readonly CommandDef[] = [
     enabled: (state) => currentSelection(state)?.kind === 'unit' && state.pane !== 'backups',
     run: ({ state }) => {
       const selection = currentSelection(state);
-      if (selection?.kind === 'unit') void state.actions.showUnitFile(selection.host, selection.unit);
+      if (selection?.kind === 'unit') void state.actions.showUnitFile(selection.target.host, selection.unit);
     },
   },
   { id: 'filter', title: 'filter rows', keys: ['/'], group: 'view', footer: true, panes: ['environments', 'processes', 'backups'], run: ({ state }) => state.actions.startFilter() },
@@ -123,7 +123,7 @@ export const COMMANDS: readonly CommandDef[] = [
     enabled: (state) => currentSelection(state)?.kind === 'unit',
     run: ({ state }) => {
       const selection = currentSelection(state);
-      if (selection?.kind === 'unit') state.actions.logsOf({ host: selection.host, units: [selection.unit], label: selection.unit, environment: null });
+      if (selection?.kind === 'unit') state.actions.logsOf({ host: selection.target.host, units: [selection.unit], label: selection.unit, environment: null });
     },
   },
 
@@ -143,7 +143,7 @@ export const COMMANDS: readonly CommandDef[] = [
     enabled: (state) => currentSelection(state) !== null,
     run: ({ state }) => {
       const selection = currentSelection(state);
-      if (selection) state.actions.propose(daemonReloadAction(selection));
+      if (selection) state.actions.propose(daemonReloadAction(hostWideTarget(state, selection)));
     },
   },
   {
@@ -157,7 +157,8 @@ export const COMMANDS: readonly CommandDef[] = [
     enabled: (state) => currentSelection(state)?.kind === 'pid',
     run: ({ state }) => {
       const selection = currentSelection(state);
-      if (selection?.kind === 'pid') state.actions.propose(killPidAction(selection.pid, selection));
+      // What the PID is (command line, cwd, unit) is asked of its host before the preview.
+      if (selection?.kind === 'pid') void state.actions.proposeKill(selection.target.host, selection.pid);
     },
   },
 ];

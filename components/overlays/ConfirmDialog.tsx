@@ -15,6 +15,10 @@ export function ConfirmDialog({ overlay, width }: { overlay: Extract<NonNullable
       <Text bold wrap="truncate-end">{`${action.protected ? '⚠ PRODUCTION ' : ''}Confirm: ${action.title}`}</Text>
       <Text wrap="truncate-end">{`host ${action.host}${action.environment ? ` · environment ${action.environment}${action.protected ? ' (protected)' : ''}` : ''} · risk ${action.risk}`}</Text>
       <Text wrap="truncate-end">{`target ${action.target}`}</Text>
+      {(action.details ?? []).map((detail, i) => (
+        <Text key={`d${i}`} color={theme.muted} wrap="truncate-end">{`  ${detail}`}</Text>
+      ))}
+      {action.environments.length > 1 ? <Text wrap="truncate-end">{`touches environments ${action.environments.join(', ')}`}</Text> : null}
       <Text> </Text>
       <Text>will run:</Text>
       {overlay.commands.map((command, i) => (

@@ -11,8 +11,7 @@ import type { LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
 import { compileRegex, countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
 import { sparkline } from '../core/humanize.js';
-import { resolveTarget as resolvePolicyTarget } from '../core/policy.js';
-import { normalizeUnitName } from '../core/systemd.js';
+import { resolveUnitTarget } from '../core/target.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 
@@ -38,7 +37,7 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
   const ctx = loadContext(options);
   try {
     // Every argument is checked before anything runs: a usage error exits 2 having done nothing.
-    const where = resolveTarget(ctx, target, options);
+    const where = await resolveTarget(ctx, target);
     const now = new Date();
     const since = options.since !== undefined ? parseTime(options.since, now, '--since') : undefined;
     const until = options.until !== undefined ? parseTime(options.until, now, '--until') : undefined;
@@ -145,29 +144,17 @@ function describeEvent(event: FollowEvent): string | undefined {
   }
 }
 
-function resolveTarget(ctx: CliContext, target: string, options: GlobalOptions): Target {
+async function resolveTarget(ctx: CliContext, target: string): Promise<Target> {
   const env = ctx.config.environments[target];
   if (env) {
     const units = environmentUnits(env); // normalized when the config was loaded
     if (units.length === 0) throw new UsageError(`environment ${target} has no units`, `add unit: NAME (or relatedUnits:) to it in ${ctx.file ?? 'opsdeck.yaml'}`);
     return { label: target, host: ctx.hosts.get(env.host), units: [...new Set(units)] };
   }
-  let unit: string;
-  try {
-    unit = normalizeUnitName(target);
-  } catch {
-    const known = Object.keys(ctx.config.environments);
-    throw new UsageError(
-      `${JSON.stringify(target)} is neither an environment${ctx.file ? ` in ${ctx.file}` : ''} nor a valid unit name`,
-      known.length > 0 ? `environments: ${known.join(', ')}; or give a unit name such as nginx.service` : 'give a unit name such as nginx.service',
-    );
-  }
-  // The same rule as the unit verb: a unit of an environment is looked up on its host.
-  const where = resolvePolicyTarget(ctx.config, unit, options.host);
-  if (!target.includes('.') && Object.keys(ctx.config.environments).length > 0 && !where.environment) {
-    note(paint.dim(`-- ${JSON.stringify(target)} is not an environment${ctx.file ? ` in ${ctx.file}` : ''}: showing unit ${unit} on host ${where.host}`));
-  }
-  return { label: unit, host: ctx.hosts.get(where.host), units: [unit] };
+  // The same rule as the unit verb: a unit of an environment is read on its host; any other
+  // must exist (a mistyped environment is an error with a suggestion).
+  const where = await resolveUnitTarget(ctx.config, ctx.hosts, target, ctx.file);
+  return { label: where.unit, host: ctx.hosts.get(where.host), units: [where.unit] };
 }
 
 function parseLines(value: string | undefined, follow: boolean): number | undefined {

@@ -87,6 +87,7 @@ export function buildProgram(): Command {
     .argument('<pid>', 'process ID on the host')
     .option('--env <name>', 'the environment it belongs to (its host and protection apply)')
     .option('--grace <seconds>', 'wait this long after TERM before KILL', '5')
+    .option('--force', 'kill it even though it is not part of --env\'s units or ports')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable result')
     .action(run(async () => (await import('./act.js')).killCommand as Action));

@@ -6,6 +6,7 @@ import { AuditLog, currentUser, type AuditRecord } from './audit.js';
 import { CommandError, OpsdeckError, describeError, trimStderr } from './errors.js';
 import type { Host } from './host.js';
 import { daemonReloadArgv, killPidArgv, killUnitArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
+import type { ProcessDescription, Target } from './target.js';
 
 export type Risk = 'low' | 'medium' | 'high';
 
@@ -19,15 +20,21 @@ export interface Action {
   title: string;
   /** Host name (as in the config). */
   host: string;
+  /** The environment named or owning the target (shown, audited). */
   environment: string | null;
+  /** Every environment it touches: their protection and read-only flags apply. */
+  environments: string[];
   /** What it acts on, named the way the operator knows it. */
   target: string;
+  /** Facts the operator should see before confirming (e.g. a PID's command line, cwd and unit). */
+  details?: string[];
   steps: ActionStep[];
   risk: Risk;
   /** How to undo it, in words (and the action that does it), or why it cannot be undone. */
   undo: { description: string; action?: Action } | { description: string; impossible: true };
-  /** A protected environment: the operator must type its name to confirm. */
+  /** A protected environment: the operator must type `phrase` to confirm. */
   protected: boolean;
+  phrase: string | null;
 }
 
 export type Confirmation = { kind: 'typed-name'; text: string } | { kind: 'dialog' } | { kind: 'yes-flag' } | { kind: 'prompt' };
@@ -69,16 +76,17 @@ const RISK: Record<UnitAction, Risk> = {
 
 const OPPOSITE: Partial<Record<UnitAction, UnitAction>> = { start: 'stop', stop: 'start', enable: 'disable', disable: 'enable' };
 
-interface ActionTarget {
-  host: string;
-  environment: string | null;
-  protected: boolean;
+/** Where an action goes and whom it touches: see target.ts. */
+type ActionTarget = Pick<Target, 'host' | 'environment' | 'environments' | 'protected' | 'phrase'>;
+
+function placed(where: ActionTarget) {
+  return { host: where.host, environment: where.environment, environments: [...where.environments], protected: where.protected, phrase: where.phrase };
 }
 
 export function unitAction(action: UnitAction, unit: string, where: ActionTarget): Action {
   const name = normalizeUnitName(unit);
   const opposite = OPPOSITE[action];
-  const base = { host: where.host, environment: where.environment, target: name, protected: where.protected };
+  const base = { ...placed(where), target: name };
   return {
     ...base,
     title: `${action} ${name}`,
@@ -92,10 +100,8 @@ export function unitAction(action: UnitAction, unit: string, where: ActionTarget
 
 export function daemonReloadAction(where: ActionTarget): Action {
   return {
-    host: where.host,
-    environment: where.environment,
-    target: `systemd on ${where.host}`,
-    protected: where.protected,
+    ...placed(where),
+    target: `systemd on ${where.host}${where.environments.length > 0 ? ` (environments ${where.environments.join(', ')})` : ''}`,
     title: `daemon-reload on ${where.host}`,
     steps: [{ argv: daemonReloadArgv() }],
     risk: 'medium',
@@ -106,10 +112,8 @@ export function daemonReloadAction(where: ActionTarget): Action {
 export function killUnitAction(unit: string, where: ActionTarget, signal = 'SIGTERM'): Action {
   const name = normalizeUnitName(unit);
   return {
-    host: where.host,
-    environment: where.environment,
+    ...placed(where),
     target: name,
-    protected: where.protected,
     title: `kill ${name} (${signal})`,
     steps: [{ argv: killUnitArgv(name, signal) }],
     risk: 'high',
@@ -117,12 +121,23 @@ export function killUnitAction(unit: string, where: ActionTarget, signal = 'SIGT
   };
 }
 
-export function killPidAction(pid: number, where: ActionTarget & { command?: string }, graceMs = 5000): Action {
+export function killPidAction(pid: number, where: ActionTarget & { process?: ProcessDescription | undefined; command?: string | undefined }, graceMs = 5000): Action {
+  const process = where.process;
+  const command = process?.command ?? where.command;
   return {
-    host: where.host,
-    environment: where.environment,
-    target: `PID ${pid}${where.command ? ` (${where.command})` : ''}`,
-    protected: where.protected,
+    ...placed(where),
+    target: `PID ${pid}${command ? ` (${command})` : ''}`,
+    ...(process
+      ? {
+          details: [
+            `command: ${process.command}`,
+            `cwd: ${process.cwd ?? '(not readable)'}`,
+            `unit: ${process.unit ?? 'none (started by hand?)'}`,
+            `listens on: ${process.ports.length > 0 ? process.ports.join(', ') : 'no port'}`,
+            `environments: ${where.environments.length > 0 ? where.environments.join(', ') : 'none'}`,
+          ],
+        }
+      : {}),
     title: `kill PID ${pid}`,
     steps: [{ argv: killPidArgv(pid, 'TERM') }, { argv: killPidArgv(pid, 'KILL'), ifStillRunning: { pid, afterMs: graceMs } }],
     risk: 'high',
@@ -140,7 +155,7 @@ export function describeSteps(action: Action): string[] {
 
 /** The phrase a protected action needs typed: the environment's name. */
 export function requiredPhrase(action: Action): string | null {
-  return action.protected ? (action.environment ?? action.host) : null;
+  return action.protected ? (action.phrase ?? action.environment ?? action.host) : null;
 }
 
 export interface ExecutorOptions {

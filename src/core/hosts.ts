@@ -29,12 +29,17 @@ export class HostRegistry {
     }
   }
 
+  /** The host a command for `name` really goes to: --host, when given, stands in for every host. */
+  effectiveName(name: string): string {
+    return this.override ?? name;
+  }
+
   names(): string[] {
     return [...new Set(['local', ...Object.keys(this.config.hosts)])];
   }
 
   get(name: string): Host {
-    const effective = this.override ?? name;
+    const effective = this.effectiveName(name);
     let host = this.hosts.get(effective);
     if (!host) {
       const hostConfig = this.config.hosts[effective];

@@ -4,7 +4,8 @@
 // injected dependencies, never through components.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Config } from '../config/schema.js';
-import { ActionExecutor, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
+import { ActionExecutor, killPidAction, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
+import { decideTarget, describeProcess } from '../core/target.js';
 import { describeError } from '../core/errors.js';
 import { sanitizeLine } from '../core/sanitize.js';
 import type { HostRegistry } from '../core/hosts.js';
@@ -12,7 +13,7 @@ import type { StatusReport } from '../core/status.js';
 import { catUnit, type UnitStatus } from '../core/systemd.js';
 import { DEFAULT_LOG_CAPACITY } from '../core/log-buffer.js';
 import { LogSession, type LogTarget } from './log-session.js';
-import { environmentNames, processRows } from './selectors.js';
+import { environmentHost, environmentNames, processRows } from './selectors.js';
 import { createRefresher } from './refresh.js';
 import { createLogActions, describeFollowEvent, initialLogsState, type LogActions, type LogsState } from './logs-slice.js';
 
@@ -94,6 +95,8 @@ export interface AppActions {
   updateOverlay(patch: Partial<Extract<NonNullable<Overlay>, { kind: 'palette' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'confirm' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'text' }>>): void;
   /** Preview an action and ask for confirmation (refused at once in read-only mode). */
   propose(action: Action): void;
+  /** Find out what a PID is on its host (command line, cwd, unit, ports, environments), then propose killing it. */
+  proposeKill(host: string, pid: number): Promise<void>;
   /** Run the action in the confirm dialog; the keyboard stays live while it runs. */
   confirm(): Promise<void>;
   /** Ctrl+C: cancel the running job; with none, arm quitting; pressed again soon, quit. */
@@ -261,6 +264,20 @@ export function createAppStore(deps: AppDeps): AppStore {
           return;
         }
         set({ overlay: { kind: 'confirm', action, commands, wrapped, typed: '' } });
+      },
+      async proposeKill(host, pid) {
+        try {
+          const process = await describeProcess(deps.hosts.get(host), pid);
+          if (!process) {
+            actions.notify(`PID ${pid} is gone from host ${host}`, 'warn');
+            return;
+          }
+          const state = get();
+          const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'pid', host, pid, unit: process.unit, ports: process.ports });
+          actions.propose(killPidAction(pid, { ...target, process }));
+        } catch (error) {
+          actions.notify(`cannot kill PID ${pid}: ${describeError(error)}`, 'error');
+        }
       },
       async confirm() {
         const overlay = get().overlay;

@@ -6,6 +6,7 @@ import type { EnvironmentStatus } from '../core/status.js';
 import type { UnitStatus } from '../core/systemd.js';
 import type { Archive } from '../core/backups.js';
 import type { AppState, HostUnit, ProcessSort, Sample } from './app-store.js';
+import { decideTarget, type Target, type TargetFacts } from '../core/target.js';
 
 export function environmentNames(state: AppState): string[] {
   const filter = state.filter.environments.toLowerCase();
@@ -106,24 +107,36 @@ export function backupRows(state: AppState): Archive[] {
   return (env?.backups?.archives ?? []).filter((a) => a.name.toLowerCase().includes(filter));
 }
 
-/** What unit actions in the current pane act on. */
+/** What unit actions in the current pane act on, and whom they touch (target.ts decides). */
 export type Selection =
-  | { kind: 'unit'; host: string; environment: string | null; protected: boolean; unit: string }
-  | { kind: 'pid'; host: string; environment: string | null; protected: boolean; pid: number; command: string }
-  | { kind: 'host'; host: string; environment: string | null; protected: boolean };
+  | { kind: 'unit'; unit: string; target: Target }
+  | { kind: 'pid'; pid: number; command: string; target: Target }
+  | { kind: 'host'; target: Target };
+
+function decide(state: AppState, facts: TargetFacts): Target {
+  return decideTarget(state.config, (name) => environmentHost(state, name), facts);
+}
 
 export function currentSelection(state: AppState): Selection | null {
   if (state.pane === 'processes') {
     const row = processRows(state)[state.cursor.processes];
     if (!row) return null;
-    if (row.kind === 'unit') return { kind: 'unit', host: row.host, environment: row.environment, protected: row.protected, unit: row.unit.name };
-    if (row.listener.pid === null) return null;
-    return { kind: 'pid', host: row.host, environment: row.environment, protected: row.protected, pid: row.listener.pid, command: row.listener.command };
+    if (row.kind === 'unit') return { kind: 'unit', unit: row.unit.name, target: decide(state, { kind: 'unit', host: row.host, unit: row.unit.name }) };
+    const { pid } = row.listener;
+    if (pid === null) return null;
+    // Every port the PID holds counts, not only this row's.
+    const ports = (state.status?.hosts.find((h) => h.name === row.host)?.listeners ?? []).filter((l) => l.pid === pid).map((l) => l.port);
+    return { kind: 'pid', pid, command: row.listener.command, target: decide(state, { kind: 'pid', host: row.host, pid, unit: row.listener.unit, ports }) };
   }
   const name = state.selectedEnv;
   const env = name ? state.config.environments[name] : undefined;
   if (!name || !env) return null;
   const host = environmentHost(state, name);
-  if (env.unit) return { kind: 'unit', host, environment: name, protected: env.protected, unit: env.unit };
-  return { kind: 'host', host, environment: name, protected: env.protected };
+  if (env.unit) return { kind: 'unit', unit: env.unit, target: decide(state, { kind: 'unit', host, unit: env.unit, named: name }) };
+  return { kind: 'host', target: decide(state, { kind: 'host', host, named: name }) };
+}
+
+/** A host-wide action (daemon-reload) from the selection: it touches every environment of the host. */
+export function hostWideTarget(state: AppState, selection: Selection): Target {
+  return decide(state, { kind: 'host', host: selection.target.host, named: selection.target.environment });
 }

@@ -170,7 +170,7 @@ describe('the console', () => {
   it('keeps an action\'s result on screen until Enter, Esc, q or Space, and says so', async () => {
     const { store } = makeStore();
     const { lastFrame, stdin, unmount } = renderConsole(store);
-    const action = unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', protected: false });
+    const action = unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null });
     store.setState({ overlay: { kind: 'result', action, result: { ok: true, cancelled: false, steps: [], durationMs: 26, summary: 'done in 26 ms', auditError: null } } });
     await settle();
     expect(lastFrame()).toMatch(/Enter\/Esc closes/);

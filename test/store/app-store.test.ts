@@ -22,12 +22,12 @@ describe('console state', () => {
 
   it('selects the unit of the environment, or the unit/PID row in the processes pane', () => {
     const { store } = makeStore();
-    expect(currentSelection(store.getState())).toMatchObject({ kind: 'unit', unit: 'mcp-coordination.service', protected: true, environment: 'production' });
+    expect(currentSelection(store.getState())).toMatchObject({ kind: 'unit', unit: 'mcp-coordination.service', target: { protected: true, environment: 'production', phrase: 'production' } });
     store.getState().actions.setPane('processes');
     const rows = processRows(store.getState());
     const portIndex = rows.findIndex((r) => r.kind === 'port' && r.listener.port === 3444);
     store.getState().actions.setCursor('processes', portIndex);
-    expect(currentSelection(store.getState())).toMatchObject({ kind: 'pid', environment: 'production', protected: true });
+    expect(currentSelection(store.getState())).toMatchObject({ kind: 'pid', target: { environment: 'production', environments: ['production'], protected: true } });
   });
 
   it('filters process rows', () => {
@@ -50,7 +50,7 @@ describe('console state', () => {
 
   it('refuses to propose a mutating action in read-only mode', () => {
     const { store } = makeStore({ readonly: true });
-    store.getState().actions.propose(unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', protected: false }));
+    store.getState().actions.propose(unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null }));
     expect(store.getState().overlay).toBeNull();
     expect(store.getState().notice?.text).toMatch(/read-only/);
   });
