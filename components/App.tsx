@@ -9,7 +9,7 @@ import { EnvironmentsPane } from './EnvironmentsPane/EnvironmentsPane.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { buildKeymap, type Keymap } from './keys/commands.js';
-import { useKeyRouter } from './keys/useKeyRouter.js';
+import { MIN_COLUMNS, MIN_ROWS, useKeyRouter } from './keys/useKeyRouter.js';
 import { LogsPane } from './LogsPane/LogsPane.js';
 import { ConfirmDialog } from './overlays/ConfirmDialog.js';
 import { HelpOverlay, PaletteOverlay, ResultOverlay, RunningOverlay, TextOverlay } from './overlays/OtherOverlays.js';
@@ -18,8 +18,7 @@ import { StoreProvider, useApp, useAppStore } from './StoreContext.js';
 import { ThemeContext, useTheme, type Theme } from './theme.js';
 import { useTerminalSize } from './useTerminalSize.js';
 
-export const MIN_COLUMNS = 60;
-export const MIN_ROWS = 15;
+export { MIN_COLUMNS, MIN_ROWS };
 
 export function App({ store, theme, onQuit }: { store: AppStore; theme: Theme; onQuit: () => void }) {
   return (
@@ -55,7 +54,7 @@ function Console({ onQuit }: { onQuit: () => void }) {
     return (
       <Box height={Math.max(1, rows - 1)} flexDirection="column">
         <Text bold>{`terminal too small: ${columns}x${rows}`}</Text>
-        <Text>{`opsdeck needs at least ${MIN_COLUMNS}x${MIN_ROWS}; q quits`}</Text>
+        <Text>{`opsdeck needs at least ${MIN_COLUMNS}x${MIN_ROWS}; keys are ignored until it has room (q quits)`}</Text>
       </Box>
     );
   }

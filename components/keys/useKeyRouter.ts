@@ -1,6 +1,6 @@
 // The one key router of the app (two components reading keys can hang Ink 6.8, ink#943).
 // Order: Ctrl+C, then the open overlay, then a filter being typed, then the keymap.
-import { useInput, type Key } from 'ink';
+import { useInput, useStdout, type Key } from 'ink';
 import type { AppStore } from '../../src/store/app-store.js';
 import { requiredPhrase } from '../../src/core/actions.js';
 import { worksNow, type Keymap } from './commands.js';
@@ -9,8 +9,21 @@ import { matchPalette } from './palette.js';
 
 const PLAIN: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
 
+/** The smallest terminal the console draws its frame in; below it only quitting works. */
+export const MIN_COLUMNS = 60;
+export const MIN_ROWS = 15;
+
 export function useKeyRouter(store: AppStore, keymap: Keymap, pageSize: () => number): void {
+  const { stdout } = useStdout();
   useInput((input, key) => {
+    // A terminal too small to draw the frame shows no preview and no dialog: no key may act
+    // on what the operator cannot see. Asked at each key, not at the last render.
+    if ((stdout.columns || 80) < MIN_COLUMNS || (stdout.rows || 24) < MIN_ROWS) {
+      const name = keyName(input, key);
+      if (name === 'ctrl+c') store.getState().actions.interrupt();
+      else if (keymap.keysOf('quit').includes(name)) store.getState().actions.requestQuit();
+      return;
+    }
     // Keys typed fast, over a slow link, or pasted can arrive as one chunk ("jr", "y\r"):
     // each character is its own key, Enter and Backspace included.
     const special = Object.entries(key).some(([name, on]) => on && name !== 'shift');

@@ -1,4 +1,5 @@
 // The console rendered with ink-testing-library, fed a status report recorded from the lab.
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { unitAction } from '../../src/core/actions.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
@@ -127,15 +128,29 @@ describe('the console', () => {
     unmount();
   });
 
-  it('says the terminal is too small', () => {
-    const { store } = makeStore();
-    const { lastFrame, unmount, stdout } = renderConsole(store);
+  it('says the terminal is too small, and then no key acts: nothing runs unseen', async () => {
+    const { store, auditFile } = makeStore();
+    const { lastFrame, unmount, stdout, stdin } = renderConsole(store);
+    stdin.write('j'); // development, which asks only for `y`
+    await settle();
     Object.defineProperty(stdout, 'columns', { value: 50, configurable: true });
     stdout.emit('resize');
-    return settle().then(() => {
-      expect(lastFrame()).toMatch(/terminal too small: 50x/);
-      unmount();
-    });
+    await settle();
+    expect(lastFrame()).toMatch(/terminal too small: 50x/);
+    stdin.write('r');
+    await settle();
+    stdin.write('y');
+    await settle();
+    expect(store.getState().overlay).toBeNull();
+    expect(existsSync(auditFile)).toBe(false);
+    // With room again, the same key opens the preview first.
+    Object.defineProperty(stdout, 'columns', { value: 100, configurable: true });
+    stdout.emit('resize');
+    await settle();
+    stdin.write('r');
+    await settle();
+    expect(lastFrame()).toMatch(/Confirm: restart mcp-coordination-dev\.service/);
+    unmount();
   });
 
   it('acts on the highlighted environment, also after filtering', async () => {
