@@ -90,6 +90,7 @@ function computeProcessRows(state: ProcessInput, now: number): ProcessRow[] {
       const env = owner(unit.host, unit.name);
       return { kind: 'unit', key: `u:${unit.host}:${unit.name}`, host: unit.host, environment: env?.name ?? null, protected: env?.protected ?? false, unit };
     });
+  // The environments' own ports first: unrelated listeners must never push them out of view.
   const portRows: ProcessRow[] = (state.status?.hosts ?? []).flatMap((h) =>
     h.listeners
       .filter((l) => matches(`${h.name} ${l.port} ${l.pid ?? ''} ${l.command} ${l.unit ?? 'no unit'}`))
@@ -97,7 +98,7 @@ function computeProcessRows(state: ProcessInput, now: number): ProcessRow[] {
         const env = envs.find((e) => e.host === h.name && e.listeners.some((l) => l.port === listener.port));
         return { kind: 'port' as const, key: `p:${h.name}:${listener.address}:${listener.port}:${listener.pid}`, host: h.name, environment: env?.name ?? null, protected: env?.protected ?? false, listener };
       }),
-  );
+  ).sort((a, b) => Number(a.environment === null) - Number(b.environment === null));
   return [...unitRows, ...portRows];
 }
 

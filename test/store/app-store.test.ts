@@ -39,6 +39,17 @@ describe('console state', () => {
     expect(rows.some((r) => r.kind === 'unit')).toBe(true);
   });
 
+  it('lists the environments\' own ports first, however many other listeners the host has', () => {
+    const { store } = makeStore();
+    const report = structuredClone(store.getState().status!);
+    const others = Array.from({ length: 40 }, (_, i) => ({ address: '127.0.0.1', port: 1000 + i, pid: 5000 + i, process: 'x', command: 'x', unit: null, cgroup: null }));
+    report.hosts[0]!.listeners = [...others, ...report.hosts[0]!.listeners].sort((a, b) => a.port - b.port);
+    store.setState({ status: report });
+    const ports = processRows(store.getState()).filter((r) => r.kind === 'port');
+    expect(ports.slice(0, 2).map((r) => r.kind === 'port' && r.environment)).toEqual(['production', 'development']);
+    expect(ports.slice(2).every((r) => r.kind === 'port' && r.environment === null)).toBe(true);
+  });
+
   it('Ctrl+C with nothing running arms quitting; a second press soon quits', () => {
     const { store } = makeStore();
     store.getState().actions.interrupt();
