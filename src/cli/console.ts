@@ -66,7 +66,10 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     if (screen) restoreTerminal();
     else process.stdin.pause();
     if (message) process.stderr.write(message);
-    void ctx.hosts.closeAll().finally(() => resolveExit(code));
+    // Synchronously: on SIGTERM/SIGHUP the process exits as soon as this returns, and the ssh
+    // masters (with any remote journalctl) must not outlive it.
+    ctx.hosts.closeAllSync();
+    resolveExit(code);
   };
 
   // SIGHUP/SIGTERM go through the process-wide handler, which runs this cleanup first.

@@ -3,6 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../core/errors.js';
 import { HostRegistry } from '../core/hosts.js';
+import { onCleanup } from './lifecycle.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -15,7 +16,11 @@ export interface CliContext extends LoadedConfig {
 
 export function loadContext(options: GlobalOptions): CliContext {
   const loaded = loadConfig(options.config);
-  return { ...loaded, hosts: new HostRegistry(loaded.config, options.host) };
+  const hosts = new HostRegistry(loaded.config, options.host);
+  // Every exit path closes the hosts' connections: a verb's own `finally`, or the signal
+  // handlers' cleanups (which must not wait for anything asynchronous).
+  onCleanup(() => hosts.closeAllSync());
+  return { ...loaded, hosts };
 }
 
 export function requireEnvironment(config: Config, name: string, file: string | null): void {

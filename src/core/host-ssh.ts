@@ -1,6 +1,7 @@
 // The ssh transport: OpenSSH with BatchMode and one shared ControlMaster connection per host.
 // The remote side hands the command to a shell, so every argument is single-quoted there.
 import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -73,9 +74,20 @@ export class SshHost extends BaseHost {
     });
   }
 
+  /** The master runs on its own (ControlPersist): ending ours is asking it to exit, which also ends its remote sessions. */
+  private exitArgv(): string[] {
+    return [...this.sshOptions(), '-O', 'exit', '--', this.target()];
+  }
+
   override async close(): Promise<void> {
     // Ask the shared master connection to exit; fine if there is none.
-    await execa('ssh', [...this.sshOptions(), '-O', 'exit', '--', this.target()], { reject: false, stdin: 'ignore', timeout: 3000 });
+    await execa('ssh', this.exitArgv(), { reject: false, stdin: 'ignore', timeout: 3000 });
+  }
+
+  override closeSync(): void {
+    // SIGTERM/SIGHUP: the process exits right after, so an asynchronous close would never
+    // happen and the master (and a remote `journalctl -f`) would linger for ControlPersist.
+    spawnSync('ssh', this.exitArgv(), { stdio: 'ignore', timeout: 2000 });
   }
 }
 

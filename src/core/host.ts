@@ -58,6 +58,8 @@ export interface Host {
   /** How many processes this host has spawned (benchmarks count them per refresh). */
   readonly stats: { spawned: number };
   close(): Promise<void>;
+  /** The same, from a signal handler that exits right after: blocks for at most a moment. */
+  closeSync(): void;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -219,6 +221,7 @@ export abstract class BaseHost implements Host {
   }
 
   async close(): Promise<void> {}
+  closeSync(): void {}
 }
 
 export class LocalHost extends BaseHost {

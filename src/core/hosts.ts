@@ -56,6 +56,21 @@ export class HostRegistry {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all(this.active().map((h) => h.close().catch(() => undefined)));
+    const hosts = this.active();
+    this.hosts.clear();
+    await Promise.all(hosts.map((h) => h.close().catch(() => undefined)));
+  }
+
+  /** On a signal: close what is still open, synchronously (a host closed already costs nothing). */
+  closeAllSync(): void {
+    const hosts = this.active();
+    this.hosts.clear();
+    for (const host of hosts) {
+      try {
+        host.closeSync();
+      } catch {
+        /* exiting anyway */
+      }
+    }
   }
 }

@@ -225,6 +225,7 @@ class ScriptedHost implements Host {
     };
   }
   async close(): Promise<void> {}
+  closeSync(): void {}
 }
 
 const line = (cursor: string, message: string) => `${JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1000', PRIORITY: '6', _SYSTEMD_UNIT: 'app.service', MESSAGE: message })}\n`;
