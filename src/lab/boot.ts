@@ -51,6 +51,9 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
           ? 'mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified'
           : `mkdir -p /sys/fs/cgroup/${h} && mount -t cgroup -o ${h === 'systemd' ? 'none,name=systemd' : h} cgroup /sys/fs/cgroup/${h}`,
       ),
+      // The lab's sshd starts root's shell for every command: the machine's own rc files (a
+      // pyenv init that takes a lock, say) must not make the lab's ssh host slow or stuck.
+      'for rc in /root/.bashrc /root/.bash_profile /root/.profile; do [ -f "$rc" ] && mount --bind /dev/null "$rc"; done; true',
       'mkdir -p /run/systemd/journald.conf.d',
       "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
       'export container=opsdeck-lab',
