@@ -2,19 +2,19 @@
 // without a TTY (with the CLI verbs to use instead), enters the alternate screen, and on every
 // exit path (q, Ctrl+C twice, SIGHUP from a dropped SSH session, SIGTERM, an uncaught error)
 // restores the terminal and kills every child process group.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ActionExecutor } from '../core/actions.js';
-import { beginShutdown, killAllChildren } from '../core/children.js';
+import { beginShutdown, killAllChildren, killGroup, trackGroup, untrackGroup } from '../core/children.js';
 import { UsageError } from '../core/errors.js';
 import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/policy.js';
 import { createAppStore } from '../store/app-store.js';
 import { startPoller } from '../store/poller.js';
 import type { Screen } from './console-screen.js';
 import { loadContext, type GlobalOptions } from './context.js';
-import { onCleanup } from './lifecycle.js';
+import { handInterrupts, onCleanup } from './lifecycle.js';
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
@@ -47,6 +47,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   const poller = startPoller(store, ctx.config.refreshSeconds * 1000);
 
   let screen: Screen | undefined;
+  let pager: Pager | null = null;
   let finished = false;
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
@@ -55,6 +56,8 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     finished = true;
     beginShutdown();
     poller.stop();
+    // A pager ends first and puts the terminal back as it found it.
+    pager?.stop();
     void store.getState().actions.closeLogs();
     try {
       screen?.unmount();
@@ -95,16 +98,20 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   process.stdout.write(ENTER_ALT_SCREEN);
   screen = mount();
   // `o` in the logs pane: hand the terminal to $PAGER and come back with the state intact
-  // (it lives in the store, not in the unmounted components).
+  // (it lives in the store, not in the unmounted components). The pager runs while opsdeck
+  // keeps handling its own signals: Ctrl+C belongs to the pager, SIGTERM/SIGHUP end both.
   store.subscribe((state, previous) => {
-    if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished) return;
+    if (!state.logs.pager || state.logs.pager === previous.logs.pager || finished || pager) return;
     screen?.unmount();
     restoreTerminal();
-    runPager(state.logs.pager, state.readonly);
-    process.stdin.resume();
-    process.stdout.write(ENTER_ALT_SCREEN);
-    store.getState().actions.pagerDone();
-    screen = mount();
+    pager = runPager(state.logs.pager, state.readonly);
+    void pager.done.then(() => {
+      pager = null;
+      if (finished) return;
+      process.stdout.write(ENTER_ALT_SCREEN);
+      store.getState().actions.pagerDone();
+      screen = mount();
+    });
   });
   return exited;
 }
@@ -113,28 +120,71 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** $PAGER (split on spaces, no shell; not in read-only mode), else `less -S +G`, on a private temporary file. */
-function runPager(text: string, readonly: boolean): void {
+interface Pager {
+  done: Promise<void>;
+  /** End it now (opsdeck is exiting): TERM so it restores the terminal, KILL if it will not go. */
+  stop(): void;
+}
+
+/**
+ * $PAGER (split on spaces, no shell; not in read-only mode), else `less -S +G`, on a private
+ * temporary file. It stays in opsdeck's process group, the terminal's foreground (a pager in
+ * a group of its own could not read the terminal), so Ctrl+C reaches both: opsdeck hands it
+ * to the pager meanwhile instead of quitting.
+ */
+function runPager(text: string, readonly: boolean): Pager {
   const dir = mkdtempSync(path.join(tmpdir(), 'opsdeck-'));
   const file = path.join(dir, 'logs.txt');
   writeFileSync(file, text, { mode: 0o600 });
-  const pager = readonly ? [] : (process.env.PAGER ?? '').trim().split(/\s+/).filter(Boolean);
-  const argv = pager.length > 0 ? pager : ['less', '-S', '+G'];
+  const configured = readonly ? [] : (process.env.PAGER ?? '').trim().split(/\s+/).filter(Boolean);
+  const argv = configured.length > 0 ? configured : ['less', '-S', '+G'];
+  const giveBack = handInterrupts(() => undefined);
+  // LESSSECURE: no shell escapes, editor or file writes from the pager (opsdeck may run as root).
+  const child = spawn(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit', env: { ...process.env, LESSSECURE: '1' } });
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
+  let exited = false;
+  const done = new Promise<void>((resolve) => {
+    const end = () => {
+      if (exited) return;
+      exited = true;
+      giveBack();
+      if (pid !== undefined) untrackGroup(pid);
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    };
+    child.once('close', end);
+    child.once('error', end);
+  });
+  return {
+    done,
+    stop() {
+      if (exited || pid === undefined) return;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        return;
+      }
+      // Exiting right after this: wait (briefly, synchronously) for the pager to restore the terminal.
+      const deadline = Date.now() + 1000;
+      while (Date.now() < deadline && processAlive(pid)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      if (processAlive(pid)) killGroup(pid);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Running (a zombie waiting to be reaped has exited). */
+function processAlive(pid: number): boolean {
   try {
-    // LESSSECURE: no shell escapes, editor or file writes from the pager (opsdeck may run as root).
-    spawnSync(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit', env: { ...process.env, LESSSECURE: '1' } });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 
+/** After the screen is unmounted (its own terminal input closed, raw mode off). */
 function restoreTerminal(): void {
-  try {
-    if (process.stdin.isTTY) process.stdin.setRawMode(false);
-  } catch {
-    /* not a TTY any more */
-  }
-  process.stdin.pause();
   try {
     process.stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
   } catch {

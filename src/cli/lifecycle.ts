@@ -24,9 +24,21 @@ export function runCleanups(): void {
 
 const EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
+/** While a child owns the terminal (the pager), Ctrl+C is its business: SIGINT goes here instead. */
+let interruptOwner: (() => void) | null = null;
+
+/** Route SIGINT to `owner` until the returned function is called. */
+export function handInterrupts(owner: () => void): () => void {
+  interruptOwner = owner;
+  return () => {
+    if (interruptOwner === owner) interruptOwner = null;
+  };
+}
+
 export function installSignalHandlers(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (signal === 'SIGINT' && interruptOwner) return interruptOwner();
       runCleanups();
       process.exit(EXIT_CODES[signal]);
     });

@@ -1,5 +1,6 @@
-// SIGTERM and SIGHUP over ssh: the console and `logs -f` close their ssh master connection, and
-// with it the remote `journalctl -f`, on every exit path (not only on `q`).
+// Signals on every exit path: over ssh, the console and `logs -f` close their ssh master
+// connection (and with it the remote `journalctl -f`), not only on `q`; with the pager open,
+// Ctrl+C is the pager's and SIGTERM still ends opsdeck at once.
 import { execa } from 'execa';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
@@ -72,4 +73,30 @@ describeLab('signals over ssh', () => {
       await until('no remote journalctl left', () => remoteFollowers().every((p) => before.includes(p)), 3000);
     });
   }
+
+  it('the pager owns Ctrl+C, and SIGTERM ends opsdeck (and the pager) without waiting for it', async () => {
+    await start(`node ${opsdeckBin} --config ${sharedLabConfig()}; echo EXITED-$?; sleep 600`);
+    await waitFor(/CRASH-LOOP/);
+    const shell = Number(await display('#{pane_pid}'));
+    const node = childrenOf(shell).find((pid) => cmdline(pid).includes('opsdeck.js'))!;
+    const pagerOf = () => childrenOf(node).find((pid) => cmdline(pid).startsWith('less'));
+    await keys('4');
+    await waitFor(/● following/);
+    await keys('o');
+    await until('the pager', () => pagerOf() !== undefined);
+    await keys('C-c');
+    // Ctrl+C went to less, which stays; opsdeck too: quitting less brings the console back
+    // (had Ctrl+C ended opsdeck, the shell would say EXITED-130 instead).
+    await keys('q');
+    const back = await waitFor(/● following|EXITED-/);
+    expect(back).toMatch(/● following/);
+    expect(pagerOf()).toBeUndefined();
+    await keys('o');
+    await until('the pager again', () => pagerOf() !== undefined);
+    const less = pagerOf()!;
+    process.kill(node, 'SIGTERM');
+    await waitFor(/EXITED-143/, 5000);
+    expect(await display('#{alternate_on}')).toBe('0');
+    expect(cmdline(less)).toBe('');
+  });
 });
