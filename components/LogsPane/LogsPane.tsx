@@ -5,7 +5,8 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { compileRegex, isError, isWarning, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { isError, isWarning, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { compilePattern } from '../../src/core/pattern.js';
 import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
 import { sparkline } from '../widgets/Sparkline.js';
@@ -31,7 +32,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
   const session = useApp((s) => s.logSession);
   const search = useMemo(() => {
     try {
-      return logs.search ? compileRegex(logs.search, 'search') : null;
+      return logs.search ? compilePattern(logs.search, 'search') : null;
     } catch {
       return null;
     }

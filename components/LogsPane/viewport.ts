@@ -1,6 +1,7 @@
 // Which log entries fill the logs pane, and how each is laid out: pure functions over the
 // session, so following, pausing and wrapping are tested without rendering.
 import type { LogEntry } from '../../src/core/journal.js';
+import type { Pattern } from '../../src/core/pattern.js';
 import type { LogSession } from '../../src/store/log-session.js';
 import type { LogsState } from '../../src/store/logs-slice.js';
 
@@ -63,24 +64,15 @@ export function visibleEntries(session: Pick<LogSession, 'length' | 'at'>, logs:
   return out;
 }
 
-/** The global twin of each search regex, made once rather than per row on every render. */
-const globalTwins = new WeakMap<RegExp, RegExp>();
-
 /** Split a row around search matches, for highlighting. */
-export function highlight(row: string, re: RegExp | null): Array<{ text: string; match: boolean }> {
-  if (!re) return [{ text: row, match: false }];
-  let global = globalTwins.get(re);
-  if (!global) {
-    global = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
-    globalTwins.set(re, global);
-  }
+export function highlight(row: string, pattern: Pick<Pattern, 'ranges'> | null): Array<{ text: string; match: boolean }> {
+  if (!pattern || row.length === 0) return [{ text: row, match: false }];
   const parts: Array<{ text: string; match: boolean }> = [];
   let last = 0;
-  for (const m of row.matchAll(global)) {
-    if (m[0].length === 0) continue;
-    if (m.index! > last) parts.push({ text: row.slice(last, m.index), match: false });
-    parts.push({ text: m[0], match: true });
-    last = m.index! + m[0].length;
+  for (const [start, end] of pattern.ranges(row)) {
+    if (start > last) parts.push({ text: row.slice(last, start), match: false });
+    parts.push({ text: row.slice(start, end), match: true });
+    last = end;
   }
   if (last < row.length) parts.push({ text: row.slice(last), match: false });
   return parts.length > 0 ? parts : [{ text: row, match: false }];

@@ -9,8 +9,9 @@ import type { Host } from '../core/host.js';
 import { readJournal } from '../core/journal.js';
 import type { LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
-import { compileRegex, countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
+import { countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
 import { sparkline } from '../core/humanize.js';
+import { compilePattern } from '../core/pattern.js';
 import { resolveTarget as resolvePolicyTarget } from '../core/policy.js';
 import { normalizeUnitName } from '../core/systemd.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
@@ -45,8 +46,8 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     if (options.follow && until) throw new UsageError('--until cannot be used with --follow', 'drop one of them');
     if (since && until && until.ms <= since.ms) throw new UsageError('--until is not after --since');
     const priority = options.priority !== undefined ? parsePriority(options.priority) : undefined;
-    const include = (options.grep ?? []).map((p) => compileRegex(p, '--grep'));
-    const exclude = (options.exclude ?? []).map((p) => compileRegex(p, '--exclude'));
+    const include = (options.grep ?? []).map((p) => compilePattern(p, '--grep'));
+    const exclude = (options.exclude ?? []).map((p) => compilePattern(p, '--exclude'));
     const filter = entryFilter({ include, exclude });
     const lines = parseLines(options.lines, options.follow === true && since === undefined);
 

@@ -1,11 +1,12 @@
 // What to show of the journal: priorities (names and numbers as journalctl takes them, with a
-// mark and a name for display), include/exclude regular expressions, time windows ("1 hour
-// ago", "today", ISO times) resolved to values journalctl accepts, and the errors/warnings
-// counts since a time (one journalctl call), bucketed for a rate sparkline.
+// mark and a name for display), include/exclude patterns (compiled by pattern.ts), time windows
+// ("1 hour ago", "today", ISO times) resolved to values journalctl accepts, and the
+// errors/warnings counts since a time (one journalctl call), bucketed for a rate sparkline.
 import { UsageError } from './errors.js';
 import type { Host } from './host.js';
 import { readJournal } from './journal.js';
 import type { LogEntry } from './journal-parse.js';
+import type { Pattern } from './pattern.js';
 
 export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 export type PriorityName = (typeof PRIORITY_NAMES)[number];
@@ -59,28 +60,12 @@ export function isWarning(priority: number | null): boolean {
   return priority === 4;
 }
 
-/**
- * A user's regular expression, with journalctl's "smart case": all lower case matches case
- * insensitively, any upper-case letter makes it case sensitive.
- */
-export function compileRegex(pattern: string, option = '--grep'): RegExp {
-  try {
-    return new RegExp(pattern, /[A-Z]/.test(pattern.replace(/\\./g, '')) ? '' : 'i');
-  } catch (error) {
-    const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
-    throw new UsageError(
-      `invalid regular expression for ${option}: ${reason}`,
-      'JavaScript syntax; escape special characters such as ( [ . * + ? with a backslash, or quote the pattern for the shell',
-    );
-  }
-}
-
 export interface EntryFilterSpec {
   priority?: PriorityRange | undefined;
-  /** Keep entries whose message matches any of these. */
-  include?: readonly RegExp[] | undefined;
+  /** Keep entries whose message matches any of these (compilePattern: linear time, never a backtracking RegExp). */
+  include?: readonly Pick<Pattern, 'test'>[] | undefined;
   /** Then drop entries whose message matches any of these. */
-  exclude?: readonly RegExp[] | undefined;
+  exclude?: readonly Pick<Pattern, 'test'>[] | undefined;
 }
 
 /** A predicate for entries, or undefined when the spec filters nothing. */

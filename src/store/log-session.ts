@@ -7,6 +7,7 @@ import { type LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
 import { LogBuffer } from '../core/log-buffer.js';
 import { entryFilter, type EntryFilterSpec } from '../core/log-filter.js';
+import type { Pattern } from '../core/pattern.js';
 
 export interface LogTarget {
   host: string;
@@ -131,19 +132,19 @@ export class LogSession {
     return seq === undefined ? undefined : this.buffer.bySeq(seq);
   }
 
-  /** The next entry matching `re` from `from` in direction `step`, wrapping around; -1 if none. */
-  find(re: RegExp, from: number, step: 1 | -1): number {
+  /** The next entry matching `pattern` from `from` in direction `step`, wrapping around; -1 if none. */
+  find(pattern: Pattern, from: number, step: 1 | -1): number {
     const n = this.length;
     for (let k = 1; k <= n; k++) {
       const i = (((from + step * k) % n) + n) % n;
-      if (re.test(this.at(i)!.message)) return i;
+      if (pattern.test(this.at(i)!.message)) return i;
     }
     return -1;
   }
 
-  count(re: RegExp): number {
+  count(pattern: Pattern): number {
     let matches = 0;
-    for (let i = 0; i < this.length; i++) if (re.test(this.at(i)!.message)) matches++;
+    for (let i = 0; i < this.length; i++) if (pattern.test(this.at(i)!.message)) matches++;
     return matches;
   }
 }

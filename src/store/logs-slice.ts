@@ -5,7 +5,8 @@ import { environmentUnits, type Config } from '../config/schema.js';
 import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
-import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
+import { countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
+import { compilePattern } from '../core/pattern.js';
 import { LogSession, type LogTarget } from './log-session.js';
 import { environmentHost } from './selectors.js';
 
@@ -120,8 +121,8 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     const logs = { ...get().logs, ...changes };
     session.setFilter({
       priority: logs.priority ?? undefined,
-      include: logs.include ? [compileRegex(logs.include, 'include filter')] : [],
-      exclude: logs.exclude ? [compileRegex(logs.exclude, 'exclude filter')] : [],
+      include: logs.include ? [compilePattern(logs.include, 'include filter')] : [],
+      exclude: logs.exclude ? [compilePattern(logs.exclude, 'exclude filter')] : [],
     });
     patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1 });
   };
@@ -182,7 +183,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       const text = prompt.text.trim();
       try {
         if (prompt.kind === 'search') {
-          const re = text ? compileRegex(text, 'search') : null;
+          const re = text ? compilePattern(text, 'search') : null;
           patch({ prompt: null, search: text, match: -1, matchCount: re ? session.count(re) : 0 });
           if (text) actions.nextMatch(-1, 0);
         } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
@@ -205,7 +206,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     nextMatch(step, viewHeight) {
       const { logs } = get();
       if (!logs.search) return;
-      const re = compileRegex(logs.search, 'search');
+      const re = compilePattern(logs.search, 'search');
       const from = logs.match >= 0 ? logs.match : step < 0 ? logs.length : -1;
       const found = session.find(re, from, step);
       if (found < 0) {

@@ -92,6 +92,22 @@ describe('the logs pane', () => {
     unmount();
   });
 
+  it('applies a hostile pattern to long lines without hanging (linear-time matching)', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const base = recorded('journal-merged.jsonl')[0]!;
+    store.getState().logSession.ingest(Array.from({ length: 20 }, (_, i) => ({ ...base, message: i === 7 ? 'a'.repeat(30) : 'a'.repeat(30_000) + '!' })));
+    await settle();
+    stdin.write('+');
+    stdin.write('^(a+)+$');
+    stdin.write('\r');
+    await settle();
+    expect(store.getState().logs.include).toBe('^(a+)+$');
+    expect(store.getState().logs.length).toBe(1);
+    expect(lastFrame()).toMatch(/filter \+\/\^\(a\+\)\+\$\//);
+    unmount();
+  });
+
   it('explains a bad regular expression instead of failing', async () => {
     const store = logsStore();
     const { lastFrame, stdin, unmount } = renderConsole(store);

@@ -1,9 +1,10 @@
-// Priorities, regular expressions and time windows as a user types them; the ring buffer.
+// Priorities, entry filters and time windows as a user types them; the ring buffer.
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import type { LogEntry } from '../../src/core/journal.js';
 import { LogBuffer } from '../../src/core/log-buffer.js';
-import { compileRegex, entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { compilePattern } from '../../src/core/pattern.js';
+import { entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
 
 const entry = (priority: number | null, message: string): LogEntry => ({ cursor: 'c', timeUs: 0, priority, unit: 'app.service', message, binary: false, truncated: 0, suppressed: 0, origin: 'unit' });
 
@@ -38,23 +39,12 @@ describe('priorities', () => {
   });
 });
 
-describe('regular expressions', () => {
-  it('is case-insensitive when all lower case, like journalctl --grep', () => {
-    expect(compileRegex('timeout').test('Upstream TIMEOUT')).toBe(true);
-    expect(compileRegex('Timeout').test('upstream timeout')).toBe(false);
-    expect(compileRegex('\\Stimeout').test('xTIMEOUT')).toBe(true);
-  });
-
-  it('a bad pattern is a usage error that says what is wrong', () => {
-    expect(() => compileRegex('error(', '--grep')).toThrow("invalid regular expression for --grep: /error(/i: Unterminated group");
-    expect(() => compileRegex('[a-', '--exclude')).toThrow(UsageError);
-  });
-
+describe('entry filters', () => {
   it('filters by priority range, include (any) and exclude', () => {
     const entries = [entry(3, 'ERROR upstream timeout'), entry(4, 'slow request'), entry(6, 'request handled'), entry(null, 'no priority')];
     const warnOrWorse = entryFilter({ priority: { min: 0, max: 4 } })!;
     expect(entries.filter(warnOrWorse).map((e) => e.priority)).toEqual([3, 4]);
-    const requests = entryFilter({ include: [compileRegex('request'), compileRegex('timeout')], exclude: [compileRegex('slow')] })!;
+    const requests = entryFilter({ include: [compilePattern('request', '--grep'), compilePattern('timeout', '--grep')], exclude: [compilePattern('slow', '--exclude')] })!;
     expect(entries.filter(requests).map((e) => e.message)).toEqual(['ERROR upstream timeout', 'request handled']);
     expect(entryFilter({})).toBeUndefined();
   });
