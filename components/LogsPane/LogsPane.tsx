@@ -9,6 +9,8 @@ import { isError, isWarning, priorityMark, priorityName } from '../../src/core/l
 import { compilePattern } from '../../src/core/pattern.js';
 import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
+import { cellWidth } from '../widgets/cells.js';
+import { fit } from '../widgets/fit.js';
 import { sparkline } from '../widgets/Sparkline.js';
 import { formatTime, highlight, visibleEntries } from './viewport.js';
 
@@ -39,7 +41,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
   }, [logs.search]);
   const target = logs.target;
   const multi = (target?.units.length ?? 0) > 1;
-  const unitWidth = multi ? Math.min(22, Math.max(...(target?.units ?? ['']).map((u) => shortUnit(u).length))) : 0;
+  const unitWidth = multi ? Math.min(22, Math.max(...(target?.units ?? ['']).map((u) => cellWidth(shortUnit(u))))) : 0;
   const timeWidth = 12;
   const messageWidth = Math.max(10, width - timeWidth - 3 - (multi ? unitWidth + 1 : 0) - 1);
   const bodyHeight = Math.max(1, height - HEADER_ROWS);
@@ -99,7 +101,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
             <Box key={`${index}:${r}`} width={width}>
               <Text color={theme.muted}>{r === 0 ? `${index === logs.match ? '▶' : ' '}${formatTime(entry.timeUs, logs.timeMode)} ` : ' '.repeat(timeWidth + 2)}</Text>
               <Text color={priorityColor(theme, entry.priority)} bold={isError(entry.priority)}>{r === 0 ? `${priorityMark(entry.priority)} ` : '  '}</Text>
-              {multi ? <Text color={theme.accent}>{r === 0 ? `${shortUnit(entry.unit).slice(0, unitWidth).padEnd(unitWidth)} ` : ' '.repeat(unitWidth + 1)}</Text> : null}
+              {multi ? <Text color={theme.accent}>{r === 0 ? `${fit(shortUnit(entry.unit), unitWidth)} ` : ' '.repeat(unitWidth + 1)}</Text> : null}
               <Text wrap="truncate-end" color={priorityColor(theme, entry.priority)}>
                 {highlight(row, search).map((part, i) =>
                   part.match ? (

@@ -4,11 +4,12 @@ import type { LogEntry } from '../../src/core/journal.js';
 import type { Pattern } from '../../src/core/pattern.js';
 import type { LogSession } from '../../src/store/log-session.js';
 import type { LogsState } from '../../src/store/logs-slice.js';
+import { truncateCells, wrapCells } from '../widgets/cells.js';
 
 export interface VisibleEntry {
   index: number;
   entry: LogEntry;
-  /** The message cut into rows: one (truncated) row, or several when wrapping. */
+  /** The message cut into rows of at most the message width in cells: one (truncated) row, or several when wrapping. */
   rows: string[];
 }
 
@@ -28,13 +29,13 @@ function text(entry: LogEntry): string {
   return entry.truncated ? `${entry.message} [cut: the message had ${entry.truncated} characters]` : entry.message;
 }
 
+/** A wrapped message shows at most this many rows. */
+const MAX_ROWS = 200;
+
+/** Rows of at most `width` terminal cells (a CJK character or an emoji takes two), cut between graphemes. */
 function cut(message: string, width: number, wrap: boolean): string[] {
-  const w = Math.max(1, width);
-  if (message.length === 0) return ['(empty message)'];
-  if (!wrap) return [message.length > w ? `${message.slice(0, w - 1)}…` : message];
-  const rows: string[] = [];
-  for (let i = 0; i < message.length && rows.length < 200; i += w) rows.push(message.slice(i, i + w));
-  return rows;
+  const text = message.length === 0 ? '(empty message)' : message;
+  return wrap ? wrapCells(text, width, MAX_ROWS) : [truncateCells(text, width)];
 }
 
 /** The entries that fill `height` rows: the newest when following, else from `top`. */
