@@ -135,44 +135,62 @@ function parseDuration(text: string): number | undefined {
   return any ? total : undefined;
 }
 
+/** The times opsdeck takes: from the epoch (journalctl refuses earlier ones) to the end of year 9999. */
+const EARLIEST_MS = 0;
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /**
  * Parse a --since/--until value: "now", "today", "yesterday", "tomorrow", "1 hour ago",
  * "30 min ago", "-1h", "+10min", "2h" (ago), "09:30" (today), "2026-11-24", "2026-11-24 09:30",
  * ISO 8601 with or without a zone (none: local time), "@EPOCH_SECONDS". Days are in the local
- * time zone of opsdeck, not of the host, so every host answers for the same window.
+ * time zone of opsdeck, not of the host, so every host answers for the same window. Whatever is
+ * returned journalctl accepts: dates that do not exist (2026-02-30) and times before 1970 or
+ * after 9999 are refused here, before anything runs.
  */
 export function parseTime(text: string, now: Date = new Date(), option = '--since'): TimePoint {
   const t = text.trim().toLowerCase();
-  const fail = () =>
+  const fail = (why = '') =>
     new UsageError(
-      `invalid time ${JSON.stringify(text)} for ${option}`,
+      `invalid time ${JSON.stringify(text)} for ${option}${why ? `: ${why}` : ''}`,
       'use e.g. "1 hour ago", "30 min ago", "today", "yesterday", "2026-11-24 09:00" or an ISO time such as 2026-11-24T09:00:00Z',
     );
-  if (t === 'now') return point(now.getTime());
-  if (t === 'today') return point(midnight(now, 0));
-  if (t === 'yesterday') return point(midnight(now, -1));
-  if (t === 'tomorrow') return point(midnight(now, 1));
+  const checked = (ms: number): TimePoint => {
+    if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms > LATEST_MS) throw fail('times must fall between 1970-01-01 and 9999-12-31');
+    return point(ms);
+  };
+  if (t === 'now') return checked(now.getTime());
+  if (t === 'today') return checked(midnight(now, 0));
+  if (t === 'yesterday') return checked(midnight(now, -1));
+  if (t === 'tomorrow') return checked(midnight(now, 1));
   const epoch = /^@(\d+(?:\.\d+)?)$/.exec(t);
-  if (epoch) return point(Number(epoch[1]) * 1000);
+  if (epoch) return checked(Number(epoch[1]) * 1000);
 
   const ago = /^(.*\S)\s+ago$/.exec(t);
   const signed = /^([+-])\s*(.+)$/.exec(t);
   const relative = ago ? ago[1]! : signed ? signed[2]! : t;
   const duration = parseDuration(relative);
-  if (duration !== undefined) return point(now.getTime() + (signed?.[1] === '+' && !ago ? duration : -duration));
+  if (duration !== undefined) return checked(now.getTime() + (signed?.[1] === '+' && !ago ? duration : -duration));
   if (ago || signed) throw fail();
 
   const clock = CLOCK.exec(t);
   if (clock) {
     const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0)];
     if (h > 23 || m > 59 || s > 59) throw fail();
-    return point(new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s).getTime());
+    return checked(new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s).getTime());
   }
   const iso = ISO.exec(text.trim());
   if (!iso) throw fail();
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
   const fraction = iso[7] ? Number(`0.${iso[7]}`) * 1000 : 0;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) throw fail();
+  // (Date would quietly turn 2026-02-30 into March 2, and years below 100 into 19xx.)
+  if (year < 1970) throw fail('times must fall between 1970-01-01 and 9999-12-31');
+  if (month < 1 || month > 12) throw fail(`there is no month ${month}`);
+  if (day < 1 || day > daysInMonth(year, month)) throw fail(`${year}-${String(month).padStart(2, '0')} has ${daysInMonth(year, month)} days`);
+  if (hour > 23 || minute > 59 || second > 60) throw fail();
   const zone = iso[8]?.toUpperCase();
   let ms: number;
   if (zone === undefined) {
@@ -180,10 +198,12 @@ export function parseTime(text: string, now: Date = new Date(), option = '--sinc
   } else {
     ms = Date.UTC(year, month - 1, day, hour, minute, second) + fraction;
     const offset = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-    if (offset) ms -= (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    if (offset) {
+      if (Number(offset[2]) > 23 || Number(offset[3]) > 59) throw fail(`no time zone is ${zone} from UTC`);
+      ms -= (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    }
   }
-  if (!Number.isFinite(ms)) throw fail();
-  return point(ms);
+  return checked(ms);
 }
 
 // ---------------------------------------------------------------------------------------------

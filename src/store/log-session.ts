@@ -46,17 +46,18 @@ export class LogSession {
     return this.follower !== null && this.follower.state !== 'ended';
   }
 
-  /** Follow these units (showing the last HISTORY_LINES first, or everything since `since`). */
+  /** Follow these units (showing the last HISTORY_LINES first, or everything since `since`).
+   *  Throws (a UsageError) before the current follow is touched when they cannot be followed. */
   open(target: LogTarget, since?: string): void {
-    void this.close();
-    this.buffer.clear();
-    this.passing = [];
-    this.passingStart = 0;
     const follower = new JournalFollower(this.hosts.get(target.host), {
       units: target.units,
       ...(since ? { since, lines: 'all' as const } : { lines: HISTORY_LINES }),
       retryInitialFailure: true,
     });
+    void this.close();
+    this.buffer.clear();
+    this.passing = [];
+    this.passingStart = 0;
     // A previous follower may still flush or end after this one started: ignore it.
     follower.onBatch((entries) => {
       if (this.follower === follower) this.ingest(entries);

@@ -71,8 +71,10 @@ export const initialLogsState: LogsState = {
 };
 
 export interface LogActions {
-  /** Follow a target (default: the selected environment's units). */
-  openLogs(target?: LogTarget): void;
+  /** Follow a target (default: the selected environment's units) in a time window (default: the
+   *  current one). A window or target that cannot be followed is refused with a notice, and
+   *  whatever was followed goes on. */
+  openLogs(target?: LogTarget, since?: string | null): void;
   closeLogs(): Promise<void>;
   scrollLogs(delta: number, viewHeight: number): void;
   followLogs(): void;
@@ -128,16 +130,22 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
   };
 
   const actions: LogActions = {
-    openLogs(target) {
+    openLogs(target, since = get().logs.since) {
       const state = get();
       const chosen = target ?? (state.selectedEnv ? environmentTarget(state.config, state.selectedEnv, environmentHost(state, state.selectedEnv)) : null);
       if (!chosen) {
         notify('nothing to follow: the selected environment has no units (pick a unit in the processes pane and press l)', 'warn');
         return;
       }
-      const since = state.logs.since ? (parseTime(state.logs.since).journal) : undefined;
-      session.open(chosen, since);
-      patch({ target: chosen, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', lastEvent: null, suppressed: 0, match: -1, counts: null });
+      try {
+        // Both throw before anything is stopped: a bad window leaves the running follow as it is.
+        const window = since ? parseTime(since, new Date(), 'time window').journal : undefined;
+        session.open(chosen, window);
+      } catch (error) {
+        notify(describeError(error), 'error');
+        return;
+      }
+      patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', lastEvent: null, suppressed: 0, match: -1, counts: null });
       clearInterval(countTimer);
       recount();
       countTimer = setInterval(recount, COUNT_EVERY_MS);
@@ -157,8 +165,9 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       else patch({ follow: false, top });
     },
     followLogs() {
-      // After Ctrl+C stopped the tail, G starts it again where the view was.
-      if (get().logs.connection === 'stopped' && get().logs.target) actions.openLogs(get().logs.target!);
+      // After Ctrl+C stopped the tail, or it failed for good, G starts it again.
+      const { connection, target } = get().logs;
+      if ((connection === 'stopped' || connection === 'failed') && target) actions.openLogs(target);
       patch({ follow: true, newWhilePaused: 0 });
     },
     cycleLogPriority() {
@@ -189,9 +198,10 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
         } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
           applyFilter({ prompt: null, [prompt.kind]: text });
         } else {
-          if (text) parseTime(text);
-          patch({ prompt: null, since: text || null });
-          actions.openLogs(logs.target ?? undefined);
+          // Checked whole before the follow is touched: a refused window changes nothing.
+          if (text) parseTime(text, new Date(), 'time window');
+          patch({ prompt: null });
+          actions.openLogs(logs.target ?? undefined, text || null);
         }
       } catch (error) {
         notify(describeError(error), 'error');
@@ -201,7 +211,11 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       patch({ prompt: null });
     },
     clearLogFilters() {
+      const { since, target } = get().logs;
       applyFilter({ priority: null, include: '', exclude: '', search: '' });
+      // The time window too: following again from the usual history.
+      if (since !== null && target) actions.openLogs(target, null);
+      else if (since !== null) patch({ since: null });
     },
     nextMatch(step, viewHeight) {
       const { logs } = get();

@@ -3,14 +3,13 @@
 // the byte-stream splitter, the argv builder, and the follower's batching, reconnect and
 // stdbuf fallback against a scripted host.
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import type { Host, StreamHandle } from '../../src/core/host.js';
 import { countPriorities } from '../../src/core/log-filter.js';
 import { journalArgv, readJournal } from '../../src/core/journal.js';
 import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
+import { ScriptedHost } from '../support/scripted-host.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const parseAll = (buf: Buffer) => {
@@ -184,48 +183,6 @@ describe('bytes to text', () => {
     expect(decodeBytes(bytes)).toBe(text);
   });
 });
-
-// A Host whose stream() hands out scripted processes.
-class ScriptedHost implements Host {
-  readonly name = 'scripted';
-  constructor(readonly transport: 'local' | 'ssh' = 'local') {}
-  readonly stats = { spawned: 0 };
-  readonly runs: Array<{ argv: string[]; stdout: PassThrough; exit: (code: number | undefined, stderr?: string) => void; stopped: boolean }> = [];
-  run(): never {
-    throw new Error('not used');
-  }
-  wrap(argv: readonly string[]): string[] {
-    return [...argv];
-  }
-  failure(): undefined {
-    return undefined;
-  }
-  stream(argv: readonly string[]): StreamHandle {
-    this.stats.spawned++;
-    const stdout = new PassThrough();
-    let settle!: (r: { exitCode: number | undefined; stderr: string; canceled: boolean }) => void;
-    const done = new Promise<{ exitCode: number | undefined; stderr: string; canceled: boolean }>((r) => (settle = r));
-    const run = {
-      argv: [...argv],
-      stdout,
-      stopped: false,
-      exit: (code: number | undefined, stderr = '') => {
-        stdout.end();
-        settle({ exitCode: code, stderr, canceled: run.stopped });
-      },
-    };
-    this.runs.push(run);
-    return {
-      stdout,
-      done,
-      stop: () => {
-        run.stopped = true;
-        run.exit(undefined);
-      },
-    };
-  }
-  async close(): Promise<void> {}
-}
 
 const line = (cursor: string, message: string) => `${JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1000', PRIORITY: '6', _SYSTEMD_UNIT: 'app.service', MESSAGE: message })}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -86,6 +86,28 @@ describe('time windows', () => {
   it.each(['soon', '1 fortnight ago', '2026-13-01', '25:00', 'ago', '2026-11-20T09:15:30+1'])('refuses %j with examples', (text) => {
     expect(() => parseTime(text, now, '--since')).toThrow(/invalid time .* for --since/);
   });
+
+  it.each([
+    ['2026-02-30', /2026-02 has 28 days/],
+    ['2026-02-29 10:00', /2026-02 has 28 days/],
+    ['2026-04-31T00:00:00Z', /2026-04 has 30 days/],
+    ['2026-00-10', /there is no month 0/],
+    ['2026-11-20T09:15:30+25:00', /no time zone is \+25:00/],
+    ['1969-12-31', /between 1970-01-01 and 9999-12-31/],
+    ['0075-01-01', /between 1970-01-01 and 9999-12-31/],
+    ['@99999999999999999999', /between 1970-01-01 and 9999-12-31/],
+    ['99999999 days ago', /between 1970-01-01 and 9999-12-31/],
+    ['+9999999999 weeks', /between 1970-01-01 and 9999-12-31/],
+  ])('refuses %j, a time that does not exist or that journalctl would refuse, saying why', (text, why) => {
+    expect(() => parseTime(text, now, '--since')).toThrow(why);
+  });
+
+  it('takes the dates that do exist, leap days included, and hands journalctl plain seconds', () => {
+    expect(at('2024-02-29')).toBe(new Date(2024, 1, 29).getTime());
+    expect(at('2026-12-31 23:59:59')).toBe(new Date(2026, 11, 31, 23, 59, 59).getTime());
+    expect(parseTime('9999-12-31T00:00:00Z', now).journal).toBe('@253402214400.000');
+    expect(parseTime('@0', now).journal).toBe('@0.000');
+  });
 });
 
 describe('the log ring buffer', () => {

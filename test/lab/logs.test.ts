@@ -178,6 +178,8 @@ describeLab('opsdeck logs against the lab journal', () => {
       [['logs', 'x', '--host', 'lab', '--exclude', '[a-'], /invalid regular expression for --exclude/],
       [['logs', 'x', '--host', 'lab', '-p', 'loud'], /invalid priority "loud"/],
       [['logs', 'x', '--host', 'lab', '--since', 'soonish'], /invalid time "soonish" for --since/],
+      [['logs', 'x', '--host', 'lab', '--since', '2026-02-30'], /invalid time "2026-02-30" for --since: 2026-02 has 28 days/],
+      [['logs', 'x', '--host', 'lab', '--until', '1960-01-01'], /invalid time "1960-01-01" for --until: times must fall between 1970-01-01 and 9999-12-31/],
       [['logs', 'x', '--host', 'lab', '-n', 'many'], /invalid --lines "many"/],
       [['logs', 'x', '--host', 'lab', '-f', '--until', 'now'], /--until cannot be used with --follow/],
       [['logs', 'x;rm -rf /', '--host', 'lab'], /"x;rm -rf \/" is neither an environment .* nor a valid unit name/],
