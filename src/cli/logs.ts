@@ -171,11 +171,19 @@ function resolveTarget(ctx: CliContext, target: string, options: GlobalOptions):
   return { label: unit, host: ctx.hosts.get(where.host), units: [unit] };
 }
 
+/** More would only hold that many entries in memory (the newest N that match are collected). */
+export const MAX_LINES = 1_000_000;
+
 function parseLines(value: string | undefined, follow: boolean): number | undefined {
   if (value === undefined) return follow ? 10 : undefined;
   if (value === 'all') return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, 'use a whole number (0 or more), or "all"');
-  return Number(value);
+  // Digits only (no 1e3, 0x10, -1 or 2.5), and compared as text: Number() of a long one is
+  // rounded or printed as 1e+21.
+  const digits = /^\d+$/.test(value) ? value.replace(/^0+(?=\d)/, '') : null;
+  if (digits === null || digits.length > String(MAX_LINES).length || Number(digits) > MAX_LINES) {
+    throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, `use a whole number from 0 to ${MAX_LINES.toLocaleString('en-US')}, or "all"`);
+  }
+  return Number(digits);
 }
 
 /** Writes entries to stdout as plain lines or JSON lines; notices a closed pipe (`| head`). */

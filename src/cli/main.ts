@@ -64,7 +64,7 @@ export function buildProgram(): Command {
   verb('logs', 'the journal of an environment (its unit and related units, merged in time order) or of a unit')
     .argument('<target>', 'an environment, or a unit name (on --host, else local)')
     .option('-f, --follow', 'keep following; survives journalctl or the connection dying (resumes, nothing lost)')
-    .option('-n, --lines <n>', 'the newest N entries (that match), or "all" (default: all; 10 with --follow)')
+    .option('-n, --lines <n>', 'the newest N entries (that match), 0 to 1000000, or "all" (default: all; 10 with --follow)')
     .option('--since <time>', 'e.g. "1 hour ago", "30 min ago", today, yesterday, "2026-11-24 09:00", ISO time')
     .option('--until <time>', 'same forms as --since')
     .option('-p, --priority <p>', 'this priority and worse: emerg, alert, crit, err, warning, notice, info, debug, 0-7, or a range err..warning')

@@ -181,6 +181,10 @@ describeLab('opsdeck logs against the lab journal', () => {
       [['logs', 'x', '--host', 'lab', '--since', '2026-02-30'], /invalid time "2026-02-30" for --since: 2026-02 has 28 days/],
       [['logs', 'x', '--host', 'lab', '--until', '1960-01-01'], /invalid time "1960-01-01" for --until: times must fall between 1970-01-01 and 9999-12-31/],
       [['logs', 'x', '--host', 'lab', '-n', 'many'], /invalid --lines "many"/],
+      // Echoed as typed (not 1e+20), with the range.
+      [['logs', 'x', '--host', 'lab', '-n', '99999999999999999999'], /invalid --lines "99999999999999999999"\n.*whole number from 0 to 1,000,000, or "all"/],
+      [['logs', 'x', '--host', 'lab', '-n', '1e3'], /invalid --lines "1e3"\n.*whole number from 0 to 1,000,000/],
+      [['logs', 'x', '--host', 'lab', '-n', '1000001'], /invalid --lines "1000001"/],
       [['logs', 'x', '--host', 'lab', '-f', '--until', 'now'], /--until cannot be used with --follow/],
       [['logs', 'x;rm -rf /', '--host', 'lab'], /"x;rm -rf \/" is neither an environment .* nor a valid unit name/],
       [['logs', '--now', '--host', 'lab'], /unknown option|neither an environment/],
