@@ -1,7 +1,8 @@
 // The selected environment's journal (or a unit picked in the processes pane), following:
 // several units merged in time order, each line marked with its unit; priority by colour and
 // by a mark; scroll up to pause (new lines are counted), G to follow again; search, filters,
-// time window, wrap; errors and warnings since today with a rate sparkline.
+// time window, wrap; errors and warnings since today with a rate sparkline; how far long
+// work (re-filtering, searching, counting matches) got.
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -70,10 +71,13 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
     logs.exclude ? `-/${logs.exclude}/` : '',
     logs.since ? `since ${logs.since}` : '',
   ].filter(Boolean);
+  const work = logs.work ? `${logs.work.task === 'filter' ? 'filtering' : logs.work.task === 'search' ? 'searching' : 'counting matches'}… ${logs.work.percent}%` : '';
+  const matches = logs.matchCount === null ? 'counting…' : `${logs.matchCount} line${logs.matchCount === 1 ? '' : 's'}`;
   const line2 = [
+    work,
     counts ? `today: ${counts.errors} error${counts.errors === 1 ? '' : 's'}, ${counts.warnings} warning${counts.warnings === 1 ? '' : 's'} ${spark}` : logs.countsError ? `counts: ${logs.countsError}` : 'today: counting…',
     filters.length ? `filter ${filters.join(' ')}` : '',
-    logs.search ? `search /${logs.search}/: ${logs.matchCount} line${logs.matchCount === 1 ? '' : 's'}${logs.match >= 0 ? `, at line ${logs.match + 1}` : ''} (n N)` : '',
+    logs.search ? `search /${logs.search}/: ${matches}${logs.match >= 0 ? `, at line ${logs.match + 1}` : ''} (n N)` : '',
     logs.suppressed ? `✗ journald dropped ${logs.suppressed}` : '',
     `${logs.length} lines`,
   ].filter(Boolean).join(' · ');
@@ -91,10 +95,10 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
         <Text color={theme.muted}>{`${target.units.join(' ')} on ${target.host} · `}</Text>
         <Text bold color={logs.connection === 'live' && logs.follow ? theme.ok : theme.warn}>{connection}</Text>
       </Text>
-      <Text wrap="truncate-end" color={counts && counts.errors > 0 ? theme.error : theme.muted}>{line2}</Text>
+      <Text wrap="truncate-end" color={logs.work ? theme.warn : counts && counts.errors > 0 ? theme.error : theme.muted}>{line2}</Text>
       <Text wrap="truncate-end" color={third.color}>{third.text}</Text>
       {visible.length === 0 ? (
-        <Text color={theme.muted}>{logs.connection === 'connecting' ? 'reading the journal…' : `no entries${filters.length ? ' pass the filter' : ' for these units yet'}`}</Text>
+        <Text color={theme.muted}>{logs.connection === 'connecting' ? 'reading the journal…' : logs.work?.task === 'filter' ? 'filtering…' : `no entries${filters.length ? ' pass the filter' : ' for these units yet'}`}</Text>
       ) : (
         visible.flatMap(({ index, entry, rows }) =>
           rows.map((row, r) => (

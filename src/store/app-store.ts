@@ -146,6 +146,7 @@ export function createAppStore(deps: AppDeps): AppStore {
           },
         });
       },
+      onWork: (work) => set({ logs: { ...get().logs, work } }),
     });
     const enterPane = (pane: PaneId) => {
       const previous = get().pane;

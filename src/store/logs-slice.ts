@@ -6,8 +6,8 @@ import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
 import { countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
-import { compilePattern } from '../core/pattern.js';
-import { LogSession, type LogTarget } from './log-session.js';
+import { compilePattern, type Pattern } from '../core/pattern.js';
+import { LogSession, type LogTarget, type LogWork } from './log-session.js';
 import { environmentHost } from './selectors.js';
 
 export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
@@ -33,8 +33,10 @@ export interface LogsState {
   search: string;
   /** Index of the current search match, -1 when none. */
   match: number;
-  /** Lines matching the search when it was entered. */
-  matchCount: number;
+  /** Lines in view matching the search when it was entered (or the filter changed); null while counting. */
+  matchCount: number | null;
+  /** Long work on the entries (re-filter, search, count) and how far it got. */
+  work: LogWork | null;
   since: string | null;
   timeMode: 'absolute' | 'relative';
   wrap: boolean;
@@ -61,6 +63,7 @@ export const initialLogsState: LogsState = {
   search: '',
   match: -1,
   matchCount: 0,
+  work: null,
   since: null,
   timeMode: 'absolute',
   wrap: false,
@@ -127,6 +130,23 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       exclude: logs.exclude ? [compilePattern(logs.exclude, 'exclude filter')] : [],
     });
     patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1 });
+    // The count was of the old view.
+    if (logs.search) recountMatches(logs.search);
+  };
+
+  /** The search pattern, compiled once per text (every n/N and frame uses it). */
+  let compiled: Pattern | null = null;
+  const searchPattern = (text: string): Pattern => {
+    if (compiled?.source !== text) compiled = compilePattern(text, 'search');
+    return compiled;
+  };
+
+  /** Count the lines in view that match, in the background (superseded by a newer count). */
+  const recountMatches = (text: string) => {
+    patch({ matchCount: null });
+    void session.count(searchPattern(text)).then((matches) => {
+      if (matches !== null && get().logs.search === text) patch({ matchCount: matches });
+    });
   };
 
   const actions: LogActions = {
@@ -192,9 +212,12 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       const text = prompt.text.trim();
       try {
         if (prompt.kind === 'search') {
-          const re = text ? compilePattern(text, 'search') : null;
-          patch({ prompt: null, search: text, match: -1, matchCount: re ? session.count(re) : 0 });
-          if (text) actions.nextMatch(-1, 0);
+          if (text) searchPattern(text); // a bad pattern is refused before anything changes
+          patch({ prompt: null, search: text, match: -1, matchCount: 0 });
+          if (text) {
+            recountMatches(text);
+            actions.nextMatch(-1, 0);
+          }
         } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
           applyFilter({ prompt: null, [prompt.kind]: text });
         } else {
@@ -220,16 +243,19 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     nextMatch(step, viewHeight) {
       const { logs } = get();
       if (!logs.search) return;
-      const re = compilePattern(logs.search, 'search');
+      const text = logs.search;
       const from = logs.match >= 0 ? logs.match : step < 0 ? logs.length : -1;
-      const found = session.find(re, from, step);
-      if (found < 0) {
-        notify(`no line matches /${logs.search}/`, 'warn');
-        patch({ match: -1 });
-        return;
-      }
-      const top = Math.max(0, found - Math.floor(viewHeight / 2));
-      patch({ match: found, follow: false, top });
+      // In the background: a newer n/N, search or filter supersedes it (null).
+      void session.find(searchPattern(text), from, step).then((found) => {
+        if (found === null || get().logs.search !== text) return;
+        if (found < 0) {
+          notify(`no line matches /${text}/`, 'warn');
+          patch({ match: -1 });
+          return;
+        }
+        const top = Math.max(0, found - Math.floor(viewHeight / 2));
+        patch({ match: found, follow: false, top });
+      });
     },
     toggleLogTime() {
       patch({ timeMode: get().logs.timeMode === 'absolute' ? 'relative' : 'absolute' });

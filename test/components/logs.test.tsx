@@ -89,6 +89,8 @@ describe('the logs pane', () => {
     stdin.write('b 2');
     stdin.write('\r');
     await settle();
+    await store.getState().logSession.idle();
+    await settle();
     expect(lastFrame()).toMatch(/search \/b 2\/: 1 line, at line \d+ \(n N\)/);
     expect(lastFrame()).toMatch(/▶.*b 2/);
     unmount();
@@ -103,6 +105,8 @@ describe('the logs pane', () => {
     stdin.write('+');
     stdin.write('^(a+)+$');
     stdin.write('\r');
+    await settle();
+    await store.getState().logSession.idle();
     await settle();
     expect(store.getState().logs.include).toBe('^(a+)+$');
     expect(store.getState().logs.length).toBe(1);
@@ -135,6 +139,38 @@ describe('the logs pane', () => {
     const wrapped = check().join('\n');
     expect(wrapped).toMatch(/日MID本/);
     expect(wrapped).toMatch(/😀👍🏽🇯🇵/);
+    unmount();
+  });
+
+  it('shows how far a long re-filter got, and clears it when done', async () => {
+    const store = logsStore(60_000);
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const base = recorded('journal-merged.jsonl')[0]!;
+    store.getState().logSession.ingest(Array.from({ length: 50_000 }, (_, i) => ({ ...base, message: `request ${i} ${i % 3 === 0 ? 'failed' : 'done'} ${'x'.repeat(i % 10 === 0 ? 3000 : 10)}` })));
+    await settle();
+    const seen: string[] = [];
+    const unsubscribe = store.subscribe((state) => {
+      if (state.logs.work) seen.push(`${state.logs.work.task} ${state.logs.work.percent}`);
+    });
+    stdin.write('-');
+    stdin.write('failed');
+    stdin.write('\r');
+    await settle();
+    await store.getState().logSession.idle();
+    await settle();
+    unsubscribe();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => /^filter \d+$/.test(s))).toBe(true);
+    expect(store.getState().logs.work).toBeNull();
+    expect(store.getState().logs.length).toBe(50_000 - Math.ceil(50_000 / 3));
+    expect(lastFrame()).not.toMatch(/filtering…/);
+    // What the pane says while it works.
+    store.setState({ logs: { ...store.getState().logs, work: { task: 'filter', percent: 40 } } });
+    await settle();
+    expect(lastFrame()).toMatch(/filtering… 40%/);
+    store.setState({ logs: { ...store.getState().logs, work: { task: 'count', percent: 7 }, search: 'x', matchCount: null } });
+    await settle();
+    expect(lastFrame()).toMatch(/counting matches… 7% .*search \/x\/: counting…/);
     unmount();
   });
 
