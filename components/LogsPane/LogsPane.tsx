@@ -4,7 +4,7 @@
 // time window, wrap; errors and warnings since today with a rate sparkline; how far long
 // work (re-filtering, searching, counting matches) got.
 import { Box, Text } from 'ink';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { isError, isWarning, priorityMark, priorityName } from '../../src/core/log-filter.js';
 import { compilePattern } from '../../src/core/pattern.js';
@@ -25,6 +25,18 @@ function priorityColor(theme: Theme, priority: number | null): string | undefine
   return priority === 7 ? theme.muted : undefined;
 }
 
+/** The time, re-read every second while `ticking` (for "waiting … (N s)"). */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
 function shortUnit(unit: string): string {
   return unit.replace(/\.service$/, '');
 }
@@ -41,6 +53,7 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
     }
   }, [logs.search]);
   const target = logs.target;
+  const now = useNow(logs.waitingSince !== null);
   const multi = (target?.units.length ?? 0) > 1;
   const unitWidth = multi ? Math.min(22, Math.max(...(target?.units ?? ['']).map((u) => cellWidth(shortUnit(u))))) : 0;
   const timeWidth = 12;
@@ -57,11 +70,13 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
       </Box>
     );
   }
+  // Following is claimed only once journalctl answered; until then, how long the host has been silent.
+  const waiting = logs.waitingSince !== null ? `waiting for host ${target.host} to answer (${Math.max(0, Math.floor((now - logs.waitingSince) / 1000))} s)` : '';
   const connection =
     logs.connection === 'live' ? (logs.follow ? '● following' : `⏸ PAUSED · ${logs.newWhilePaused} new line${logs.newWhilePaused === 1 ? '' : 's'} (G: follow)`)
-      : logs.connection === 'connecting' ? '… connecting'
-        : logs.connection === 'reconnecting' ? '⟳ RECONNECTING'
-          : logs.connection === 'failed' ? '✗ FAILED'
+      : logs.connection === 'connecting' ? `… ${waiting || 'connecting'}`
+        : logs.connection === 'reconnecting' ? `⟳ RECONNECTING${waiting ? ` · ${waiting}` : ''}`
+          : logs.connection === 'failed' ? '✗ FAILED (G: try again)'
             : logs.connection === 'stopped' ? '■ stopped (G: follow again)' : '';
   const counts = logs.counts;
   const spark = counts ? sparkline(counts.buckets.map((b) => b.errors + b.warnings), { width: 24, blankZero: true }) : '';
@@ -92,13 +107,14 @@ export function LogsPane({ width, height }: { width: number; height: number }) {
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate-end">
         <Text bold>{`${target.label}: `}</Text>
-        <Text color={theme.muted}>{`${target.units.join(' ')} on ${target.host} · `}</Text>
+        {/* The state first: a long list of units must not push it out of sight. */}
         <Text bold color={logs.connection === 'live' && logs.follow ? theme.ok : theme.warn}>{connection}</Text>
+        <Text color={theme.muted}>{` · ${target.units.join(' ')} on ${target.host}`}</Text>
       </Text>
       <Text wrap="truncate-end" color={logs.work ? theme.warn : counts && counts.errors > 0 ? theme.error : theme.muted}>{line2}</Text>
       <Text wrap="truncate-end" color={third.color}>{third.text}</Text>
       {visible.length === 0 ? (
-        <Text color={theme.muted}>{logs.connection === 'connecting' ? 'reading the journal…' : logs.work?.task === 'filter' ? 'filtering…' : `no entries${filters.length ? ' pass the filter' : ' for these units yet'}`}</Text>
+        <Text color={theme.muted}>{logs.connection === 'connecting' ? (logs.waitingSince !== null ? `waiting for host ${target.host} to answer…` : 'reading the journal…') : logs.work?.task === 'filter' ? 'filtering…' : `no entries${filters.length ? ' pass the filter' : ' for these units yet'}`}</Text>
       ) : (
         visible.flatMap(({ index, entry, rows }) =>
           rows.map((row, r) => (

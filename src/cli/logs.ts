@@ -65,7 +65,6 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     const out = new Output(options.json === true);
     const abort = new AbortController();
     out.onClose(() => abort.abort());
-    const readStartedAt = Date.now();
     const summary = await readJournal(
       where.host,
       {
@@ -88,9 +87,9 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     }
     return await follow(where, out, {
       ...(priority ? { priority } : {}),
-      // Continue right after what was shown; with nothing shown, from when we started looking.
-      ...(summary.newestCursor !== null ? { afterCursor: summary.newestCursor } : { since: since?.journal ?? `@${(readStartedAt / 1000).toFixed(3)}` }),
-      ...(lines === 0 && !since ? { lines: 0 } : {}),
+      // Continue right after the newest entry read. With none read: `-n 0` starts from now;
+      // otherwise there was nothing (in the window), so all there is by now is new.
+      ...(summary.newestCursor !== null ? { afterCursor: summary.newestCursor } : lines === 0 && !since ? { lines: 0 } : { lines: 'all' as const, ...(since ? { since: since.journal } : {}) }),
     }, filter);
   } finally {
     await ctx.hosts.closeAll();
@@ -100,16 +99,10 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
 async function follow(
   where: Target,
   out: Output,
-  start: { priority?: { min: number; max: number }; afterCursor?: string; since?: string; lines?: number },
+  start: { priority?: { min: number; max: number }; afterCursor?: string; since?: string; lines?: number | 'all' },
   filter: ((e: LogEntry) => boolean) | undefined,
 ): Promise<number> {
-  // `-f -n 0` starts from now, like journalctl: no read before, no since.
-  const fromNow = start.lines === 0;
-  const follower = new JournalFollower(where.host, {
-    units: where.units,
-    ...(start.priority ? { priority: start.priority } : {}),
-    ...(fromNow ? { lines: 0 } : start.afterCursor !== undefined ? { afterCursor: start.afterCursor } : start.since !== undefined ? { since: start.since } : {}),
-  });
+  const follower = new JournalFollower(where.host, { units: where.units, ...start });
   follower.onBatch((entries) => {
     const shown = filter ? entries.filter(filter) : entries;
     // A slow reader (a pager, a slow pipe) holds journalctl back instead of filling our memory.

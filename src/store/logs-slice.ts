@@ -23,7 +23,10 @@ export interface LogsState {
   /** First visible entry while paused. */
   top: number;
   newWhilePaused: number;
+  /** 'live' only once journalctl answered (entries, or a read that ended well). */
   connection: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
+  /** Since when journalctl has been started on the host without answering yet (null: not waiting). */
+  waitingSince: number | null;
   lastEvent: { text: string; level: 'info' | 'warn' | 'error'; at: number } | null;
   /** Messages journald dropped (rate limit) while we followed. */
   suppressed: number;
@@ -55,6 +58,7 @@ export const initialLogsState: LogsState = {
   top: 0,
   newWhilePaused: 0,
   connection: 'idle',
+  waitingSince: null,
   lastEvent: null,
   suppressed: 0,
   priority: null,
@@ -165,7 +169,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
         notify(describeError(error), 'error');
         return;
       }
-      patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', lastEvent: null, suppressed: 0, match: -1, counts: null });
+      patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', waitingSince: Date.now(), lastEvent: null, suppressed: 0, match: -1, counts: null });
       clearInterval(countTimer);
       recount();
       countTimer = setInterval(recount, COUNT_EVERY_MS);
@@ -174,7 +178,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     async closeLogs() {
       clearInterval(countTimer);
       await session.close();
-      if (get().logs.connection !== 'idle') patch({ connection: 'stopped' });
+      if (get().logs.connection !== 'idle') patch({ connection: 'stopped', waitingSince: null });
     },
     scrollLogs(delta, viewHeight) {
       const { logs } = get();

@@ -7,6 +7,7 @@ import { parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js
 import { initialLogsState } from '../../src/store/logs-slice.js';
 import { visibleEntries } from '../../components/LogsPane/viewport.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
+import { ScriptedHost } from '../support/scripted-host.js';
 
 function recorded(name: string): LogEntry[] {
   return readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')
@@ -38,6 +39,24 @@ describe('the logs pane', () => {
     expect(frame).toMatch(/fixture-a\s+a \d+/);
     expect(frame).toMatch(/fixture-b\s+b \d+/);
     expect(frame).toMatch(/● following/);
+    unmount();
+  });
+
+  it('says it is waiting for the host, and for how long, until journalctl answers; then following', async () => {
+    const host = new ScriptedHost();
+    const { store } = makeStore({ host });
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('4');
+    await settle();
+    expect(lastFrame()).toMatch(/… waiting for host lab to answer \(\d+ s\)/);
+    expect(lastFrame()).not.toMatch(/following/);
+    // The history read ends with exit code 0, even with no entry: that is journalctl's answer.
+    const read = host.runs.find((r) => !r.argv.includes('--output-fields=PRIORITY'))!;
+    expect(read.argv).not.toContain('--follow');
+    read.exit(0);
+    await settle();
+    expect(lastFrame()).toMatch(/● following/);
+    expect(lastFrame()).not.toMatch(/waiting for host/);
     unmount();
   });
 

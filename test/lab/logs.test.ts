@@ -210,7 +210,8 @@ describeLab('opsdeck logs against the lab journal', () => {
     await f.follower.stop();
     expect(f.messages()).toEqual(Array.from({ length: 1500 }, (_, i) => `seq ${i + 1}`));
     const types = f.events.map((e) => e.type);
-    expect(types).toEqual(['connected', 'reconnecting', 'resumed', 'ended']);
+    // "resumed" only once journalctl answered again (the read after the cursor ended well).
+    expect(types).toEqual(['waiting', 'connected', 'reconnecting', 'waiting', 'resumed', 'ended']);
     const resumed = f.events.find((e) => e.type === 'resumed') as Extract<FollowEvent, { type: 'resumed' }>;
     expect(resumed.afterMs).toBeGreaterThanOrEqual(150);
     expect(f.follower.stats.reconnects).toBe(1);
@@ -234,7 +235,7 @@ describeLab('opsdeck logs against the lab journal', () => {
     // Other test files share the ssh master connection and may close it (`ssh -O exit`) while we
     // follow: more drops may come, each one resumed.
     const types = f.events.map((e) => e.type).join(' ');
-    expect(types).toMatch(/^connected( reconnecting( reconnecting)* resumed)+ ended$/);
+    expect(types).toMatch(/^waiting connected( reconnecting( waiting)?( reconnecting( waiting)?)* resumed)+ ended$/);
     await expectNoProcessLeft(unit);
   }, 60_000);
 
@@ -319,10 +320,50 @@ describeLab('opsdeck logs against the lab journal', () => {
 
     const f = follow([unit]);
     await waitFor('connected', () => f.events.some((e) => e.type === 'connected'));
-    await new Promise((r) => setTimeout(r, 300));
+    // journalctl answered (its read of the history ended well, with nothing): now it follows.
+    await waitFor('the follow', () => processesNaming(unit).some((pid) => cmdline(pid).includes('--follow')));
     await f.follower.stop();
     expect(f.entries).toEqual([]);
-    expect(f.events.map((e) => e.type)).toEqual(['connected', 'ended']);
+    expect(f.events.map((e) => e.type)).toEqual(['waiting', 'connected', 'ended']);
+    await expectNoProcessLeft(unit);
+  });
+
+  it('over ssh, a host that accepts the connection but never answers is never "following"', { timeout: 60_000 }, async () => {
+    const { config: parsed, hosts } = labContext(config);
+    if (!parsed.hosts['lab-ssh']) throw new Error('the lab has no ssh host: install openssh-server');
+    const ssh = hosts.get('lab-ssh');
+    const unit = unitName('silent-ssh');
+    // The real transport (ssh to the lab's sshd, a remote shell), but every command it runs
+    // holds the connection open and never writes nor ends: here journalctl made to follow a
+    // unit that logs nothing (it still exits once the connection is gone).
+    const silent: Host = {
+      name: ssh.name,
+      transport: ssh.transport,
+      stats: ssh.stats,
+      run: (argv, options) => ssh.run(argv, options),
+      stream: (argv, options) => ssh.stream([...argv, '--follow', '--lines=0'], options),
+      wrap: (argv) => ssh.wrap(argv),
+      failure: (argv, exitCode, stderr) => ssh.failure(argv, exitCode, stderr),
+      close: () => ssh.close(),
+    };
+    const startedAt = Date.now();
+    const f = follow([unit], {}, silent);
+    const remote = () => processesNaming(unit).filter((pid) => comm(pid) === 'journalctl');
+    await waitFor('the remote command running', () => remote().length > 0);
+    // Well past the second after which it used to claim "connected" without any answer.
+    await waitFor('three seconds of silence', () => Date.now() - startedAt > 3000);
+    expect(f.follower.state).toBe('connecting');
+    expect(f.events.map((e) => e.type)).toEqual(['waiting']);
+    await f.follower.stop();
+    await waitFor('the remote command gone', () => remote().length === 0);
+
+    // The same unit through the same transport, with journalctl answering: following.
+    const real = follow([unit], {}, ssh);
+    await waitFor('connected over ssh', () => real.events.some((e) => e.type === 'connected'));
+    expect(real.follower.state).toBe('live');
+    await real.follower.stop();
+    await ssh.close();
+    expect(real.events.map((e) => e.type)).toEqual(['waiting', 'connected', 'ended']);
     await expectNoProcessLeft(unit);
   });
 
