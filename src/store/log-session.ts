@@ -97,6 +97,7 @@ export class LogSession {
     this.passingStart = 0;
     this.indexed = this.newFrom = this.filterFrom = this.buffer.totalPushed;
     this.unreported = { passed: 0, dropped: 0 };
+    this.report(true);
     // A previous follower may still flush or end after this one started: ignore it.
     follower.onBatch((entries) => {
       if (this.follower === follower) this.ingest(entries);
@@ -150,7 +151,7 @@ export class LogSession {
     // A small buffer is filtered at once; a large one goes on in the background.
     if (this.indexSome(performance.now() + SLICE_MS)) this.work.cancel('filter');
     else this.startFilterJob(true);
-    this.unreported = { passed: 0, dropped: 0 };
+    this.report(true);
   }
 
   /** Whether every entry held has been looked at by the filter. */
@@ -158,7 +159,7 @@ export class LogSession {
     return !this.work.running('filter');
   }
 
-  /** Resolves once no long work is left (for tests and the pager). */
+  /** Resolves once no long work is left. */
   idle(): Promise<void> {
     return this.work.idle();
   }
