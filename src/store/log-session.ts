@@ -83,8 +83,9 @@ export class LogSession {
   }
 
   /** Follow these units (showing the last HISTORY_LINES first, or everything since `since`).
-   *  Throws (a UsageError) before the current follow is touched when they cannot be followed. */
-  open(target: LogTarget, since?: string): void {
+   *  Throws (a UsageError) before the current follow is touched when they cannot be followed.
+   *  `beforeStart` runs once the old follow is gone, before the new one can say anything. */
+  open(target: LogTarget, since?: string, beforeStart?: () => void): void {
     const follower = new JournalFollower(this.hosts.get(target.host), {
       units: target.units,
       ...(since ? { since, lines: 'all' as const } : { lines: HISTORY_LINES }),
@@ -106,6 +107,7 @@ export class LogSession {
       if (this.follower === follower) this.callbacks.onEvent(event);
     });
     this.follower = follower;
+    beforeStart?.();
     follower.start();
   }
 

@@ -164,12 +164,14 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       try {
         // Both throw before anything is stopped: a bad window leaves the running follow as it is.
         const window = since ? parseTime(since, new Date(), 'time window').journal : undefined;
-        session.open(chosen, window);
+        // The state is reset before the new follower starts, so what it says at once stays.
+        session.open(chosen, window, () =>
+          patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', waitingSince: null, lastEvent: null, suppressed: 0, match: -1, counts: null }),
+        );
       } catch (error) {
         notify(describeError(error), 'error');
         return;
       }
-      patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', waitingSince: Date.now(), lastEvent: null, suppressed: 0, match: -1, counts: null });
       clearInterval(countTimer);
       recount();
       countTimer = setInterval(recount, COUNT_EVERY_MS);

@@ -1,6 +1,7 @@
 // The logs pane's actions against a scripted journalctl: what a time window, G and c do to the
 // follow (which journalctl runs start and stop), without rendering.
 import { describe, expect, it } from 'vitest';
+import { CommandError } from '../../src/core/errors.js';
 import { makeStore } from '../support/console.js';
 import { ScriptedHost } from '../support/scripted-host.js';
 
@@ -79,5 +80,20 @@ describe('G in the logs pane', () => {
     store.getState().actions.followLogs();
     expect(journalRuns().length).toBe(before + 1);
     expect(store.getState().logs.connection).toBe('connecting');
+  });
+});
+
+describe('the logs connection state', () => {
+  it('is what the follower said last, even when it said it while starting (a host that cannot even be reached)', () => {
+    const host = new ScriptedHost();
+    host.stream = () => {
+      throw new CommandError({ kind: 'lab', host: 'lab', argv: [], message: 'the lab at /nowhere is not running' });
+    };
+    const { store } = makeStore({ host });
+    store.getState().actions.setPane('logs');
+    expect(store.getState().logs.connection).toBe('reconnecting');
+    expect(store.getState().logs.waitingSince).toBeNull();
+    expect(store.getState().logs.lastEvent?.text).toMatch(/journal connection lost \(the lab at \/nowhere is not running\); reconnecting in/);
+    void store.getState().actions.closeLogs();
   });
 });
