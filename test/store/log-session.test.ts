@@ -80,6 +80,19 @@ describe('long work on the logs', () => {
     expect(reported.passed).toBeLessThanOrEqual(newPassing.length);
   });
 
+  it('drops a re-filter that a newer filter supersedes, and ends with the newer one', async () => {
+    const { s, reported, view } = session(50_000);
+    s.ingest(entries(0, 50_000));
+    s.setFilter({ include: [errors] });
+    expect(s.filtered).toBe(false);
+    s.setFilter({ include: [compilePattern('^request 1\\d* ', '--grep')] });
+    await s.idle();
+    expect(view()).toEqual(entries(0, 50_000).filter((e) => /^request 1\d* /.test(e.message)).map((e) => e.cursor));
+    expect(reported.work.at(-1)).toBeNull();
+    s.setFilter({});
+    expect(s.length).toBe(50_000);
+  });
+
   it('searches both ways, wrapping around, and counts, in slices; a newer search supersedes an older one', async () => {
     const { s } = session(50_000);
     s.ingest(entries(0, 50_000));
