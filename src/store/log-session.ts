@@ -137,8 +137,7 @@ export class LogSession {
   setFilter(spec: EntryFilterSpec): void {
     this.predicate = entryFilter(spec);
     // Matches found and being counted were of the old view.
-    this.work.cancel('find');
-    this.work.cancel('count');
+    this.cancelSearch();
     this.passing = [];
     this.passingStart = 0;
     this.unreported = { passed: 0, dropped: 0 };
@@ -221,6 +220,12 @@ export class LogSession {
       });
       this.progress.set('search', progress);
     });
+  }
+
+  /** Drop a search or count under way (their promises resolve null). */
+  cancelSearch(): void {
+    this.work.cancel('find');
+    this.work.cancel('count');
   }
 
   /** How many entries in view match `pattern`; null when superseded. */

@@ -219,6 +219,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       try {
         if (prompt.kind === 'search') {
           if (text) searchPattern(text); // a bad pattern is refused before anything changes
+          session.cancelSearch();
           patch({ prompt: null, search: text, match: -1, matchCount: 0 });
           if (text) {
             recountMatches(text);
