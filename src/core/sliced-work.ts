@@ -14,6 +14,11 @@ export interface SlicedJob {
 /** A slice: long enough to get work done, short enough that a key or a signal waits unnoticed. */
 export const SLICE_MS = 8;
 
+/** Let the event loop run (I/O, timers, signal handlers) before going on. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class SlicedWork<Slot extends string> {
   private readonly jobs = new Map<Slot, SlicedJob>();
   private pending: NodeJS.Immediate | undefined;
