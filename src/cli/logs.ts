@@ -13,6 +13,7 @@ import { countPriorities, entryFilter, isError, isWarning, parsePriority, parseT
 import { sparkline } from '../core/humanize.js';
 import { compilePattern } from '../core/pattern.js';
 import { resolveTarget as resolvePolicyTarget } from '../core/policy.js';
+import { SLICE_MS, yieldToEventLoop } from '../core/sliced-work.js';
 import { normalizeUnitName } from '../core/systemd.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
@@ -103,13 +104,18 @@ async function follow(
   filter: ((e: LogEntry) => boolean) | undefined,
 ): Promise<number> {
   const follower = new JournalFollower(where.host, { units: where.units, ...start });
+  // Batches are filtered and written in slices, one after the other, with journalctl held back
+  // meanwhile: a flood of long lines under --grep is long work, and signals must get through.
+  let shown = Promise.resolve();
+  let queued = 0;
   follower.onBatch((entries) => {
-    const shown = filter ? entries.filter(filter) : entries;
-    // A slow reader (a pager, a slow pipe) holds journalctl back instead of filling our memory.
-    if (shown.length > 0 && !out.entriesNow(shown)) {
-      follower.pause();
-      process.stdout.once('drain', () => follower.resume());
-    }
+    queued++;
+    follower.pause();
+    shown = shown
+      .then(() => showInSlices(entries, filter, out))
+      .finally(() => {
+        if (--queued === 0) follower.resume();
+      });
   });
   let failure: unknown;
   follower.onEvent((event) => {
@@ -120,8 +126,25 @@ async function follow(
   out.onClose(() => void follower.stop());
   follower.start();
   await follower.ended;
+  await shown;
   if (failure) throw failure;
   return 0;
+}
+
+/** Filter and write entries, a slice at a time, waiting for stdout when it is full. */
+async function showInSlices(entries: readonly LogEntry[], filter: ((e: LogEntry) => boolean) | undefined, out: Output): Promise<void> {
+  let shown: LogEntry[] = [];
+  let deadline = performance.now() + SLICE_MS;
+  for (const entry of entries) {
+    if (out.closed) return;
+    if (!filter || filter(entry)) shown.push(entry);
+    if (performance.now() < deadline) continue;
+    if (shown.length > 0) await out.entries(shown);
+    shown = [];
+    await yieldToEventLoop();
+    deadline = performance.now() + SLICE_MS;
+  }
+  if (shown.length > 0) await out.entries(shown);
 }
 
 function describeEvent(event: FollowEvent): string | undefined {

@@ -441,6 +441,22 @@ describeLab('opsdeck logs against the lab journal', () => {
     await expectNoProcessLeft(unit);
   });
 
+  it('follows on the CLI with --grep through long lines: every match, in order, none twice; SIGTERM still ends it', async () => {
+    const unit = await nodeUnit('cli-grep', 'const pad = "a".repeat(40000); let i = 0; const t = setInterval(function () { for (let k = 0; k < 5; k++) { i++; console.log((i % 2 ? "keep " : "drop ") + i + " " + pad); } if (i >= 400) clearInterval(t); }, 5);');
+    const child = execa(NODE, [opsdeckBin, 'logs', unit, '--host', 'lab', '-f', '-n', 'all', '--grep', '^keep \\d+ (a+)+$', '--json', '--config', config], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', buffer: false });
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    // (whole lines only: the last may still be arriving)
+    const kept = () => seen.split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { message: string }).message.split(' ').slice(0, 2).join(' '));
+    await waitFor('200 matching lines', () => kept().length >= 200, 30_000);
+    expect(kept()).toEqual(Array.from({ length: 200 }, (_, i) => `keep ${2 * i + 1}`));
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    await host.run(['systemctl', 'stop', '--', unit], { okExitCodes: [0, 5] });
+    await expectNoProcessLeft(unit);
+  });
+
   it('follows on the CLI and dies cleanly on SIGTERM', async () => {
     const unit = await nodeUnit('cli-term', 'let i = 0; setInterval(function () { console.log("tock " + (++i)); }, 20);');
     const child = execa(NODE, [opsdeckBin, 'logs', unit, '--host', 'lab', '-f', '-n', '0', '--json', '--config', config], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', buffer: false });
