@@ -30,12 +30,12 @@ function re2(): Re2Module {
 export const MAX_PATTERN_SIZE = 1000;
 
 /** What a user needs to know to write a pattern opsdeck takes. */
-export const PATTERN_SYNTAX = 'RE2 syntax, as journalctl --grep takes: no backreferences such as \\1, no lookaround such as (?= or (?<=';
+export const PATTERN_SYNTAX = 'RE2 syntax (as Go\'s regexp): no backreferences such as \\1, no lookaround such as (?= or (?<=';
 
 export interface Pattern {
   /** The pattern as typed. */
   readonly source: string;
-  /** All lower case (smart case) or (?i): matches without regard to case. */
+  /** Smart case made it case-insensitive (the pattern may still say (?i) itself). */
   readonly ignoreCase: boolean;
   /** Whether the pattern matches anywhere in `text`. */
   test(text: string): boolean;
