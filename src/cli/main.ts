@@ -68,8 +68,8 @@ export function buildProgram(): Command {
     .option('--since <time>', 'e.g. "1 hour ago", "30 min ago", today, yesterday, "2026-11-24 09:00", ISO time')
     .option('--until <time>', 'same forms as --since')
     .option('-p, --priority <p>', 'this priority and worse: emerg, alert, crit, err, warning, notice, info, debug, 0-7, or a range err..warning')
-    .option('-g, --grep <re>', 'only messages matching this regular expression (all lower case: case-insensitive); repeatable', collect)
-    .option('--exclude <re>', 'drop messages matching this regular expression; repeatable', collect)
+    .option('-g, --grep <re>', 'only messages matching this regular expression (RE2 syntax; all lower case: case-insensitive); repeatable', collect)
+    .option('--exclude <re>', 'drop messages matching this regular expression (RE2 syntax); repeatable', collect)
     .option('--counts', 'count errors and warnings since --since (default today), per interval')
     .option('--json', 'JSON lines')
     .action(run(async () => (await import('./logs.js')).logsCommand as Action));
