@@ -1,13 +1,15 @@
 // Which log entries fill the logs pane, and how each is laid out: pure functions over the
 // session, so following, pausing and wrapping are tested without rendering.
 import type { LogEntry } from '../../src/core/journal.js';
+import type { Pattern } from '../../src/core/pattern.js';
 import type { LogSession } from '../../src/store/log-session.js';
 import type { LogsState } from '../../src/store/logs-slice.js';
+import { truncateCells, wrapCells } from '../widgets/cells.js';
 
 export interface VisibleEntry {
   index: number;
   entry: LogEntry;
-  /** The message cut into rows: one (truncated) row, or several when wrapping. */
+  /** The message cut into rows of at most the message width in cells: one (truncated) row, or several when wrapping. */
   rows: string[];
 }
 
@@ -27,13 +29,13 @@ function text(entry: LogEntry): string {
   return entry.truncated ? `${entry.message} [cut: the message had ${entry.truncated} characters]` : entry.message;
 }
 
+/** A wrapped message shows at most this many rows. */
+const MAX_ROWS = 200;
+
+/** Rows of at most `width` terminal cells (a CJK character or an emoji takes two), cut between graphemes. */
 function cut(message: string, width: number, wrap: boolean): string[] {
-  const w = Math.max(1, width);
-  if (message.length === 0) return ['(empty message)'];
-  if (!wrap) return [message.length > w ? `${message.slice(0, w - 1)}…` : message];
-  const rows: string[] = [];
-  for (let i = 0; i < message.length && rows.length < 200; i += w) rows.push(message.slice(i, i + w));
-  return rows;
+  const text = message.length === 0 ? '(empty message)' : message;
+  return wrap ? wrapCells(text, width, MAX_ROWS) : [truncateCells(text, width)];
 }
 
 /** The entries that fill `height` rows: the newest when following, else from `top`. */
@@ -63,24 +65,15 @@ export function visibleEntries(session: Pick<LogSession, 'length' | 'at'>, logs:
   return out;
 }
 
-/** The global twin of each search regex, made once rather than per row on every render. */
-const globalTwins = new WeakMap<RegExp, RegExp>();
-
 /** Split a row around search matches, for highlighting. */
-export function highlight(row: string, re: RegExp | null): Array<{ text: string; match: boolean }> {
-  if (!re) return [{ text: row, match: false }];
-  let global = globalTwins.get(re);
-  if (!global) {
-    global = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
-    globalTwins.set(re, global);
-  }
+export function highlight(row: string, pattern: Pick<Pattern, 'ranges'> | null): Array<{ text: string; match: boolean }> {
+  if (!pattern || row.length === 0) return [{ text: row, match: false }];
   const parts: Array<{ text: string; match: boolean }> = [];
   let last = 0;
-  for (const m of row.matchAll(global)) {
-    if (m[0].length === 0) continue;
-    if (m.index! > last) parts.push({ text: row.slice(last, m.index), match: false });
-    parts.push({ text: m[0], match: true });
-    last = m.index! + m[0].length;
+  for (const [start, end] of pattern.ranges(row)) {
+    if (start > last) parts.push({ text: row.slice(last, start), match: false });
+    parts.push({ text: row.slice(start, end), match: true });
+    last = end;
   }
   if (last < row.length) parts.push({ text: row.slice(last), match: false });
   return parts.length > 0 ? parts : [{ text: row, match: false }];

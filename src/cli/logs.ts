@@ -9,8 +9,10 @@ import type { Host } from '../core/host.js';
 import { readJournal } from '../core/journal.js';
 import type { LogEntry } from '../core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
-import { compileRegex, countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
+import { countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
 import { sparkline } from '../core/humanize.js';
+import { compilePattern } from '../core/pattern.js';
+import { SLICE_MS, yieldToEventLoop } from '../core/sliced-work.js';
 import { resolveUnitTarget } from '../core/target.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
@@ -44,8 +46,8 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     if (options.follow && until) throw new UsageError('--until cannot be used with --follow', 'drop one of them');
     if (since && until && until.ms <= since.ms) throw new UsageError('--until is not after --since');
     const priority = options.priority !== undefined ? parsePriority(options.priority) : undefined;
-    const include = (options.grep ?? []).map((p) => compileRegex(p, '--grep'));
-    const exclude = (options.exclude ?? []).map((p) => compileRegex(p, '--exclude'));
+    const include = (options.grep ?? []).map((p) => compilePattern(p, '--grep'));
+    const exclude = (options.exclude ?? []).map((p) => compilePattern(p, '--exclude'));
     const filter = entryFilter({ include, exclude });
     const lines = parseLines(options.lines, options.follow === true && since === undefined);
 
@@ -63,7 +65,6 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     const out = new Output(options.json === true);
     const abort = new AbortController();
     out.onClose(() => abort.abort());
-    const readStartedAt = Date.now();
     const summary = await readJournal(
       where.host,
       {
@@ -86,9 +87,9 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
     }
     return await follow(where, out, {
       ...(priority ? { priority } : {}),
-      // Continue right after what was shown; with nothing shown, from when we started looking.
-      ...(summary.newestCursor !== null ? { afterCursor: summary.newestCursor } : { since: since?.journal ?? `@${(readStartedAt / 1000).toFixed(3)}` }),
-      ...(lines === 0 && !since ? { lines: 0 } : {}),
+      // Continue right after the newest entry read. With none read: `-n 0` starts from now;
+      // otherwise there was nothing (in the window), so all there is by now is new.
+      ...(summary.newestCursor !== null ? { afterCursor: summary.newestCursor } : lines === 0 && !since ? { lines: 0 } : { lines: 'all' as const, ...(since ? { since: since.journal } : {}) }),
     }, filter);
   } finally {
     await ctx.hosts.closeAll();
@@ -98,23 +99,22 @@ export async function logsCommand(target: string, options: LogsOptions): Promise
 async function follow(
   where: Target,
   out: Output,
-  start: { priority?: { min: number; max: number }; afterCursor?: string; since?: string; lines?: number },
+  start: { priority?: { min: number; max: number }; afterCursor?: string; since?: string; lines?: number | 'all' },
   filter: ((e: LogEntry) => boolean) | undefined,
 ): Promise<number> {
-  // `-f -n 0` starts from now, like journalctl: no read before, no since.
-  const fromNow = start.lines === 0;
-  const follower = new JournalFollower(where.host, {
-    units: where.units,
-    ...(start.priority ? { priority: start.priority } : {}),
-    ...(fromNow ? { lines: 0 } : start.afterCursor !== undefined ? { afterCursor: start.afterCursor } : start.since !== undefined ? { since: start.since } : {}),
-  });
+  const follower = new JournalFollower(where.host, { units: where.units, ...start });
+  // Batches are filtered and written in slices, one after the other, with journalctl held back
+  // meanwhile: a flood of long lines under --grep is long work, and signals must get through.
+  let shown = Promise.resolve();
+  let queued = 0;
   follower.onBatch((entries) => {
-    const shown = filter ? entries.filter(filter) : entries;
-    // A slow reader (a pager, a slow pipe) holds journalctl back instead of filling our memory.
-    if (shown.length > 0 && !out.entriesNow(shown)) {
-      follower.pause();
-      process.stdout.once('drain', () => follower.resume());
-    }
+    queued++;
+    follower.pause();
+    shown = shown
+      .then(() => showInSlices(entries, filter, out))
+      .finally(() => {
+        if (--queued === 0) follower.resume();
+      });
   });
   let failure: unknown;
   follower.onEvent((event) => {
@@ -125,8 +125,25 @@ async function follow(
   out.onClose(() => void follower.stop());
   follower.start();
   await follower.ended;
+  await shown;
   if (failure) throw failure;
   return 0;
+}
+
+/** Filter and write entries, a slice at a time, waiting for stdout when it is full. */
+async function showInSlices(entries: readonly LogEntry[], filter: ((e: LogEntry) => boolean) | undefined, out: Output): Promise<void> {
+  let shown: LogEntry[] = [];
+  let deadline = performance.now() + SLICE_MS;
+  for (const entry of entries) {
+    if (out.closed) return;
+    if (!filter || filter(entry)) shown.push(entry);
+    if (performance.now() < deadline) continue;
+    if (shown.length > 0) await out.entries(shown);
+    shown = [];
+    await yieldToEventLoop();
+    deadline = performance.now() + SLICE_MS;
+  }
+  if (shown.length > 0) await out.entries(shown);
 }
 
 function describeEvent(event: FollowEvent): string | undefined {
@@ -157,11 +174,19 @@ async function resolveTarget(ctx: CliContext, target: string): Promise<Target> {
   return { label: where.unit, host: ctx.hosts.get(where.host), units: [where.unit] };
 }
 
+/** More would only hold that many entries in memory (the newest N that match are collected). */
+export const MAX_LINES = 1_000_000;
+
 function parseLines(value: string | undefined, follow: boolean): number | undefined {
   if (value === undefined) return follow ? 10 : undefined;
   if (value === 'all') return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, 'use a whole number (0 or more), or "all"');
-  return Number(value);
+  // Digits only (no 1e3, 0x10, -1 or 2.5), and compared as text: Number() of a long one is
+  // rounded or printed as 1e+21.
+  const digits = /^\d+$/.test(value) ? value.replace(/^0+(?=\d)/, '') : null;
+  if (digits === null || digits.length > String(MAX_LINES).length || Number(digits) > MAX_LINES) {
+    throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, `use a whole number from 0 to ${MAX_LINES.toLocaleString('en-US')}, or "all"`);
+  }
+  return Number(digits);
 }
 
 /** Writes entries to stdout as plain lines or JSON lines; notices a closed pipe (`| head`). */

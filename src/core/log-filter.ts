@@ -1,11 +1,12 @@
 // What to show of the journal: priorities (names and numbers as journalctl takes them, with a
-// mark and a name for display), include/exclude regular expressions, time windows ("1 hour
-// ago", "today", ISO times) resolved to values journalctl accepts, and the errors/warnings
-// counts since a time (one journalctl call), bucketed for a rate sparkline.
+// mark and a name for display), include/exclude patterns (compiled by pattern.ts), time windows
+// ("1 hour ago", "today", ISO times) resolved to values journalctl accepts, and the
+// errors/warnings counts since a time (one journalctl call), bucketed for a rate sparkline.
 import { UsageError } from './errors.js';
 import type { Host } from './host.js';
 import { readJournal } from './journal.js';
 import type { LogEntry } from './journal-parse.js';
+import type { Pattern } from './pattern.js';
 
 export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 export type PriorityName = (typeof PRIORITY_NAMES)[number];
@@ -59,28 +60,12 @@ export function isWarning(priority: number | null): boolean {
   return priority === 4;
 }
 
-/**
- * A user's regular expression, with journalctl's "smart case": all lower case matches case
- * insensitively, any upper-case letter makes it case sensitive.
- */
-export function compileRegex(pattern: string, option = '--grep'): RegExp {
-  try {
-    return new RegExp(pattern, /[A-Z]/.test(pattern.replace(/\\./g, '')) ? '' : 'i');
-  } catch (error) {
-    const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
-    throw new UsageError(
-      `invalid regular expression for ${option}: ${reason}`,
-      'JavaScript syntax; escape special characters such as ( [ . * + ? with a backslash, or quote the pattern for the shell',
-    );
-  }
-}
-
 export interface EntryFilterSpec {
   priority?: PriorityRange | undefined;
-  /** Keep entries whose message matches any of these. */
-  include?: readonly RegExp[] | undefined;
+  /** Keep entries whose message matches any of these (compilePattern: linear time, never a backtracking RegExp). */
+  include?: readonly Pick<Pattern, 'test'>[] | undefined;
   /** Then drop entries whose message matches any of these. */
-  exclude?: readonly RegExp[] | undefined;
+  exclude?: readonly Pick<Pattern, 'test'>[] | undefined;
 }
 
 /** A predicate for entries, or undefined when the spec filters nothing. */
@@ -150,44 +135,62 @@ function parseDuration(text: string): number | undefined {
   return any ? total : undefined;
 }
 
+/** The times opsdeck takes: from the epoch (journalctl refuses earlier ones) to the end of year 9999. */
+const EARLIEST_MS = 0;
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /**
  * Parse a --since/--until value: "now", "today", "yesterday", "tomorrow", "1 hour ago",
  * "30 min ago", "-1h", "+10min", "2h" (ago), "09:30" (today), "2026-11-24", "2026-11-24 09:30",
  * ISO 8601 with or without a zone (none: local time), "@EPOCH_SECONDS". Days are in the local
- * time zone of opsdeck, not of the host, so every host answers for the same window.
+ * time zone of opsdeck, not of the host, so every host answers for the same window. Whatever is
+ * returned journalctl accepts: dates that do not exist (2026-02-30) and times before 1970 or
+ * after 9999 are refused here, before anything runs.
  */
 export function parseTime(text: string, now: Date = new Date(), option = '--since'): TimePoint {
   const t = text.trim().toLowerCase();
-  const fail = () =>
+  const fail = (why = '') =>
     new UsageError(
-      `invalid time ${JSON.stringify(text)} for ${option}`,
+      `invalid time ${JSON.stringify(text)} for ${option}${why ? `: ${why}` : ''}`,
       'use e.g. "1 hour ago", "30 min ago", "today", "yesterday", "2026-11-24 09:00" or an ISO time such as 2026-11-24T09:00:00Z',
     );
-  if (t === 'now') return point(now.getTime());
-  if (t === 'today') return point(midnight(now, 0));
-  if (t === 'yesterday') return point(midnight(now, -1));
-  if (t === 'tomorrow') return point(midnight(now, 1));
+  const checked = (ms: number): TimePoint => {
+    if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms > LATEST_MS) throw fail('times must fall between 1970-01-01 and 9999-12-31');
+    return point(ms);
+  };
+  if (t === 'now') return checked(now.getTime());
+  if (t === 'today') return checked(midnight(now, 0));
+  if (t === 'yesterday') return checked(midnight(now, -1));
+  if (t === 'tomorrow') return checked(midnight(now, 1));
   const epoch = /^@(\d+(?:\.\d+)?)$/.exec(t);
-  if (epoch) return point(Number(epoch[1]) * 1000);
+  if (epoch) return checked(Number(epoch[1]) * 1000);
 
   const ago = /^(.*\S)\s+ago$/.exec(t);
   const signed = /^([+-])\s*(.+)$/.exec(t);
   const relative = ago ? ago[1]! : signed ? signed[2]! : t;
   const duration = parseDuration(relative);
-  if (duration !== undefined) return point(now.getTime() + (signed?.[1] === '+' && !ago ? duration : -duration));
+  if (duration !== undefined) return checked(now.getTime() + (signed?.[1] === '+' && !ago ? duration : -duration));
   if (ago || signed) throw fail();
 
   const clock = CLOCK.exec(t);
   if (clock) {
     const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0)];
     if (h > 23 || m > 59 || s > 59) throw fail();
-    return point(new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s).getTime());
+    return checked(new Date(now.getFullYear(), now.getMonth(), now.getDate(), h, m, s).getTime());
   }
   const iso = ISO.exec(text.trim());
   if (!iso) throw fail();
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
   const fraction = iso[7] ? Number(`0.${iso[7]}`) * 1000 : 0;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) throw fail();
+  // (Date would quietly turn 2026-02-30 into March 2, and years below 100 into 19xx.)
+  if (year < 1970) throw fail('times must fall between 1970-01-01 and 9999-12-31');
+  if (month < 1 || month > 12) throw fail(`there is no month ${month}`);
+  if (day < 1 || day > daysInMonth(year, month)) throw fail(`${year}-${String(month).padStart(2, '0')} has ${daysInMonth(year, month)} days`);
+  if (hour > 23 || minute > 59 || second > 60) throw fail();
   const zone = iso[8]?.toUpperCase();
   let ms: number;
   if (zone === undefined) {
@@ -195,10 +198,12 @@ export function parseTime(text: string, now: Date = new Date(), option = '--sinc
   } else {
     ms = Date.UTC(year, month - 1, day, hour, minute, second) + fraction;
     const offset = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-    if (offset) ms -= (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    if (offset) {
+      if (Number(offset[2]) > 23 || Number(offset[3]) > 59) throw fail(`no time zone is ${zone} from UTC`);
+      ms -= (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000;
+    }
   }
-  if (!Number.isFinite(ms)) throw fail();
-  return point(ms);
+  return checked(ms);
 }
 
 // ---------------------------------------------------------------------------------------------

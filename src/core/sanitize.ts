@@ -1,15 +1,18 @@
 // Text from the system (log lines, unit descriptions, HTTP bodies, command lines) is
 // untrusted: it must never drive the terminal. Strip escape sequences (CSI, OSC incl.
 // window titles, hyperlinks and clipboard writes, DCS/APC/PM/SOS strings), C0/C1 controls,
-// bidi overrides and zero-width characters. Tabs become spaces so columns stay aligned.
+// bidi overrides, zero-width characters and the invisible Hangul fillers (U+115F, U+1160,
+// U+3164, U+FFA0: blank glyphs whose width terminals disagree on, so they would shift columns
+// or hide text). Tabs become spaces so columns stay aligned.
 
 // ESC-introduced sequences: OSC/DCS/SOS/PM/APC strings (terminated by BEL or ST), CSI, and
 // two-character escapes. 8-bit C1 forms (0x9B CSI, 0x9D OSC, ...) are handled the same way.
 const STRING_SEQUENCE = /(?:\x1b[\]P^_X]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)/g;
 const CSI_SEQUENCE = /(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?/g;
 const OTHER_ESCAPE = /\x1b[\x20-\x2f]*[\x30-\x7e]?/g;
-// C0 except tab/newline, DEL, C1; bidi embeddings/overrides/isolates; zero-width and BOM.
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+// C0 except tab/newline, DEL, C1; bidi embeddings/overrides/isolates; zero-width and BOM;
+// Hangul fillers.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2069\u3164\ufeff\uffa0]/g;
 
 /** Make one line of untrusted text safe to print: no escapes, no controls, no newlines. */
 export function sanitizeLine(text: string): string {
@@ -22,7 +25,7 @@ export function sanitizeBlock(text: string): string {
 }
 
 function stripUnsafe(text: string): string {
-  if (!/[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.test(text)) return text;
+  if (!/[\x00-\x08\x0b-\x1f\x7f-\x9f\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2069\u3164\ufeff\uffa0]/.test(text)) return text;
   return text.replace(STRING_SEQUENCE, '').replace(CSI_SEQUENCE, '').replace(OTHER_ESCAPE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '');
 }
 

@@ -145,11 +145,13 @@ export function createAppStore(deps: AppDeps): AppStore {
           logs: {
             ...logs,
             connection,
+            waitingSince: event.type === 'waiting' ? event.at : event.type === 'suppressed' || event.type === 'oversized' ? logs.waitingSince : null,
             lastEvent: describeFollowEvent(event) ?? logs.lastEvent,
             suppressed: logs.suppressed + (event.type === 'suppressed' ? event.dropped : 0),
           },
         });
       },
+      onWork: (work) => set({ logs: { ...get().logs, work } }),
     });
     const enterPane = (pane: PaneId) => {
       const previous = get().pane;

@@ -5,8 +5,9 @@ import { environmentUnits, type Config } from '../config/schema.js';
 import { describeError } from '../core/errors.js';
 import type { HostRegistry } from '../core/hosts.js';
 import type { FollowEvent } from '../core/journal-follow.js';
-import { compileRegex, countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
-import { LogSession, type LogTarget } from './log-session.js';
+import { countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
+import { compilePattern, type Pattern } from '../core/pattern.js';
+import { LogSession, type LogTarget, type LogWork } from './log-session.js';
 import { environmentHost } from './selectors.js';
 
 export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
@@ -22,7 +23,10 @@ export interface LogsState {
   /** First visible entry while paused. */
   top: number;
   newWhilePaused: number;
+  /** 'live' only once journalctl answered (entries, or a read that ended well). */
   connection: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
+  /** Since when journalctl has been started on the host without answering yet (null: not waiting). */
+  waitingSince: number | null;
   lastEvent: { text: string; level: 'info' | 'warn' | 'error'; at: number } | null;
   /** Messages journald dropped (rate limit) while we followed. */
   suppressed: number;
@@ -32,8 +36,10 @@ export interface LogsState {
   search: string;
   /** Index of the current search match, -1 when none. */
   match: number;
-  /** Lines matching the search when it was entered. */
-  matchCount: number;
+  /** Lines in view matching the search when it was entered (or the filter changed); null while counting. */
+  matchCount: number | null;
+  /** Long work on the entries (re-filter, search, count) and how far it got. */
+  work: LogWork | null;
   since: string | null;
   timeMode: 'absolute' | 'relative';
   wrap: boolean;
@@ -52,6 +58,7 @@ export const initialLogsState: LogsState = {
   top: 0,
   newWhilePaused: 0,
   connection: 'idle',
+  waitingSince: null,
   lastEvent: null,
   suppressed: 0,
   priority: null,
@@ -60,6 +67,7 @@ export const initialLogsState: LogsState = {
   search: '',
   match: -1,
   matchCount: 0,
+  work: null,
   since: null,
   timeMode: 'absolute',
   wrap: false,
@@ -70,8 +78,10 @@ export const initialLogsState: LogsState = {
 };
 
 export interface LogActions {
-  /** Follow a target (default: the selected environment's units). */
-  openLogs(target?: LogTarget): void;
+  /** Follow a target (default: the selected environment's units) in a time window (default: the
+   *  current one). A window or target that cannot be followed is refused with a notice, and
+   *  whatever was followed goes on. */
+  openLogs(target?: LogTarget, since?: string | null): void;
   closeLogs(): Promise<void>;
   scrollLogs(delta: number, viewHeight: number): void;
   followLogs(): void;
@@ -120,23 +130,48 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     const logs = { ...get().logs, ...changes };
     session.setFilter({
       priority: logs.priority ?? undefined,
-      include: logs.include ? [compileRegex(logs.include, 'include filter')] : [],
-      exclude: logs.exclude ? [compileRegex(logs.exclude, 'exclude filter')] : [],
+      include: logs.include ? [compilePattern(logs.include, 'include filter')] : [],
+      exclude: logs.exclude ? [compilePattern(logs.exclude, 'exclude filter')] : [],
     });
     patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1 });
+    // The count was of the old view.
+    if (logs.search) recountMatches(logs.search);
+  };
+
+  /** The search pattern, compiled once per text (every n/N and frame uses it). */
+  let compiled: Pattern | null = null;
+  const searchPattern = (text: string): Pattern => {
+    if (compiled?.source !== text) compiled = compilePattern(text, 'search');
+    return compiled;
+  };
+
+  /** Count the lines in view that match, in the background (superseded by a newer count). */
+  const recountMatches = (text: string) => {
+    patch({ matchCount: null });
+    void session.count(searchPattern(text)).then((matches) => {
+      if (matches !== null && get().logs.search === text) patch({ matchCount: matches });
+    });
   };
 
   const actions: LogActions = {
-    openLogs(target) {
+    openLogs(target, since = get().logs.since) {
       const state = get();
       const chosen = target ?? (state.selectedEnv ? environmentTarget(state.config, state.selectedEnv, environmentHost(state, state.selectedEnv)) : null);
       if (!chosen) {
         notify('nothing to follow: the selected environment has no units (pick a unit in the processes pane and press l)', 'warn');
         return;
       }
-      const since = state.logs.since ? (parseTime(state.logs.since).journal) : undefined;
-      session.open(chosen, since);
-      patch({ target: chosen, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', lastEvent: null, suppressed: 0, match: -1, counts: null });
+      try {
+        // Both throw before anything is stopped: a bad window leaves the running follow as it is.
+        const window = since ? parseTime(since, new Date(), 'time window').journal : undefined;
+        // The state is reset before the new follower starts, so what it says at once stays.
+        session.open(chosen, window, () =>
+          patch({ target: chosen, since, length: 0, follow: true, top: 0, newWhilePaused: 0, connection: 'connecting', waitingSince: null, lastEvent: null, suppressed: 0, match: -1, counts: null }),
+        );
+      } catch (error) {
+        notify(describeError(error), 'error');
+        return;
+      }
       clearInterval(countTimer);
       recount();
       countTimer = setInterval(recount, COUNT_EVERY_MS);
@@ -145,7 +180,7 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
     async closeLogs() {
       clearInterval(countTimer);
       await session.close();
-      if (get().logs.connection !== 'idle') patch({ connection: 'stopped' });
+      if (get().logs.connection !== 'idle') patch({ connection: 'stopped', waitingSince: null });
     },
     scrollLogs(delta, viewHeight) {
       const { logs } = get();
@@ -156,8 +191,9 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       else patch({ follow: false, top });
     },
     followLogs() {
-      // After Ctrl+C stopped the tail, G starts it again where the view was.
-      if (get().logs.connection === 'stopped' && get().logs.target) actions.openLogs(get().logs.target!);
+      // After Ctrl+C stopped the tail, or it failed for good, G starts it again.
+      const { connection, target } = get().logs;
+      if ((connection === 'stopped' || connection === 'failed') && target) actions.openLogs(target);
       patch({ follow: true, newWhilePaused: 0 });
     },
     cycleLogPriority() {
@@ -182,15 +218,20 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       const text = prompt.text.trim();
       try {
         if (prompt.kind === 'search') {
-          const re = text ? compileRegex(text, 'search') : null;
-          patch({ prompt: null, search: text, match: -1, matchCount: re ? session.count(re) : 0 });
-          if (text) actions.nextMatch(-1, 0);
+          if (text) searchPattern(text); // a bad pattern is refused before anything changes
+          session.cancelSearch();
+          patch({ prompt: null, search: text, match: -1, matchCount: 0 });
+          if (text) {
+            recountMatches(text);
+            actions.nextMatch(-1, 0);
+          }
         } else if (prompt.kind === 'include' || prompt.kind === 'exclude') {
           applyFilter({ prompt: null, [prompt.kind]: text });
         } else {
-          if (text) parseTime(text);
-          patch({ prompt: null, since: text || null });
-          actions.openLogs(logs.target ?? undefined);
+          // Checked whole before the follow is touched: a refused window changes nothing.
+          if (text) parseTime(text, new Date(), 'time window');
+          patch({ prompt: null });
+          actions.openLogs(logs.target ?? undefined, text || null);
         }
       } catch (error) {
         notify(describeError(error), 'error');
@@ -200,21 +241,28 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       patch({ prompt: null });
     },
     clearLogFilters() {
+      const { since, target } = get().logs;
       applyFilter({ priority: null, include: '', exclude: '', search: '' });
+      // The time window too: following again from the usual history.
+      if (since !== null && target) actions.openLogs(target, null);
+      else if (since !== null) patch({ since: null });
     },
     nextMatch(step, viewHeight) {
       const { logs } = get();
       if (!logs.search) return;
-      const re = compileRegex(logs.search, 'search');
+      const text = logs.search;
       const from = logs.match >= 0 ? logs.match : step < 0 ? logs.length : -1;
-      const found = session.find(re, from, step);
-      if (found < 0) {
-        notify(`no line matches /${logs.search}/`, 'warn');
-        patch({ match: -1 });
-        return;
-      }
-      const top = Math.max(0, found - Math.floor(viewHeight / 2));
-      patch({ match: found, follow: false, top });
+      // In the background: a newer n/N, search or filter supersedes it (null).
+      void session.find(searchPattern(text), from, step).then((found) => {
+        if (found === null || get().logs.search !== text) return;
+        if (found < 0) {
+          notify(`no line matches /${text}/`, 'warn');
+          patch({ match: -1 });
+          return;
+        }
+        const top = Math.max(0, found - Math.floor(viewHeight / 2));
+        patch({ match: found, follow: false, top });
+      });
     },
     toggleLogTime() {
       patch({ timeMode: get().logs.timeMode === 'absolute' ? 'relative' : 'absolute' });

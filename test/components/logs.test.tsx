@@ -1,10 +1,13 @@
 // The logs pane, fed with journal entries recorded from the lab (parsed by the real parser).
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
 import { initialLogsState } from '../../src/store/logs-slice.js';
 import { visibleEntries } from '../../components/LogsPane/viewport.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
+import { ScriptedHost } from '../support/scripted-host.js';
 
 function recorded(name: string): LogEntry[] {
   return readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')
@@ -36,6 +39,24 @@ describe('the logs pane', () => {
     expect(frame).toMatch(/fixture-a\s+a \d+/);
     expect(frame).toMatch(/fixture-b\s+b \d+/);
     expect(frame).toMatch(/● following/);
+    unmount();
+  });
+
+  it('says it is waiting for the host, and for how long, until journalctl answers; then following', async () => {
+    const host = new ScriptedHost();
+    const { store } = makeStore({ host });
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('4');
+    await settle();
+    expect(lastFrame()).toMatch(/… waiting for host lab to answer \(\d+ s\)/);
+    expect(lastFrame()).not.toMatch(/following/);
+    // The history read ends with exit code 0, even with no entry: that is journalctl's answer.
+    const read = host.runs.find((r) => !r.argv.includes('--output-fields=PRIORITY'))!;
+    expect(read.argv).not.toContain('--follow');
+    read.exit(0);
+    await settle();
+    expect(lastFrame()).toMatch(/● following/);
+    expect(lastFrame()).not.toMatch(/waiting for host/);
     unmount();
   });
 
@@ -87,8 +108,88 @@ describe('the logs pane', () => {
     stdin.write('b 2');
     stdin.write('\r');
     await settle();
+    await store.getState().logSession.idle();
+    await settle();
     expect(lastFrame()).toMatch(/search \/b 2\/: 1 line, at line \d+ \(n N\)/);
     expect(lastFrame()).toMatch(/▶.*b 2/);
+    unmount();
+  });
+
+  it('applies a hostile pattern to long lines without hanging (linear-time matching)', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const base = recorded('journal-merged.jsonl')[0]!;
+    store.getState().logSession.ingest(Array.from({ length: 20 }, (_, i) => ({ ...base, message: i === 7 ? 'a'.repeat(30) : 'a'.repeat(30_000) + '!' })));
+    await settle();
+    stdin.write('+');
+    stdin.write('^(a+)+$');
+    stdin.write('\r');
+    await settle();
+    await store.getState().logSession.idle();
+    await settle();
+    expect(store.getState().logs.include).toBe('^(a+)+$');
+    expect(store.getState().logs.length).toBe(1);
+    expect(lastFrame()).toMatch(/filter \+\/\^\(a\+\)\+\$\//);
+    unmount();
+  });
+
+  it('keeps the frame height and width with CJK, emoji and combining marks, truncated or wrapped', async () => {
+    const store = logsStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const base = recorded('journal-merged.jsonl')[0]!;
+    const wide = ['日本語のログ行です'.repeat(12), '😀👍🏽🇯🇵 emoji '.repeat(15), 'e\u0301 combining '.repeat(20), 'ｱｲｳ half ＡＢＣ full 한국어 '.repeat(8)];
+    store.getState().logSession.ingest(Array.from({ length: 30 }, (_, i) => ({ ...base, message: `${i} ${wide[i % wide.length]!}` })));
+    // Wrapped by string length, the rows of this line were twice as wide as the pane and the
+    // part with MID was cut off.
+    store.getState().logSession.ingest([{ ...base, message: '日'.repeat(60) + 'MID' + '本'.repeat(60) }]);
+    await settle();
+    const check = () => {
+      const lines = lastFrame()!.split('\n');
+      // The frame is one line shorter than the terminal (24 rows in ink-testing-library), and no
+      // line is wider than it (100 columns).
+      expect(lines).toHaveLength(23);
+      for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(100);
+      return lines;
+    };
+    expect(check().join('\n')).toMatch(/日本語のログ行です日本語/);
+    stdin.write('w');
+    await settle();
+    expect(store.getState().logs.wrap).toBe(true);
+    const wrapped = check().join('\n');
+    expect(wrapped).toMatch(/日MID本/);
+    expect(wrapped).toMatch(/😀👍🏽🇯🇵/);
+    unmount();
+  });
+
+  it('shows how far a long re-filter got, and clears it when done', async () => {
+    const store = logsStore(60_000);
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const base = recorded('journal-merged.jsonl')[0]!;
+    store.getState().logSession.ingest(Array.from({ length: 50_000 }, (_, i) => ({ ...base, message: `request ${i} ${i % 3 === 0 ? 'failed' : 'done'} ${'x'.repeat(i % 10 === 0 ? 3000 : 10)}` })));
+    await settle();
+    const seen: string[] = [];
+    const unsubscribe = store.subscribe((state) => {
+      if (state.logs.work) seen.push(`${state.logs.work.task} ${state.logs.work.percent}`);
+    });
+    stdin.write('-');
+    stdin.write('failed');
+    stdin.write('\r');
+    await settle();
+    await store.getState().logSession.idle();
+    await settle();
+    unsubscribe();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => /^filter \d+$/.test(s))).toBe(true);
+    expect(store.getState().logs.work).toBeNull();
+    expect(store.getState().logs.length).toBe(50_000 - Math.ceil(50_000 / 3));
+    expect(lastFrame()).not.toMatch(/filtering…/);
+    // What the pane says while it works.
+    store.setState({ logs: { ...store.getState().logs, work: { task: 'filter', percent: 40 } } });
+    await settle();
+    expect(lastFrame()).toMatch(/filtering… 40%/);
+    store.setState({ logs: { ...store.getState().logs, work: { task: 'count', percent: 7 }, search: 'x', matchCount: null } });
+    await settle();
+    expect(lastFrame()).toMatch(/counting matches… 7% .*search \/x\/: counting…/);
     unmount();
   });
 
@@ -121,5 +222,46 @@ describe('the log viewport', () => {
     const one = { length: 1, at: () => long[0] };
     expect(visibleEntries(one, { follow: true, top: 0, wrap: false, match: -1 }, 5, 10)[0]!.rows).toHaveLength(1);
     expect(visibleEntries(one, { follow: true, top: 0, wrap: true, match: -1 }, 5, 10)[0]!.rows).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+  });
+
+  // Pieces that trip a length-based cut: wide (CJK, fullwidth, emoji, flags, skin tones), zero
+  // width (combining marks), surrogate pairs, halfwidth forms, and plain ASCII.
+  const piece = fc.oneof(
+    fc.constantFrom('a', ' ', 'x y', '日', '本語', 'Ａ', 'ｱ', '한', '😀', '👍🏽', '🇯🇵', 'e\u0301', '\u0301', '✓', '—', '…', '𝒳'),
+    fc.string({ unit: 'grapheme', maxLength: 8 }),
+  );
+  const message = fc.array(piece, { maxLength: 60 }).map((parts) => parts.join(''));
+  const graphemes = (text: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)].map((s) => s.segment);
+
+  it('never makes a row wider than the message width in cells, nor splits a character (property)', () => {
+    fc.assert(
+      fc.property(message, fc.integer({ min: 1, max: 40 }), fc.boolean(), (text, width, wrap) => {
+        const one = { length: 1, at: () => ({ ...entries[0]!, message: text }) };
+        const [shown] = visibleEntries(one, { follow: true, top: 0, wrap, match: -1 }, 500, width);
+        for (const row of shown!.rows) {
+          expect(stringWidth(row)).toBeLessThanOrEqual(width);
+          // Every row is whole graphemes: its graphemes are the message's own.
+          if (text !== '') for (const g of graphemes(row)) expect(g === '…' || g === '?' || text.includes(g)).toBe(true);
+        }
+        if (text === '') return;
+        if (wrap && width >= Math.max(...graphemes(text).map((g) => stringWidth(g)))) {
+          // Wrapped (wide enough for its widest character), nothing is lost or reordered, and
+          // rows break only between graphemes.
+          expect(shown!.rows.join('')).toBe(text);
+          expect(shown!.rows.flatMap(graphemes)).toEqual(graphemes(text));
+        } else if (!wrap && stringWidth(text) <= width) {
+          expect(shown!.rows).toEqual([text]);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('fills each wrapped row: only the last may be short by more than one cell', () => {
+    const text = '日本語'.repeat(10) + 'abc' + '😀'.repeat(5);
+    const one = { length: 1, at: () => ({ ...entries[0]!, message: text }) };
+    const rows = visibleEntries(one, { follow: true, top: 0, wrap: true, match: -1 }, 50, 7)[0]!.rows;
+    expect(rows.slice(0, -1).every((r) => stringWidth(r) >= 6)).toBe(true);
+    expect(visibleEntries(one, { follow: true, top: 0, wrap: false, match: -1 }, 50, 7)[0]!.rows).toEqual(['日本語…']);
   });
 });

@@ -3,14 +3,13 @@
 // the byte-stream splitter, the argv builder, and the follower's batching, reconnect and
 // stdbuf fallback against a scripted host.
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import type { Host, StreamHandle } from '../../src/core/host.js';
 import { countPriorities } from '../../src/core/log-filter.js';
 import { journalArgv, readJournal } from '../../src/core/journal.js';
 import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
 import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
+import { ScriptedHost } from '../support/scripted-host.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const parseAll = (buf: Buffer) => {
@@ -185,117 +184,171 @@ describe('bytes to text', () => {
   });
 });
 
-// A Host whose stream() hands out scripted processes.
-class ScriptedHost implements Host {
-  readonly name = 'scripted';
-  constructor(readonly transport: 'local' | 'ssh' = 'local') {}
-  readonly stats = { spawned: 0 };
-  readonly runs: Array<{ argv: string[]; stdout: PassThrough; exit: (code: number | undefined, stderr?: string) => void; stopped: boolean }> = [];
-  run(): never {
-    throw new Error('not used');
-  }
-  wrap(argv: readonly string[]): string[] {
-    return [...argv];
-  }
-  failure(): undefined {
-    return undefined;
-  }
-  stream(argv: readonly string[]): StreamHandle {
-    this.stats.spawned++;
-    const stdout = new PassThrough();
-    let settle!: (r: { exitCode: number | undefined; stderr: string; canceled: boolean }) => void;
-    const done = new Promise<{ exitCode: number | undefined; stderr: string; canceled: boolean }>((r) => (settle = r));
-    const run = {
-      argv: [...argv],
-      stdout,
-      stopped: false,
-      exit: (code: number | undefined, stderr = '') => {
-        stdout.end();
-        settle({ exitCode: code, stderr, canceled: run.stopped });
-      },
-    };
-    this.runs.push(run);
-    return {
-      stdout,
-      done,
-      stop: () => {
-        run.stopped = true;
-        run.exit(undefined);
-      },
-    };
-  }
-  async close(): Promise<void> {}
-  closeSync(): void {}
-}
-
 const line = (cursor: string, message: string) => `${JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1000', PRIORITY: '6', _SYSTEMD_UNIT: 'app.service', MESSAGE: message })}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait for a state (never for a fixed time). */
+async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+function watch(follower: JournalFollower) {
+  const events: FollowEvent[] = [];
+  const got: string[] = [];
+  const batches: LogEntry[][] = [];
+  follower.onEvent((e) => events.push(e));
+  follower.onBatch((b) => {
+    batches.push(b);
+    got.push(...b.map((e) => e.message));
+  });
+  return { events, got, batches, types: () => events.map((e) => e.type) };
+}
 
 describe('following (scripted journalctl)', () => {
+  it('reads the history once, then follows right after its last entry: nothing lost or repeated', async () => {
+    const host = new ScriptedHost();
+    const follower = new JournalFollower(host, { units: ['app'], lines: 5, flushMs: 10 });
+    const w = watch(follower);
+    follower.start();
+    const read = host.runs[0]!;
+    expect(read.argv).toContain('--lines=5');
+    expect(read.argv).not.toContain('--follow');
+    read.stdout.write(line('c1', 'one') + line('c2', 'two'));
+    read.exit(0);
+    await until('the follow', () => host.runs.length === 2);
+    const follow = host.runs[1]!;
+    expect(follow.argv).toEqual(expect.arrayContaining(['--follow', '--after-cursor=c2']));
+    expect(follow.argv.some((a) => a.startsWith('--lines') || a.startsWith('--since'))).toBe(false);
+    follow.stdout.write(line('c3', 'three'));
+    await until('three', () => w.got.length === 3);
+    await follower.stop();
+    expect(w.got).toEqual(['one', 'two', 'three']);
+    expect(w.types()).toEqual(['waiting', 'connected', 'ended']);
+  });
+
   it('delivers batches, not one update per line', async () => {
     const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], flushMs: 100 });
-    const batches: LogEntry[][] = [];
-    follower.onBatch((b) => batches.push(b));
+    const follower = new JournalFollower(host, { units: ['app'], lines: 'all', flushMs: 100 });
+    const w = watch(follower);
     follower.start();
-    const run = host.runs[0]!;
+    host.runs[0]!.exit(0);
+    await until('the follow', () => host.runs.length === 2);
+    const run = host.runs[1]!;
     for (let i = 0; i < 1000; i++) run.stdout.write(line(`c${i}`, `m${i}`));
-    await sleep(150);
+    await until('the first thousand', () => w.got.length === 1000);
     for (let i = 1000; i < 2000; i++) run.stdout.write(line(`c${i}`, `m${i}`));
-    await sleep(150);
+    await until('all of them', () => w.got.length === 2000);
     await follower.stop();
-    expect(batches.flat().map((e) => e.message)).toEqual(Array.from({ length: 2000 }, (_, i) => `m${i}`));
-    expect(batches.length).toBeLessThanOrEqual(3);
+    expect(w.got).toEqual(Array.from({ length: 2000 }, (_, i) => `m${i}`));
+    expect(w.batches.length).toBeLessThanOrEqual(3);
     expect(run.stopped).toBe(true);
     expect(follower.state).toBe('ended');
   });
 
-  it('resumes after the last cursor when journalctl dies, dropping the half-written line, and says so', async () => {
-    const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], lines: 5, flushMs: 10, backoffMs: [20], liveAfterMs: 30 });
-    const events: FollowEvent[] = [];
-    const got: string[] = [];
-    follower.onEvent((e) => events.push(e));
-    follower.onBatch((b) => got.push(...b.map((e) => e.message)));
-    follower.start();
-    expect(host.runs[0]!.argv).toContain('--lines=5');
-    host.runs[0]!.stdout.write(line('c1', 'one') + line('c2', 'two') + line('c3', 'thr').slice(0, 20));
-    await sleep(20);
-    host.runs[0]!.exit(undefined); // killed from outside
-    await sleep(80);
-    expect(host.runs).toHaveLength(2);
-    expect(host.runs[1]!.argv).toContain('--after-cursor=c2');
-    expect(host.runs[1]!.argv.some((a) => a.startsWith('--lines'))).toBe(false);
-    host.runs[1]!.stdout.write(line('c3', 'three'));
-    await sleep(50);
-    await follower.stop();
-    expect(got).toEqual(['one', 'two', 'three']);
-    expect(events.map((e) => e.type)).toEqual(['connected', 'reconnecting', 'resumed', 'ended']);
-    const resumed = events.find((e) => e.type === 'resumed') as Extract<FollowEvent, { type: 'resumed' }>;
-    expect(resumed.afterMs).toBeGreaterThanOrEqual(15);
-    expect(resumed.cursor).toBe('c2');
+  it('says it is waiting, never following, while the host has not answered', async () => {
+    vi.useFakeTimers();
+    try {
+      const host = new ScriptedHost();
+      const follower = new JournalFollower(host, { units: ['app'], lines: 10 });
+      const w = watch(follower);
+      follower.start();
+      // A host that accepted the connection and sends nothing, for a minute.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(follower.state).toBe('connecting');
+      expect(w.types()).toEqual(['waiting']);
+      expect(host.runs).toHaveLength(1);
+      // journalctl's answer (a read with no entry ends with exit code 0): now it follows.
+      host.runs[0]!.exit(0);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(follower.state).toBe('live');
+      expect(w.types()).toEqual(['waiting', 'connected']);
+      follower.stop();
+      await vi.advanceTimersByTimeAsync(10);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it('reconnects from its start time when nothing had arrived yet (no lines lost in the gap)', async () => {
+  it('resumes after the last cursor when journalctl dies, dropping the half-written line, and says so only once answered', async () => {
     const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], backoffMs: [10], liveAfterMs: 10 });
+    const follower = new JournalFollower(host, { units: ['app'], lines: 5, flushMs: 10, backoffMs: [20] });
+    const w = watch(follower);
     follower.start();
-    await sleep(30);
-    host.runs[0]!.exit(1, 'boom');
-    await sleep(40);
-    expect(host.runs[1]!.argv.find((a) => a.startsWith('--since=@'))).toBeDefined();
+    host.runs[0]!.stdout.write(line('c1', 'one'));
+    host.runs[0]!.exit(0);
+    await until('the follow', () => host.runs.length === 2);
+    host.runs[1]!.stdout.write(line('c2', 'two') + line('c3', 'thr').slice(0, 20));
+    await until('two', () => w.got.length === 2);
+    host.runs[1]!.exit(undefined); // killed from outside
+    await until('the read after the drop', () => host.runs.length === 3);
+    const reread = host.runs[2]!;
+    expect(reread.argv).toContain('--after-cursor=c2');
+    expect(reread.argv).not.toContain('--follow');
+    expect(reread.argv.some((a) => a.startsWith('--lines'))).toBe(false);
+    // Until it answers, not "resumed".
+    expect(w.types()).toEqual(['waiting', 'connected', 'reconnecting', 'waiting']);
+    reread.stdout.write(line('c3', 'three'));
+    reread.exit(0);
+    await until('the follow after it', () => host.runs.length === 4);
+    expect(host.runs[3]!.argv).toEqual(expect.arrayContaining(['--follow', '--after-cursor=c3']));
+    await until('three', () => w.got.length === 3);
     await follower.stop();
+    expect(w.got).toEqual(['one', 'two', 'three']);
+    expect(w.types()).toEqual(['waiting', 'connected', 'reconnecting', 'waiting', 'resumed', 'ended']);
+    const resumed = w.events.find((e) => e.type === 'resumed') as Extract<FollowEvent, { type: 'resumed' }>;
+    expect(resumed.afterMs).toBeGreaterThanOrEqual(15);
+    expect(resumed.cursor).toBe('c3');
+  });
+
+  it('follows a unit with no entries from the start of its window (nothing to repeat, no clock involved)', async () => {
+    const host = new ScriptedHost();
+    const follower = new JournalFollower(host, { units: ['app'], lines: 1000, backoffMs: [10] });
+    const w = watch(follower);
+    follower.start();
+    host.runs[0]!.exit(0); // no entry at all
+    await until('the follow', () => host.runs.length === 2);
+    expect(follower.state).toBe('live');
+    expect(host.runs[1]!.argv).toEqual(expect.arrayContaining(['--follow', '--no-tail']));
+    expect(host.runs[1]!.argv.some((a) => a.startsWith('--since') || a.startsWith('--lines') || a.startsWith('--after'))).toBe(false);
+    // Dropped before anything came: everything there is now is new.
+    host.runs[1]!.exit(1, 'boom');
+    await until('the read after the drop', () => host.runs.length === 3);
+    expect(host.runs[2]!.argv.some((a) => a.startsWith('--since') || a.startsWith('--lines') || a.startsWith('--after'))).toBe(false);
+    host.runs[2]!.stdout.write(line('c1', 'first'));
+    host.runs[2]!.exit(0);
+    await until('first', () => w.got.length === 1);
+    await until('the follow after it', () => host.runs.length === 4);
+    expect(host.runs[3]!.argv).toContain('--after-cursor=c1');
+    await follower.stop();
+  });
+
+  it('with lines 0, reads the newest entry only to start after it, showing nothing old', async () => {
+    const host = new ScriptedHost();
+    const follower = new JournalFollower(host, { units: ['app'], lines: 0 });
+    const w = watch(follower);
+    follower.start();
+    expect(host.runs[0]!.argv).toContain('--lines=1');
+    host.runs[0]!.stdout.write(line('c9', 'old'));
+    host.runs[0]!.exit(0);
+    await until('the follow', () => host.runs.length === 2);
+    expect(host.runs[1]!.argv).toContain('--after-cursor=c9');
+    host.runs[1]!.stdout.write(line('c10', 'new'));
+    await until('new', () => w.got.length === 1);
+    await follower.stop();
+    expect(w.got).toEqual(['new']);
   });
 
   it('fails for good, with journalctl\'s error, when the first run dies at once', async () => {
     const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], liveAfterMs: 500 });
-    const events: FollowEvent[] = [];
-    follower.onEvent((e) => events.push(e));
+    const follower = new JournalFollower(host, { units: ['app'] });
+    const w = watch(follower);
     follower.start();
     host.runs[0]!.exit(1, 'Failed to parse timestamp: x\n');
     await follower.ended;
-    const ended = events.at(-1) as Extract<FollowEvent, { type: 'ended' }>;
+    const ended = w.events.at(-1) as Extract<FollowEvent, { type: 'ended' }>;
     expect(ended).toMatchObject({ type: 'ended', reason: 'failed' });
     expect(ended.error!.message).toMatch(/journalctl.*exit code 1.*Failed to parse timestamp/);
     expect(host.runs).toHaveLength(1);
@@ -303,7 +356,7 @@ describe('following (scripted journalctl)', () => {
 
   it('stops cleanly while paused by a slow consumer', async () => {
     const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], flushMs: 10 });
+    const follower = new JournalFollower(host, { units: ['app'], lines: 10, flushMs: 10 });
     follower.start();
     host.runs[0]!.stdout.write(line('c1', 'one'));
     follower.pause();
@@ -314,39 +367,39 @@ describe('following (scripted journalctl)', () => {
 
   it('reports journald\'s suppressed messages as an event', async () => {
     const host = new ScriptedHost();
-    const follower = new JournalFollower(host, { units: ['app'], flushMs: 10 });
-    const events: FollowEvent[] = [];
-    follower.onEvent((e) => events.push(e));
+    const follower = new JournalFollower(host, { units: ['app'], lines: 'all', flushMs: 10 });
+    const w = watch(follower);
     follower.start();
     host.runs[0]!.stdout.write(fixture('journal-suppressed.jsonl'));
-    await sleep(30);
+    host.runs[0]!.exit(0);
+    await until('the follow', () => host.runs.length === 2);
     await follower.stop();
-    expect(events.filter((e) => e.type === 'suppressed')).toEqual([expect.objectContaining({ unit: 'fixture-burst.service', dropped: 52 })]);
+    expect(w.events.filter((e) => e.type === 'suppressed')).toEqual([expect.objectContaining({ unit: 'fixture-burst.service', dropped: 52 })]);
   });
 });
 
 describe('journalctl\'s output buffer', () => {
   it('runs journalctl under stdbuf, and bare on a host that lacks it (no reconnect noise)', async () => {
     const host = new ScriptedHost('ssh');
-    const follower = new JournalFollower(host, { units: ['app'], flushMs: 10 });
-    const events: FollowEvent[] = [];
-    const got: string[] = [];
-    follower.onEvent((e) => events.push(e));
-    follower.onBatch((b) => got.push(...b.map((e) => e.message)));
+    const follower = new JournalFollower(host, { units: ['app'], lines: 10, flushMs: 10 });
+    const w = watch(follower);
     follower.start();
     expect(host.runs[0]!.argv.slice(0, 3)).toEqual(['stdbuf', '--output=64K', 'journalctl']);
     host.runs[0]!.exit(127, "env: 'stdbuf': No such file or directory\n");
-    await sleep(10);
+    await until('the bare read', () => host.runs.length === 2);
     expect(host.runs[1]!.argv[0]).toBe('journalctl');
     host.runs[1]!.stdout.write(line('c1', 'one'));
-    await sleep(30);
+    host.runs[1]!.exit(0);
+    await until('the bare follow', () => host.runs.length === 3);
+    expect(host.runs[2]!.argv[0]).toBe('journalctl');
+    await until('one', () => w.got.length === 1);
     await follower.stop();
-    expect(got).toEqual(['one']);
-    expect(events.map((e) => e.type)).toEqual(['connected', 'ended']);
+    expect(w.got).toEqual(['one']);
+    expect(w.types()).toEqual(['waiting', 'connected', 'ended']);
 
     const reading = readJournal(host, { units: ['app'] }, () => undefined);
-    expect(host.runs[2]!.argv[0]).toBe('journalctl');
-    host.runs[2]!.exit(0);
+    expect(host.runs[3]!.argv[0]).toBe('journalctl');
+    host.runs[3]!.exit(0);
     await reading;
   });
 });

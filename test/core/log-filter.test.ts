@@ -1,9 +1,10 @@
-// Priorities, regular expressions and time windows as a user types them; the ring buffer.
+// Priorities, entry filters and time windows as a user types them; the ring buffer.
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import type { LogEntry } from '../../src/core/journal.js';
 import { LogBuffer } from '../../src/core/log-buffer.js';
-import { compileRegex, entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { compilePattern } from '../../src/core/pattern.js';
+import { entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
 
 const entry = (priority: number | null, message: string): LogEntry => ({ cursor: 'c', timeUs: 0, priority, unit: 'app.service', message, binary: false, truncated: 0, suppressed: 0, origin: 'unit' });
 
@@ -38,23 +39,12 @@ describe('priorities', () => {
   });
 });
 
-describe('regular expressions', () => {
-  it('is case-insensitive when all lower case, like journalctl --grep', () => {
-    expect(compileRegex('timeout').test('Upstream TIMEOUT')).toBe(true);
-    expect(compileRegex('Timeout').test('upstream timeout')).toBe(false);
-    expect(compileRegex('\\Stimeout').test('xTIMEOUT')).toBe(true);
-  });
-
-  it('a bad pattern is a usage error that says what is wrong', () => {
-    expect(() => compileRegex('error(', '--grep')).toThrow("invalid regular expression for --grep: /error(/i: Unterminated group");
-    expect(() => compileRegex('[a-', '--exclude')).toThrow(UsageError);
-  });
-
+describe('entry filters', () => {
   it('filters by priority range, include (any) and exclude', () => {
     const entries = [entry(3, 'ERROR upstream timeout'), entry(4, 'slow request'), entry(6, 'request handled'), entry(null, 'no priority')];
     const warnOrWorse = entryFilter({ priority: { min: 0, max: 4 } })!;
     expect(entries.filter(warnOrWorse).map((e) => e.priority)).toEqual([3, 4]);
-    const requests = entryFilter({ include: [compileRegex('request'), compileRegex('timeout')], exclude: [compileRegex('slow')] })!;
+    const requests = entryFilter({ include: [compilePattern('request', '--grep'), compilePattern('timeout', '--grep')], exclude: [compilePattern('slow', '--exclude')] })!;
     expect(entries.filter(requests).map((e) => e.message)).toEqual(['ERROR upstream timeout', 'request handled']);
     expect(entryFilter({})).toBeUndefined();
   });
@@ -95,6 +85,28 @@ describe('time windows', () => {
 
   it.each(['soon', '1 fortnight ago', '2026-13-01', '25:00', 'ago', '2026-11-20T09:15:30+1'])('refuses %j with examples', (text) => {
     expect(() => parseTime(text, now, '--since')).toThrow(/invalid time .* for --since/);
+  });
+
+  it.each([
+    ['2026-02-30', /2026-02 has 28 days/],
+    ['2026-02-29 10:00', /2026-02 has 28 days/],
+    ['2026-04-31T00:00:00Z', /2026-04 has 30 days/],
+    ['2026-00-10', /there is no month 0/],
+    ['2026-11-20T09:15:30+25:00', /no time zone is \+25:00/],
+    ['1969-12-31', /between 1970-01-01 and 9999-12-31/],
+    ['0075-01-01', /between 1970-01-01 and 9999-12-31/],
+    ['@99999999999999999999', /between 1970-01-01 and 9999-12-31/],
+    ['99999999 days ago', /between 1970-01-01 and 9999-12-31/],
+    ['+9999999999 weeks', /between 1970-01-01 and 9999-12-31/],
+  ])('refuses %j, a time that does not exist or that journalctl would refuse, saying why', (text, why) => {
+    expect(() => parseTime(text, now, '--since')).toThrow(why);
+  });
+
+  it('takes the dates that do exist, leap days included, and hands journalctl plain seconds', () => {
+    expect(at('2024-02-29')).toBe(new Date(2024, 1, 29).getTime());
+    expect(at('2026-12-31 23:59:59')).toBe(new Date(2026, 11, 31, 23, 59, 59).getTime());
+    expect(parseTime('9999-12-31T00:00:00Z', now).journal).toBe('@253402214400.000');
+    expect(parseTime('@0', now).journal).toBe('@0.000');
   });
 });
 

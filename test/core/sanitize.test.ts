@@ -14,6 +14,7 @@ describe('untrusted text', () => {
     ['C0 controls and DEL', 'a\x00b\x07c\x08d\x7f', 'abcd'],
     ['bidi override', 'abc\u202edcba', 'abcdcba'],
     ['zero-width', 'a\u200bb\ufeff', 'ab'],
+    ['Hangul fillers (blank glyphs of ambiguous width)', 'a\u3164b\u115fc\u1160d\uffa0e', 'abcde'],
     ['carriage return', 'progress 10%\rprogress 99%', 'progress 10% progress 99%'],
     ['tabs', 'a\tb', 'a    b'],
   ])('strips %s', (_name, input, expected) => {
@@ -21,7 +22,7 @@ describe('untrusted text', () => {
   });
 
   it('keeps ordinary text, including non-ASCII', () => {
-    expect(sanitizeLine('Größe: 5 MB — ok ✓ 日本')).toBe('Größe: 5 MB — ok ✓ 日本');
+    expect(sanitizeLine('Größe: 5 MB — ok ✓ 日本 한국어 ㄱ ﾡ')).toBe('Größe: 5 MB — ok ✓ 日本 한국어 ㄱ ﾡ');
   });
 
   it('keeps newlines in blocks', () => {

@@ -174,11 +174,17 @@ describeLab('opsdeck logs against the lab journal', () => {
 
   it('refuses bad input with exit code 2 and a clear message, before running anything', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['logs', 'x', '--host', 'lab', '--grep', 'error('], /invalid regular expression for --grep: .*Unterminated group/],
+      [['logs', 'x', '--host', 'lab', '--grep', 'error('], /invalid regular expression for --grep: missing closing \) at `error\(`/],
       [['logs', 'x', '--host', 'lab', '--exclude', '[a-'], /invalid regular expression for --exclude/],
       [['logs', 'x', '--host', 'lab', '-p', 'loud'], /invalid priority "loud"/],
       [['logs', 'x', '--host', 'lab', '--since', 'soonish'], /invalid time "soonish" for --since/],
+      [['logs', 'x', '--host', 'lab', '--since', '2026-02-30'], /invalid time "2026-02-30" for --since: 2026-02 has 28 days/],
+      [['logs', 'x', '--host', 'lab', '--until', '1960-01-01'], /invalid time "1960-01-01" for --until: times must fall between 1970-01-01 and 9999-12-31/],
       [['logs', 'x', '--host', 'lab', '-n', 'many'], /invalid --lines "many"/],
+      // Echoed as typed (not 1e+20), with the range.
+      [['logs', 'x', '--host', 'lab', '-n', '99999999999999999999'], /invalid --lines "99999999999999999999"\n.*whole number from 0 to 1,000,000, or "all"/],
+      [['logs', 'x', '--host', 'lab', '-n', '1e3'], /invalid --lines "1e3"\n.*whole number from 0 to 1,000,000/],
+      [['logs', 'x', '--host', 'lab', '-n', '1000001'], /invalid --lines "1000001"/],
       [['logs', 'x', '--host', 'lab', '-f', '--until', 'now'], /--until cannot be used with --follow/],
       [['logs', 'x;rm -rf /', '--host', 'lab'], /"x;rm -rf \/" is neither an environment .* nor a valid unit name/],
       [['logs', '--now', '--host', 'lab'], /unknown option|neither an environment/],
@@ -204,7 +210,8 @@ describeLab('opsdeck logs against the lab journal', () => {
     await f.follower.stop();
     expect(f.messages()).toEqual(Array.from({ length: 1500 }, (_, i) => `seq ${i + 1}`));
     const types = f.events.map((e) => e.type);
-    expect(types).toEqual(['connected', 'reconnecting', 'resumed', 'ended']);
+    // "resumed" only once journalctl answered again (the read after the cursor ended well).
+    expect(types).toEqual(['waiting', 'connected', 'reconnecting', 'waiting', 'resumed', 'ended']);
     const resumed = f.events.find((e) => e.type === 'resumed') as Extract<FollowEvent, { type: 'resumed' }>;
     expect(resumed.afterMs).toBeGreaterThanOrEqual(150);
     expect(f.follower.stats.reconnects).toBe(1);
@@ -228,7 +235,7 @@ describeLab('opsdeck logs against the lab journal', () => {
     // Other test files share the ssh master connection and may close it (`ssh -O exit`) while we
     // follow: more drops may come, each one resumed.
     const types = f.events.map((e) => e.type).join(' ');
-    expect(types).toMatch(/^connected( reconnecting( reconnecting)* resumed)+ ended$/);
+    expect(types).toMatch(/^waiting connected( reconnecting( waiting)?( reconnecting( waiting)?)* resumed)+ ended$/);
     await expectNoProcessLeft(unit);
   }, 60_000);
 
@@ -313,10 +320,51 @@ describeLab('opsdeck logs against the lab journal', () => {
 
     const f = follow([unit]);
     await waitFor('connected', () => f.events.some((e) => e.type === 'connected'));
-    await new Promise((r) => setTimeout(r, 300));
+    // journalctl answered (its read of the history ended well, with nothing): now it follows.
+    await waitFor('the follow', () => processesNaming(unit).some((pid) => cmdline(pid).includes('--follow')));
     await f.follower.stop();
     expect(f.entries).toEqual([]);
-    expect(f.events.map((e) => e.type)).toEqual(['connected', 'ended']);
+    expect(f.events.map((e) => e.type)).toEqual(['waiting', 'connected', 'ended']);
+    await expectNoProcessLeft(unit);
+  });
+
+  it('over ssh, a host that accepts the connection but never answers is never "following"', { timeout: 60_000 }, async () => {
+    const { config: parsed, hosts } = labContext(config);
+    if (!parsed.hosts['lab-ssh']) throw new Error('the lab has no ssh host: install openssh-server');
+    const ssh = hosts.get('lab-ssh');
+    const unit = unitName('silent-ssh');
+    // The real transport (ssh to the lab's sshd, a remote shell), but every command it runs
+    // holds the connection open and never writes nor ends: here journalctl made to follow a
+    // unit that logs nothing (it still exits once the connection is gone).
+    const silent: Host = {
+      name: ssh.name,
+      transport: ssh.transport,
+      stats: ssh.stats,
+      run: (argv, options) => ssh.run(argv, options),
+      stream: (argv, options) => ssh.stream([...argv, '--follow', '--lines=0'], options),
+      wrap: (argv) => ssh.wrap(argv),
+      failure: (argv, exitCode, stderr) => ssh.failure(argv, exitCode, stderr),
+      close: () => ssh.close(),
+      closeSync: () => ssh.closeSync(),
+    };
+    const startedAt = Date.now();
+    const f = follow([unit], {}, silent);
+    const remote = () => processesNaming(unit).filter((pid) => comm(pid) === 'journalctl');
+    await waitFor('the remote command running', () => remote().length > 0);
+    // Well past the second after which it used to claim "connected" without any answer.
+    await waitFor('three seconds of silence', () => Date.now() - startedAt > 3000);
+    expect(f.follower.state).toBe('connecting');
+    expect(f.events.map((e) => e.type)).toEqual(['waiting']);
+    await f.follower.stop();
+    await waitFor('the remote command gone', () => remote().length === 0);
+
+    // The same unit through the same transport, with journalctl answering: following.
+    const real = follow([unit], {}, ssh);
+    await waitFor('connected over ssh', () => real.events.some((e) => e.type === 'connected'));
+    expect(real.follower.state).toBe('live');
+    await real.follower.stop();
+    await ssh.close();
+    expect(real.events.map((e) => e.type)).toEqual(['waiting', 'connected', 'ended']);
     await expectNoProcessLeft(unit);
   });
 
@@ -391,6 +439,22 @@ describeLab('opsdeck logs against the lab journal', () => {
     expect(result).not.toBeNull();
     expect(result!.exitCode).toBe(0);
     await host.run(['systemctl', 'stop', '--', unit]);
+    await expectNoProcessLeft(unit);
+  });
+
+  it('follows on the CLI with --grep through long lines: every match, in order, none twice; SIGTERM still ends it', async () => {
+    const unit = await nodeUnit('cli-grep', 'const pad = "a".repeat(40000); let i = 0; const t = setInterval(function () { for (let k = 0; k < 5; k++) { i++; console.log((i % 2 ? "keep " : "drop ") + i + " " + pad); } if (i >= 400) clearInterval(t); }, 5);');
+    const child = execa(NODE, [opsdeckBin, 'logs', unit, '--host', 'lab', '-f', '-n', 'all', '--grep', '^keep \\d+ (a+)+$', '--json', '--config', config], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', buffer: false });
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    // (whole lines only: the last may still be arriving)
+    const kept = () => seen.split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { message: string }).message.split(' ').slice(0, 2).join(' '));
+    await waitFor('200 matching lines', () => kept().length >= 200, 30_000);
+    expect(kept()).toEqual(Array.from({ length: 200 }, (_, i) => `keep ${2 * i + 1}`));
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    await host.run(['systemctl', 'stop', '--', unit], { okExitCodes: [0, 5] });
     await expectNoProcessLeft(unit);
   });
 

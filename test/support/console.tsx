@@ -8,6 +8,7 @@ import { onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ActionExecutor } from '../../src/core/actions.js';
 import { AuditLog } from '../../src/core/audit.js';
+import type { Host } from '../../src/core/host.js';
 import { HostRegistry } from '../../src/core/hosts.js';
 import type { StatusReport } from '../../src/core/status.js';
 import { createAppStore, type AppStore } from '../../src/store/app-store.js';
@@ -34,13 +35,26 @@ environments:
     ports: [3446]
 `;
 
-export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number } = {}): { store: AppStore; auditFile: string } {
+/** Every host name resolves to one given Host (e.g. a ScriptedHost). */
+class OneHost extends HostRegistry {
+  constructor(
+    config: ConstructorParameters<typeof HostRegistry>[0],
+    private readonly host: Host,
+  ) {
+    super(config);
+  }
+  override get(): Host {
+    return this.host;
+  }
+}
+
+export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number; host?: Host } = {}): { store: AppStore; auditFile: string } {
   const config = parseConfig(CONFIG, 'test.yaml');
   if (options.keys) config.keys = options.keys;
   const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
   onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
   const auditFile = path.join(auditDir, 'audit.jsonl');
-  const hosts = new HostRegistry(config);
+  const hosts = options.host ? new OneHost(config, options.host) : new HostRegistry(config);
   const executor = new ActionExecutor({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: options.readonly ?? false });
   const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
