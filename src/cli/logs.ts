@@ -168,9 +168,10 @@ async function resolveTarget(ctx: CliContext, target: string): Promise<Target> {
     if (units.length === 0) throw new UsageError(`environment ${target} has no units`, `add unit: NAME (or relatedUnits:) to it in ${ctx.file ?? 'opsdeck.yaml'}`);
     return { label: target, host: ctx.hosts.get(env.host), units: [...new Set(units)] };
   }
-  // The same rule as the unit verb: a unit of an environment is read on its host; any other
-  // must exist (a mistyped environment is an error with a suggestion).
-  const where = await resolveUnitTarget(ctx.config, ctx.hosts, target, ctx.file);
+  // The same rule as the unit verb: a unit of an environment is read on its host, and a
+  // mistyped environment is an error with a suggestion; a unit gone from systemd (a transient
+  // one that ran an hour ago) still has a journal to read.
+  const where = await resolveUnitTarget(ctx.config, ctx.hosts, target, ctx.file, { mustExist: false });
   return { label: where.unit, host: ctx.hosts.get(where.host), units: [where.unit] };
 }
 

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod/mini';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, type OpsdeckError } from '../core/errors.js';
+import { compilePattern } from '../core/pattern.js';
 import { codePointName, firstUnsafeCharacter, quoteUntrusted } from '../core/sanitize.js';
 import { normalizeUnitName, isValidUnitName } from '../core/systemd.js';
 import { configSchema, type Config } from './schema.js';
@@ -103,6 +104,14 @@ function crossCheck(config: Config, where: (keyPath: Array<string | number>) => 
       if (!isValidUnitName(unit)) {
         const keyPath = key === 'unit' ? ['environments', envName, 'unit'] : ['environments', envName, 'relatedUnits', key];
         throw new ConfigError(`${where(keyPath)}: ${JSON.stringify(unit)} is not a valid systemd unit name`, "unit names contain only letters, digits and ':', '-', '_', '.', '\\', '@'");
+      }
+    }
+    const version = env.health?.expect?.version;
+    if (version !== undefined) {
+      try {
+        compilePattern(version, 'health.expect.version', { smartCase: false });
+      } catch (error) {
+        throw new ConfigError(`${where(['environments', envName, 'health', 'expect', 'version'])}: ${(error as OpsdeckError).message.replace(/ for health\.expect\.version/, '')}`, (error as OpsdeckError).hint);
       }
     }
     if (env.unit) env.unit = normalizeUnitName(env.unit);

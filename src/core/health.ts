@@ -11,6 +11,7 @@
 // another request's answer. Every request is capped in time, rate and size, so one bad
 // endpoint fails only its own row.
 import type { Host, RunOptions } from './host.js';
+import { compilePattern, type Pattern } from './pattern.js';
 import { sanitizeLine } from './sanitize.js';
 
 export interface HealthExpectations {
@@ -208,7 +209,7 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
       const actual = json && typeof json === 'object' ? json[key] : undefined;
       if (actual !== value) failures.push(`${key} is ${actual === undefined ? 'missing' : sanitizeLine(JSON.stringify(actual)).slice(0, 80)}, expected ${JSON.stringify(value)}`);
     }
-    if (expect.version && !(version !== null && new RegExp(expect.version).test(version))) {
+    if (expect.version && !(version !== null && versionPattern(expect.version).test(version))) {
       failures.push(`version ${version ?? 'missing'} does not match /${expect.version}/`);
     }
   }
@@ -230,6 +231,18 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
     failures,
     bodyPreview: sanitizeLine(answer.body.slice(0, 300)),
   };
+}
+
+const versionPatterns = new Map<string, Pattern>();
+
+/** The expected version as a linear-time pattern (the config loader has already checked it compiles), made once. */
+export function versionPattern(source: string): Pattern {
+  let pattern = versionPatterns.get(source);
+  if (!pattern) {
+    pattern = compilePattern(source, 'health.expect.version', { smartCase: false });
+    versionPatterns.set(source, pattern);
+  }
+  return pattern;
 }
 
 /** JSON-RPC `tools/list`: how many tools the service offers. */

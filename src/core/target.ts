@@ -90,30 +90,30 @@ export interface UnitTarget extends Target {
  * ENV or UNIT, as `opsdeck unit` takes it. An environment gives its unit on its host; a unit
  * of some environment is looked up on that environment's host; any other unit must exist on
  * the host it would run on: a mistyped environment is an error with a suggestion, never a
- * command on the local host.
+ * command on the local host. `mustExist: false` (reading a journal: a unit long gone still
+ * has one) skips asking the host, not the typo check.
  */
-export async function resolveUnitTarget(config: Config, hosts: HostRegistry, name: string, configFile: string | null): Promise<UnitTarget> {
+export async function resolveUnitTarget(config: Config, hosts: HostRegistry, name: string, configFile: string | null, { mustExist = true }: { mustExist?: boolean } = {}): Promise<UnitTarget> {
   const hostOf = hostResolver(config, hosts);
   const env = config.environments[name];
   if (env) {
     if (!env.unit) throw new UsageError(`environment ${name} has no unit`, `add unit: NAME to it in ${configFile ?? 'opsdeck.yaml'}`);
     return { ...decideTarget(config, hostOf, { kind: 'unit', host: hostOf(name), unit: env.unit, named: name }), unit: env.unit };
   }
-  const notFound = () => unknownTargetError(config, name, configFile);
   // A bare name one slip away from an environment's is that environment mistyped: say so
   // before asking any host (`prodution.service` written out is still looked up).
-  if (!name.includes('.') && closest(name, Object.keys(config.environments))) throw notFound();
+  if (!name.includes('.') && closest(name, Object.keys(config.environments))) throw unknownTargetError(config, name, configFile, 'nor a unit');
   let unit: string;
   try {
     unit = normalizeUnitName(name);
   } catch {
-    throw notFound();
+    throw unknownTargetError(config, name, configFile, 'nor a valid unit name');
   }
   const owner = Object.keys(config.environments).find((e) => [config.environments[e]!.unit, ...config.environments[e]!.relatedUnits].includes(unit));
   const host = owner ? hostOf(owner) : hosts.effectiveName('local');
-  if (!owner) {
+  if (!owner && mustExist) {
     const found = (await showUnits(hosts.get(host), [unit])).get(unit);
-    if (!found || found.loadState === 'not-found') throw notFound();
+    if (!found || found.loadState === 'not-found') throw unknownTargetError(config, name, configFile, `nor a unit on host ${host}`);
   }
   return { ...decideTarget(config, hostOf, { kind: 'unit', host, unit }), unit };
 }
@@ -126,11 +126,11 @@ export async function resolveHostTarget(config: Config, hosts: HostRegistry, nam
   return decideTarget(config, hostOf, { kind: 'host', host });
 }
 
-function unknownTargetError(config: Config, name: string, configFile: string | null): UsageError {
+function unknownTargetError(config: Config, name: string, configFile: string | null, nor: string): UsageError {
   const environments = Object.keys(config.environments);
   const suggestion = closest(name, environments);
   return new UsageError(
-    `${quoteUntrusted(name)} is neither an environment${configFile ? ` in ${configFile}` : ''} nor a unit on the host it would run on`,
+    `${quoteUntrusted(name)} is neither an environment${configFile ? ` in ${configFile}` : ''} ${nor}`,
     suggestion ? `did you mean ${suggestion}? (environments: ${environments.join(', ')})` : environments.length > 0 ? `environments: ${environments.join(', ')}; or name an existing unit such as nginx.service` : 'name an existing unit such as nginx.service, or define environments in opsdeck.yaml',
   );
 }

@@ -95,6 +95,12 @@ describe('config loading', () => {
     expect(errorOf('environments:\n  "\\e[2J": {}\n').message).toMatch(/^opsdeck\.yaml:2:3: .*U\+001B/);
   });
 
+  it('checks health.expect.version when it loads, as the linear-time engine takes it', () => {
+    expect(errorOf('environments:\n  dev:\n    health:\n      url: http://x/\n      expect: { version: "^(2\\\\." }\n').message).toMatch(/^opsdeck\.yaml:5:\d+: invalid regular expression: missing closing \)/);
+    expect(errorOf('environments:\n  dev:\n    health:\n      url: http://x/\n      expect: { version: "(a)\\\\1" }\n').hint).toMatch(/no backreferences/);
+    expect(parseConfig('environments:\n  dev:\n    health: { url: "http://x/", expect: { version: "^2\\\\." } }\n', 'x.yaml').environments.dev!.health!.expect!.version).toBe('^2\\.');
+  });
+
   it('works with no config at all: local host, no environments', () => {
     const cwd = process.cwd();
     const home = process.env.HOME;

@@ -72,11 +72,17 @@ describeLab('protection and read-only follow the target', () => {
   it('calls a mistyped environment an error with a suggestion, never a unit on the local host', async () => {
     const { code, stderr } = await opsdeck(['unit', 'restart', 'prodution', '--yes', '--config', sharedLabConfig()], { env: env() });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/"prodution" is neither an environment in .* nor a unit on the host it would run on/);
+    expect(stderr).toMatch(/"prodution" is neither an environment in .* nor a unit$/m);
     expect(stderr).toMatch(/did you mean production\?/);
     const logs = await opsdeck(['logs', 'developmnt', '--config', sharedLabConfig()], { env: env() });
     expect(logs.code).toBe(2);
     expect(logs.stderr).toMatch(/did you mean development\?/);
+  });
+
+  it('asks the host before acting on a unit no environment has: one that does not exist is an error', async () => {
+    const { code, stderr } = await opsdeck(['unit', 'restart', 'no-such-thing.service', '--host', 'lab', '--yes', '--config', sharedLabConfig()], { env: env() });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/"no-such-thing\.service" is neither an environment in .* nor a unit on host lab/);
   });
 
   it('still acts on a real unit that belongs to no environment', async () => {
