@@ -1,4 +1,5 @@
 // `opsdeck lab up|down|status`: the embedded lab.
+import { parseNumberArg } from './args.js';
 import { DEFAULT_LAB_DIR } from '../core/lab-state.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint } from './format.js';
@@ -16,7 +17,7 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
   const progress = options.json ? undefined : (line: string) => process.stderr.write(paint.dim(`· ${line}\n`));
   const result = await labUp({
     ...(options.dir ? { dir: options.dir } : {}),
-    ...(options.portBase ? { portBase: Number(options.portBase) } : {}),
+    ...(options.portBase ? { portBase: parseNumberArg(options.portBase, '--port-base', { min: 1024, max: 65000 }) } : {}),
     ...(progress ? { progress } : {}),
   });
   const { state } = result;

@@ -8,6 +8,7 @@ import { probeHealthAll, type HealthResult } from './health.js';
 import type { Host } from './host.js';
 import type { HostRegistry } from './hosts.js';
 import { listListeners, type Listener } from './listeners.js';
+import { sanitizeLine } from './sanitize.js';
 import { showUnits, type UnitStatus } from './systemd.js';
 
 export type Severity = 'critical' | 'warning';
@@ -84,7 +85,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
       name: r.host.name,
       transport: r.host.transport,
       reachable: r.hostError === null,
-      error: r.hostError,
+      error: r.hostError === null ? null : sanitizeLine(r.hostError),
       spawned: r.host.stats.spawned - (spawnedBefore.get(r.host) ?? 0),
       listeners: r.listeners,
     })),
@@ -230,5 +231,7 @@ export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, host
   for (const error of status.errors) {
     if (!hostError) problems.push({ code: 'collect-error', severity: 'warning', message: error });
   }
-  return problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
+  // Messages quote what the system said (errors, command lines, URLs): one sanitizer here
+  // serves the CLI, the console and --json alike.
+  return problems.map((p) => ({ ...p, message: sanitizeLine(p.message) })).sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
 }

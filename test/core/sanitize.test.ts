@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { sanitizeBlock, sanitizeLine } from '../../src/core/sanitize.js';
 
 describe('untrusted text', () => {
@@ -27,5 +28,49 @@ describe('untrusted text', () => {
 
   it('keeps newlines in blocks', () => {
     expect(sanitizeBlock('[Unit]\n\x1b[1mDescription=x\n')).toBe('[Unit]\nDescription=x\n');
+  });
+});
+
+describe('untrusted text, any text (property-based)', () => {
+  // Anything that could drive a terminal: C0 (tab and newline included, in a line), DEL, C1,
+  // bidi embeddings/overrides/isolates, zero-width and BOM, the invisible Hangul fillers.
+  const UNSAFE_IN_LINE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u115f\u1160\u3164\uffa0]/;
+  const UNSAFE_IN_BLOCK = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u115f\u1160\u3164\uffa0]/;
+  // Text from a terminal's point of view: escape sequences, controls and plain text mixed.
+  const hostile = fc.array(
+    fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('\x1b', '\x1b[', '\x1b]', '\x07', '\x1b\\', '\x9b', '\x9d', '\x90', '\r', '\n', '\t', '\u202e', '\u200b', '\u3164'),
+      fc.stringMatching(/^\x1b\[[0-9;?]{0,8}[ -/]{0,2}[@-~]$/),
+      fc.stringMatching(/^\x1b\][0-9]{1,3};[ -~]{0,20}(\x07|\x1b\\)$/),
+    ),
+    { maxLength: 12 },
+  ).map((parts) => parts.join(''));
+
+  it('never lets an escape sequence or a control character through, and never throws', () => {
+    fc.assert(
+      fc.property(hostile, (text) => {
+        expect(sanitizeLine(text)).not.toMatch(UNSAFE_IN_LINE);
+        expect(sanitizeBlock(text)).not.toMatch(UNSAFE_IN_BLOCK);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is stable: cleaning clean text changes nothing', () => {
+    fc.assert(
+      fc.property(hostile, (text) => {
+        const once = sanitizeLine(text);
+        expect(sanitizeLine(once)).toBe(once);
+      }),
+    );
+  });
+
+  it('leaves printable text as it is', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }).filter((s) => !UNSAFE_IN_LINE.test(s)), (text) => {
+        expect(sanitizeLine(text)).toBe(text);
+      }),
+    );
   });
 });
