@@ -80,6 +80,21 @@ describeLab('the console in a real terminal', () => {
     const processes = await waitFor(/listening ports/);
     expect(processes).toMatch(new RegExp(`127\\.0\\.0\\.1:${privatePortBase(1000)}\\s+lab\\s+\\d+\\s+✗ no unit \\(started by hand\\?\\)`));
     expect(processes).not.toMatch(/systemd-journald/);
+    // K on the port row: the preview says what the PID is before anything is asked.
+    await keys('/');
+    await keys('-l', String(privatePortBase(1000)));
+    await keys('Enter');
+    await waitFor(new RegExp(`filter: ${privatePortBase(1000)}`));
+    await keys('K');
+    const kill = await waitFor(/Confirm: kill PID \d+/);
+    expect(kill).toMatch(/command: .*node .*\/srv\/production\/server\.mjs/);
+    expect(kill).toMatch(/cwd: \//);
+    expect(kill).toMatch(/unit: none \(started by hand\?\)/);
+    expect(kill).toMatch(/Type production to confirm/);
+    await keys('Escape');
+    await keys('/');
+    await keys('Escape');
+    await waitFor(/listening ports/);
     await keys('a');
     await waitFor(/systemd-journald\.service/);
     await keys('/');
