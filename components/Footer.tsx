@@ -1,7 +1,7 @@
 // Footer: only the keys that work here, now; or the keys of the open dialog; and the latest notice.
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { requiredPhrase } from '../src/core/actions.js';
+import { requiredPhrase } from '../src/core/ops/actions.js';
 import type { AppState } from '../src/store/app-store.js';
 import { useApp } from './StoreContext.js';
 import { COMMANDS, worksNow, type Keymap } from './keys/commands.js';

@@ -1,12 +1,12 @@
 // The archives in the selected environment's backups dir, newest first.
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
-import type { Archive } from '../../src/core/backups.js';
+import type { Archive } from '../../src/core/backups/listing.js';
 import { backupRows, environmentStatus } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge, formatBytes } from '../../src/core/humanize.js';
+import { formatAge, formatBytes } from '../../src/core/text/humanize.js';
 
 export function BackupsPane({ width, height }: { width: number; height: number }) {
   const theme = useTheme();

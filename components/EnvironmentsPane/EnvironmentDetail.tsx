@@ -5,7 +5,7 @@ import { environmentStatus, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme } from '../theme.js';
 import { Sparkline } from '../widgets/Sparkline.js';
-import { formatAge, formatBytes, secondsSince } from '../../src/core/humanize.js';
+import { formatAge, formatBytes, secondsSince } from '../../src/core/text/humanize.js';
 
 export function EnvironmentDetail({ name, width, height }: { name: string | null; width: number; height: number }) {
   const theme = useTheme();

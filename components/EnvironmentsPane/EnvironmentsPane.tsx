@@ -1,12 +1,12 @@
 // Environments at a glance: unit state, restarts and their rate (a crash loop must be
 // impossible to miss), health, ports and who holds them, last backup; details below.
 import { Box, Text } from 'ink';
-import type { EnvironmentStatus } from '../../src/core/status.js';
+import type { EnvironmentStatus } from '../../src/core/status/collect.js';
 import { environmentNames, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge } from '../../src/core/humanize.js';
+import { formatAge } from '../../src/core/text/humanize.js';
 import { EnvironmentDetail } from './EnvironmentDetail.js';
 import { useShallow } from 'zustand/react/shallow';
 

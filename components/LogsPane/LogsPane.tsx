@@ -6,8 +6,8 @@
 import { Box, Text } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { isError, isWarning, priorityMark, priorityName } from '../../src/core/log-filter.js';
-import { compilePattern } from '../../src/core/pattern.js';
+import { isError, isWarning, priorityMark, priorityName } from '../../src/core/journal/filter.js';
+import { compilePattern } from '../../src/core/text/pattern.js';
 import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
 import { cellWidth } from '../widgets/cells.js';

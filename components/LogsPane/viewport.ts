@@ -1,7 +1,7 @@
 // Which log entries fill the logs pane, and how each is laid out: pure functions over the
 // session, so following, pausing and wrapping are tested without rendering.
-import type { LogEntry } from '../../src/core/journal.js';
-import type { Pattern } from '../../src/core/pattern.js';
+import type { LogEntry } from '../../src/core/journal/read.js';
+import type { Pattern } from '../../src/core/text/pattern.js';
 import type { LogSession } from '../../src/store/log-session.js';
 import type { LogsState } from '../../src/store/logs-slice.js';
 import { truncateCells, wrapCells } from '../widgets/cells.js';

@@ -7,7 +7,7 @@ import { processRows, uptimeSec, type ProcessRow } from '../../src/store/selecto
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
-import { formatAge, formatBytes } from '../../src/core/humanize.js';
+import { formatAge, formatBytes } from '../../src/core/text/humanize.js';
 
 type UnitRow = Extract<ProcessRow, { kind: 'unit' }>;
 type PortRow = Extract<ProcessRow, { kind: 'port' }>;

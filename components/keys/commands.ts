@@ -1,8 +1,8 @@
 // Every key of the console maps to a named command in this one registry. It drives the key
 // router, the `?` help overlay, the footer (only the keys that work here, now), the `:`
 // palette, and user overrides (`keys:` in the config: command id -> key).
-import { daemonReloadAction, unitAction } from '../../src/core/actions.js';
-import type { UnitAction } from '../../src/core/systemd.js';
+import { daemonReloadAction, unitAction } from '../../src/core/ops/actions.js';
+import type { UnitAction } from '../../src/core/systemd/units.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/app-store.js';
 import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
 

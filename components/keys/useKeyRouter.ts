@@ -2,7 +2,7 @@
 // Order: Ctrl+C, then the open overlay, then a filter being typed, then the keymap.
 import { useInput, useStdout, type Key } from 'ink';
 import type { AppStore } from '../../src/store/app-store.js';
-import { requiredPhrase } from '../../src/core/actions.js';
+import { requiredPhrase } from '../../src/core/ops/actions.js';
 import { worksNow, type Keymap } from './commands.js';
 import { keyName, printable } from './keyName.js';
 import { matchPalette } from './palette.js';

@@ -1,7 +1,7 @@
 // The confirm dialog: host, target, the exact command(s) and how they run on this machine,
 // risk and undo. A protected environment wants its name typed; others want `y`.
 import { Box, Text } from 'ink';
-import { requiredPhrase } from '../../src/core/actions.js';
+import { requiredPhrase } from '../../src/core/ops/actions.js';
 import type { Overlay } from '../../src/store/app-store.js';
 import { useTheme } from '../theme.js';
 

@@ -1,6 +1,6 @@
 // A one-line sparkline of recent values (health latency, restarts per refresh).
 import { Text } from 'ink';
-import { sparkline } from '../../src/core/humanize.js';
+import { sparkline } from '../../src/core/text/humanize.js';
 
 export { sparkline };
 

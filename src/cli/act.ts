@@ -2,13 +2,13 @@
 // or a shell. Same executor, same preview, same audit log. On a TTY they ask (a protected
 // environment wants its name typed); `--yes` answers for scripts; with neither they refuse.
 import { createInterface } from 'node:readline/promises';
-import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, killUnitAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/actions.js';
-import { UsageError } from '../core/errors.js';
-import { auditLogFor, readonlyPolicy } from '../core/policy.js';
-import { quoteUntrusted } from '../core/sanitize.js';
-import { resolveHostTarget, resolvePidTarget, resolveUnitTarget } from '../core/target.js';
+import { ActionExecutor, daemonReloadAction, describeSteps, killPidAction, killUnitAction, requiredPhrase, unitAction, type Action, type Confirmation } from '../core/ops/actions.js';
+import { UsageError } from '../core/text/errors.js';
+import { auditLogFor, readonlyPolicy } from '../core/ops/policy.js';
+import { quoteUntrusted } from '../core/text/sanitize.js';
+import { resolveHostTarget, resolvePidTarget, resolveUnitTarget } from '../core/ops/target.js';
 import { MAX_PID, parseNumberArg } from './args.js';
-import { UNIT_VERB_ACTIONS, isUnitAction } from '../core/systemd.js';
+import { UNIT_VERB_ACTIONS, isUnitAction } from '../core/systemd/units.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 

@@ -1,7 +1,7 @@
 // Numbers typed on the command line: checked as text (so "1e3", "0x10" or a 30-digit PID are
 // refused rather than read as JavaScript numbers), within a stated range, and echoed as typed.
-import { UsageError } from '../core/errors.js';
-import { quoteUntrusted } from '../core/sanitize.js';
+import { UsageError } from '../core/text/errors.js';
+import { quoteUntrusted } from '../core/text/sanitize.js';
 
 export function parseNumberArg(text: string, what: string, range: { min: number; max: number; whole?: boolean; unit?: string }): number {
   const whole = range.whole ?? true;

@@ -1,8 +1,8 @@
 // `opsdeck backups ENV [--json]`: the archives in an environment's backups dir, newest first
 // (the console's backups pane, for scripts and cron).
-import { UsageError } from '../core/errors.js';
-import { listArchives } from '../core/backups.js';
-import { formatAge, formatBytes, secondsSince } from '../core/humanize.js';
+import { UsageError } from '../core/text/errors.js';
+import { listArchives } from '../core/backups/listing.js';
+import { formatAge, formatBytes, secondsSince } from '../core/text/humanize.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';

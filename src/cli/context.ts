@@ -1,8 +1,8 @@
 // What every verb needs: the config (from --config and the usual places) and its hosts.
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { UsageError } from '../core/errors.js';
-import { HostRegistry } from '../core/hosts.js';
+import { UsageError } from '../core/text/errors.js';
+import { HostRegistry } from '../core/host/registry.js';
 import { onCleanup } from './lifecycle.js';
 
 export interface GlobalOptions {

@@ -1,6 +1,6 @@
 // `opsdeck health ENV [--json]`: probe one environment's health endpoint (and tools/list).
-import { UsageError } from '../core/errors.js';
-import { probeHealth } from '../core/health.js';
+import { UsageError } from '../core/text/errors.js';
+import { probeHealth } from '../core/status/health.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 

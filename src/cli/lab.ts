@@ -1,6 +1,6 @@
 // `opsdeck lab up|down|status`: the embedded lab.
 import { parseNumberArg } from './args.js';
-import { DEFAULT_LAB_DIR } from '../core/lab-state.js';
+import { DEFAULT_LAB_DIR } from '../core/host/lab-state.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';

@@ -1,6 +1,6 @@
 // One exit path for the whole process: on SIGINT/SIGTERM/SIGHUP run the registered cleanups
 // (the console restores the terminal), kill every child process group, and exit.
-import { beginShutdown, killAllChildren } from '../core/children.js';
+import { beginShutdown, killAllChildren } from '../core/host/children.js';
 
 const cleanups = new Set<() => void>();
 

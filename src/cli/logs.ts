@@ -3,17 +3,18 @@
 // relatedUnits, merged in time order) or of one unit. Plain lines for pipes, JSON lines with
 // --json; notes about reconnects and suppressed messages go to stderr so stdout stays data.
 import { once } from 'node:events';
-import { environmentUnits } from '../config/schema.js';
-import { UsageError } from '../core/errors.js';
-import type { Host } from '../core/host.js';
-import { readJournal } from '../core/journal.js';
-import type { LogEntry } from '../core/journal-parse.js';
-import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
-import { countPriorities, entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName, type PriorityCounts } from '../core/log-filter.js';
-import { sparkline } from '../core/humanize.js';
-import { compilePattern } from '../core/pattern.js';
-import { SLICE_MS, yieldToEventLoop } from '../core/sliced-work.js';
-import { resolveUnitTarget } from '../core/target.js';
+import { UsageError } from '../core/text/errors.js';
+import type { Host } from '../core/host/host.js';
+import { readJournal } from '../core/journal/read.js';
+import { environmentUnits } from '../core/systemd/units.js';
+import type { LogEntry } from '../core/journal/parse.js';
+import { JournalFollower, type FollowEvent } from '../core/journal/follow.js';
+import { countPriorities, type PriorityCounts } from '../core/journal/counts.js';
+import { entryFilter, isError, isWarning, parsePriority, parseTime, priorityMark, priorityName } from '../core/journal/filter.js';
+import { sparkline } from '../core/text/humanize.js';
+import { compilePattern } from '../core/text/pattern.js';
+import { SLICE_MS, yieldToEventLoop } from '../core/journal/sliced-work.js';
+import { resolveUnitTarget } from '../core/ops/target.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
 

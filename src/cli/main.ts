@@ -2,11 +2,11 @@
 // Exit codes: 0 all well, 1 problems found or a command failed, 2 usage or config error.
 import { Command, CommanderError } from 'commander';
 import { installSignalHandlers, runCleanups } from './lifecycle.js';
-import { OpsdeckError, exitCodeFor } from '../core/errors.js';
-import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE } from '../core/lab-state.js';
-import { UNIT_VERB_ACTIONS } from '../core/systemd.js';
+import { OpsdeckError, exitCodeFor } from '../core/text/errors.js';
+import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE } from '../core/host/lab-state.js';
+import { UNIT_VERB_ACTIONS } from '../core/systemd/units.js';
 import { paint } from './format.js';
-import { sanitizeBlock } from '../core/sanitize.js';
+import { sanitizeBlock } from '../core/text/sanitize.js';
 
 declare const OPSDECK_VERSION: string | undefined;
 const VERSION = typeof OPSDECK_VERSION === 'string' ? OPSDECK_VERSION : '0.0.0-dev';

@@ -1,7 +1,7 @@
 // `opsdeck status [ENV] [--json]`: every environment at a glance, and what is wrong.
-import { collectStatus, type EnvironmentStatus, type StatusReport } from '../core/status.js';
+import { collectStatus, type EnvironmentStatus, type StatusReport } from '../core/status/collect.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
-import { formatAge } from '../core/humanize.js';
+import { formatAge } from '../core/text/humanize.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';
 

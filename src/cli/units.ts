@@ -1,5 +1,5 @@
 // `opsdeck units [--json]`: every service unit systemd knows on the host(s).
-import { listUnits, type UnitListEntry } from '../core/systemd.js';
+import { listUnits, type UnitListEntry } from '../core/systemd/units.js';
 import { loadContext, type GlobalOptions } from './context.js';
 import { paint } from './format.js';
 import { table } from './table.js';

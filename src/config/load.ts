@@ -6,10 +6,10 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod/mini';
-import { ConfigError, type OpsdeckError } from '../core/errors.js';
-import { compilePattern } from '../core/pattern.js';
-import { codePointName, firstUnsafeCharacter, quoteUntrusted } from '../core/sanitize.js';
-import { normalizeUnitName, isValidUnitName } from '../core/systemd.js';
+import { ConfigError, type OpsdeckError } from '../core/text/errors.js';
+import { compilePattern } from '../core/text/pattern.js';
+import { codePointName, firstUnsafeCharacter, quoteUntrusted } from '../core/text/sanitize.js';
+import { normalizeUnitName, isValidUnitName } from '../core/systemd/units.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {

@@ -98,8 +98,3 @@ export const configSchema = z.strictObject({
 export type HostConfig = z.output<typeof hostSchema>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type Config = z.output<typeof configSchema>;
-
-/** The units that make up an environment: its unit first, then its related units (e.g. the backup job). */
-export function environmentUnits(env: EnvironmentConfig): string[] {
-  return [...(env.unit ? [env.unit] : []), ...env.relatedUnits];
-}

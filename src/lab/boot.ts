@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { shellQuote } from '../core/host.js';
+import { shellQuote } from '../core/host/host.js';
 import type { ScenarioPaths } from './scenario.js';
 
 export const SYSTEMD = '/lib/systemd/systemd';

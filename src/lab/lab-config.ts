@@ -1,7 +1,7 @@
 // The opsdeck.yaml that `opsdeck lab up` writes for its lab; the README uses it as the
 // example of the schema.
 import path from 'node:path';
-import type { LabPorts } from '../core/lab-state.js';
+import type { LabPorts } from '../core/host/lab-state.js';
 import { RELEASES, UNITS, type ScenarioPaths } from './scenario.js';
 
 export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean): string {

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, utimesSync, writeFileSync, rmSync 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import type { LabPorts } from '../core/lab-state.js';
+import type { LabPorts } from '../core/host/lab-state.js';
 
 export const UNITS = {
   production: 'mcp-coordination.service',

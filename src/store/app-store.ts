@@ -4,14 +4,14 @@
 // injected dependencies, never through components.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Config } from '../config/schema.js';
-import { ActionExecutor, killPidAction, type Action, type ActionResult, type Confirmation } from '../core/actions.js';
-import { decideTarget, describeProcess } from '../core/target.js';
-import { describeError } from '../core/errors.js';
-import { sanitizeLine } from '../core/sanitize.js';
-import type { HostRegistry } from '../core/hosts.js';
-import type { StatusReport } from '../core/status.js';
-import { catUnit, type UnitStatus } from '../core/systemd.js';
-import { DEFAULT_LOG_CAPACITY } from '../core/log-buffer.js';
+import { ActionExecutor, killPidAction, type Action, type ActionResult, type Confirmation } from '../core/ops/actions.js';
+import { decideTarget, describeProcess } from '../core/ops/target.js';
+import { describeError } from '../core/text/errors.js';
+import { sanitizeLine } from '../core/text/sanitize.js';
+import type { HostRegistry } from '../core/host/registry.js';
+import type { StatusReport } from '../core/status/collect.js';
+import { catUnit, type UnitStatus } from '../core/systemd/units.js';
+import { DEFAULT_LOG_CAPACITY } from '../core/journal/buffer.js';
 import { LogSession, type LogTarget } from './log-session.js';
 import { environmentHost, environmentNames, processRows } from './selectors.js';
 import { createRefresher } from './refresh.js';

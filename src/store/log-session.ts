@@ -5,16 +5,16 @@
 // of long work.
 //
 // Long work (re-filtering the whole buffer, searching, counting matches) runs in slices of a
-// few milliseconds (core/sliced-work.ts) so that keys and signals are answered meanwhile. It
+// few milliseconds (core/journal/sliced-work.ts) so that keys and signals are answered meanwhile. It
 // works in sequence numbers, which entries keep while the ring buffer evicts the oldest, so
 // entries that arrive or leave during a job are neither lost, repeated nor reordered.
-import type { HostRegistry } from '../core/hosts.js';
-import { type LogEntry } from '../core/journal-parse.js';
-import { JournalFollower, type FollowEvent } from '../core/journal-follow.js';
-import { LogBuffer } from '../core/log-buffer.js';
-import { entryFilter, type EntryFilterSpec } from '../core/log-filter.js';
-import type { Pattern } from '../core/pattern.js';
-import { SLICE_MS, SlicedWork } from '../core/sliced-work.js';
+import type { HostRegistry } from '../core/host/registry.js';
+import { type LogEntry } from '../core/journal/parse.js';
+import { JournalFollower, type FollowEvent } from '../core/journal/follow.js';
+import { LogBuffer } from '../core/journal/buffer.js';
+import { entryFilter, type EntryFilterSpec } from '../core/journal/filter.js';
+import type { Pattern } from '../core/text/pattern.js';
+import { SLICE_MS, SlicedWork } from '../core/journal/sliced-work.js';
 
 export interface LogTarget {
   host: string;

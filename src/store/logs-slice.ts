@@ -1,12 +1,14 @@
 // The logs pane's state and actions: what is followed, the view (following or paused with a
 // count of new lines, filters, search, time display, wrap), what happened to the connection,
 // and the errors/warnings counts since today. The entries themselves live in LogSession.
-import { environmentUnits, type Config } from '../config/schema.js';
-import { describeError } from '../core/errors.js';
-import type { HostRegistry } from '../core/hosts.js';
-import type { FollowEvent } from '../core/journal-follow.js';
-import { countPriorities, parseTime, type PriorityCounts, type PriorityRange } from '../core/log-filter.js';
-import { compilePattern, type Pattern } from '../core/pattern.js';
+import type { Config } from '../config/schema.js';
+import { environmentUnits } from '../core/systemd/units.js';
+import { describeError } from '../core/text/errors.js';
+import type { HostRegistry } from '../core/host/registry.js';
+import type { FollowEvent } from '../core/journal/follow.js';
+import { countPriorities, type PriorityCounts } from '../core/journal/counts.js';
+import { parseTime, type PriorityRange } from '../core/journal/filter.js';
+import { compilePattern, type Pattern } from '../core/text/pattern.js';
 import { LogSession, type LogTarget, type LogWork } from './log-session.js';
 import { environmentHost } from './selectors.js';
 

@@ -1,10 +1,10 @@
 // One refresh of the console's state: collect every environment's status (one systemctl per
 // host), append the sparkline samples, and, when the processes pane lists every service,
 // those too; then one store update. Refreshes never overlap: a slow host delays the next one.
-import { describeError } from '../core/errors.js';
-import type { Host } from '../core/host.js';
-import { collectStatus } from '../core/status.js';
-import { listUnits, showUnits } from '../core/systemd.js';
+import { describeError } from '../core/text/errors.js';
+import type { Host } from '../core/host/host.js';
+import { collectStatus } from '../core/status/collect.js';
+import { listUnits, showUnits } from '../core/systemd/units.js';
 import type { AppDeps, AppState, HostUnit } from './app-store.js';
 
 const HISTORY = 60;

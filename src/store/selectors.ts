@@ -1,12 +1,12 @@
 // Derived views of the state: the rows each pane shows and what the cursor points at. Pure
 // functions, so panes, the key router and tests agree on what is selected.
-import { secondsSince } from '../core/humanize.js';
-import type { Listener } from '../core/listeners.js';
-import type { EnvironmentStatus } from '../core/status.js';
-import type { UnitStatus } from '../core/systemd.js';
-import type { Archive } from '../core/backups.js';
+import { secondsSince } from '../core/text/humanize.js';
+import type { Listener } from '../core/systemd/listeners.js';
+import type { EnvironmentStatus } from '../core/status/collect.js';
+import type { UnitStatus } from '../core/systemd/units.js';
+import type { Archive } from '../core/backups/listing.js';
 import type { AppState, HostUnit, ProcessSort, Sample } from './app-store.js';
-import { decideTarget, type Target, type TargetFacts } from '../core/target.js';
+import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
 
 export function environmentNames(state: AppState): string[] {
   const filter = state.filter.environments.toLowerCase();

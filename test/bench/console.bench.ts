@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { HostRegistry } from '../../src/core/hosts.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
 import { descendants } from '../support/proc.js';
 import { median, opsdeckBin, percentile, type BenchRow } from './support.js';
 

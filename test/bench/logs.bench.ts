@@ -15,9 +15,9 @@ import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { execa } from 'execa';
 import { loadConfig } from '../../src/config/load.js';
-import type { Host } from '../../src/core/host.js';
-import { HostRegistry } from '../../src/core/hosts.js';
-import { journalArgv } from '../../src/core/journal.js';
+import type { Host } from '../../src/core/host/host.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { journalArgv } from '../../src/core/journal/read.js';
 import { opsdeckBin, repoRoot, type BenchRow } from './support.js';
 
 const LIVE_LINES = 1_000_000;
@@ -27,9 +27,9 @@ const RSS_TARGET_MB = 200;
 // The ingesting process: follow a unit from its first line, keep a 50,000-line ring buffer,
 // report samples and the end as JSON lines.
 const CHILD_SOURCE = `
-import { LabHost } from './src/core/host-lab.js';
-import { JournalFollower } from './src/core/journal-follow.js';
-import { LogBuffer } from './src/core/log-buffer.js';
+import { LabHost } from './src/core/host/lab.js';
+import { JournalFollower } from './src/core/journal/follow.js';
+import { LogBuffer } from './src/core/journal/buffer.js';
 const args = JSON.parse(process.env.OPSDECK_BENCH_ARGS);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const host = new LabHost('lab', args.labDir);

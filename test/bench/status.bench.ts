@@ -1,7 +1,7 @@
 // `opsdeck status --json` on the lab: wall time, and processes spawned per host per refresh.
 import { loadConfig } from '../../src/config/load.js';
-import { HostRegistry } from '../../src/core/hosts.js';
-import { collectStatus } from '../../src/core/status.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { median, timeCli, type BenchRow } from './support.js';
 
 export async function benchStatus(config: string): Promise<BenchRow[]> {

@@ -1,7 +1,7 @@
 // The console rendered with ink-testing-library, fed a status report recorded from the lab.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { unitAction } from '../../src/core/actions.js';
+import { unitAction } from '../../src/core/ops/actions.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
 
 describe('the console', () => {

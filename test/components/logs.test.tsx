@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
+import { parseJournalLine, type LogEntry } from '../../src/core/journal/parse.js';
 import { initialLogsState } from '../../src/store/logs-slice.js';
 import { visibleEntries } from '../../components/LogsPane/viewport.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';

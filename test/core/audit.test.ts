@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, syml
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, type AuditRecord } from '../../src/core/audit.js';
+import { AuditLog, type AuditRecord } from '../../src/core/ops/audit.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { listArchivesArgv, parseFindListing } from '../../src/core/backups.js';
+import { listArchivesArgv, parseFindListing } from '../../src/core/backups/listing.js';
 
 const record = (name: string, size: number, mtime: number) => `${size}\t${mtime}.5000000000\t${name}\0`;
 const NOW = Date.parse('2026-11-29T12:00:00Z');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, curlArgv, parseCurl, parseJsonBody } from '../../src/core/health.js';
+import { MAX_BODY_BYTES, curlArgv, parseCurl, parseJsonBody } from '../../src/core/status/health.js';
 
 // Recorded from the lab: one curl asking dev /health (ok), a refused port, then production's
 // tools/list POST; stdout holds the bodies, stderr curl's facts about each.

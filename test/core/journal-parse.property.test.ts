@@ -3,7 +3,7 @@
 // entry that was not a line, and finds the same entries however the stream is cut.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JournalStreamParser, type LogEntry } from '../../src/core/journal-parse.js';
+import { JournalStreamParser, type LogEntry } from '../../src/core/journal/parse.js';
 
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 

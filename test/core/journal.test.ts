@@ -4,11 +4,11 @@
 // stdbuf fallback against a scripted host.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { countPriorities } from '../../src/core/log-filter.js';
-import { journalArgv, readJournal } from '../../src/core/journal.js';
-import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal-parse.js';
-import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
+import { UsageError } from '../../src/core/text/errors.js';
+import { countPriorities } from '../../src/core/journal/counts.js';
+import { journalArgv, readJournal } from '../../src/core/journal/read.js';
+import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal/parse.js';
+import { JournalFollower, type FollowEvent } from '../../src/core/journal/follow.js';
 import { ScriptedHost } from '../support/scripted-host.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cgroupPath, commandLine, parseProcFiles, parseProcNetTcp, parseSocketOwners, procFilesArgv, socketOwnersArgv, unitOfCgroup } from '../../src/core/listeners.js';
+import { cgroupPath, commandLine, parseProcFiles, parseProcNetTcp, parseSocketOwners, procFilesArgv, socketOwnersArgv, unitOfCgroup } from '../../src/core/systemd/listeners.js';
 
 // Recorded from the lab: /proc/net/tcp{,6}, the find over /proc/PID/fd, and grep -z of the owners' files.
 const tcp = readFileSync(new URL('../fixtures/proc-net-tcp.txt', import.meta.url), 'utf8');

@@ -1,10 +1,10 @@
 // Priorities, entry filters and time windows as a user types them; the ring buffer.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import type { LogEntry } from '../../src/core/journal.js';
-import { LogBuffer } from '../../src/core/log-buffer.js';
-import { compilePattern } from '../../src/core/pattern.js';
-import { entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/log-filter.js';
+import { UsageError } from '../../src/core/text/errors.js';
+import type { LogEntry } from '../../src/core/journal/read.js';
+import { LogBuffer } from '../../src/core/journal/buffer.js';
+import { compilePattern } from '../../src/core/text/pattern.js';
+import { entryFilter, parsePriority, parseTime, priorityMark, priorityName } from '../../src/core/journal/filter.js';
 
 const entry = (priority: number | null, message: string): LogEntry => ({ cursor: 'c', timeUs: 0, priority, unit: 'app.service', message, binary: false, truncated: 0, suppressed: 0, origin: 'unit' });
 

@@ -1,8 +1,8 @@
 // User patterns (log filters, search, config fields): RE2 semantics in linear time, journalctl's
 // smart case, errors that say what to write instead, and match ranges for highlighting.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { MAX_PATTERN_SIZE, compilePattern } from '../../src/core/pattern.js';
+import { UsageError } from '../../src/core/text/errors.js';
+import { MAX_PATTERN_SIZE, compilePattern } from '../../src/core/text/pattern.js';
 
 describe('user patterns', () => {
   it('is case-insensitive when all lower case, like journalctl --grep', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { sanitizeBlock, sanitizeLine } from '../../src/core/sanitize.js';
+import { sanitizeBlock, sanitizeLine } from '../../src/core/text/sanitize.js';
 
 describe('untrusted text', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isCrashLooping, normalizeUnitName, parseShowBlocks, showWords, toUnitStatus, unitActionArgv, killPidArgv, killUnitArgv } from '../../src/core/systemd.js';
-import { UsageError } from '../../src/core/errors.js';
+import { isCrashLooping, normalizeUnitName, parseShowBlocks, showWords, toUnitStatus, unitActionArgv, killPidArgv, killUnitArgv } from '../../src/core/systemd/units.js';
+import { UsageError } from '../../src/core/text/errors.js';
 
 const recorded = readFileSync(new URL('../fixtures/systemctl-show.txt', import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { closest, decideTarget } from '../../src/core/target.js';
+import { closest, decideTarget } from '../../src/core/ops/target.js';
 
 const config = parseConfig(
   [

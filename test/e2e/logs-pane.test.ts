@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Host } from '../../src/core/host.js';
+import type { Host } from '../../src/core/host/host.js';
 import { describeLab, labContext, opsdeckBin, sharedLabConfig } from '../support/lab.js';
 import { childrenOf, cmdline, descendants } from '../support/proc.js';
 import { tmuxSession } from '../support/tmux.js';

@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
-import { readLabState } from '../../src/core/lab-state.js';
+import { readLabState } from '../../src/core/host/lab-state.js';
 import { describeLab, opsdeckBin, sharedLabConfig } from '../support/lab.js';
 import { SHARED_LAB_DIR } from '../support/lab-constants.js';
 import { childrenOf, cmdline } from '../support/proc.js';

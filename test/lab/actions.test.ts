@@ -1,7 +1,7 @@
 // Mutating verbs from a script: previewed/refused/confirmed as they should be, and audited.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { collectStatus } from '../../src/core/status.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
 
 const audit = '/var/lib/opsdeck-test-actions-audit.jsonl';

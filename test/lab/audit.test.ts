@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { collectStatus } from '../../src/core/status.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, opsdeckBin, sharedLabConfig } from '../support/lab.js';
 
 /** Run opsdeck with its audit log on a 4 KiB tmpfs already holding `prefill` bytes; returns its output and the records it added. */

@@ -2,12 +2,12 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandError, UsageError } from '../../src/core/errors.js';
-import { LocalHost } from '../../src/core/host.js';
-import { LabHost } from '../../src/core/host-lab.js';
-import { rsync } from '../../src/core/rsync.js';
-import { showUnits } from '../../src/core/systemd.js';
-import { collectStatus } from '../../src/core/status.js';
+import { CommandError, UsageError } from '../../src/core/text/errors.js';
+import { LocalHost } from '../../src/core/host/host.js';
+import { LabHost } from '../../src/core/host/lab.js';
+import { rsync } from '../../src/core/host/rsync.js';
+import { showUnits } from '../../src/core/systemd/units.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, sharedLabConfig } from '../support/lab.js';
 import { SHARED_LAB_DIR } from '../support/lab-constants.js';
 

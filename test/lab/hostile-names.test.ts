@@ -6,9 +6,9 @@ import { execa, type ResultPromise } from 'execa';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readLabState } from '../../src/core/lab-state.js';
-import { collectStatus } from '../../src/core/status.js';
-import { killGroup } from '../../src/core/children.js';
+import { readLabState } from '../../src/core/host/lab-state.js';
+import { collectStatus } from '../../src/core/status/collect.js';
+import { killGroup } from '../../src/core/host/children.js';
 import { describeLab, labContext } from '../support/lab.js';
 import { SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
 

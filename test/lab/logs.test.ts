@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Host } from '../../src/core/host.js';
-import { readJournal } from '../../src/core/journal.js';
-import type { LogEntry } from '../../src/core/journal-parse.js';
-import { JournalFollower, type FollowEvent } from '../../src/core/journal-follow.js';
-import { countPriorities } from '../../src/core/log-filter.js';
+import type { Host } from '../../src/core/host/host.js';
+import { readJournal } from '../../src/core/journal/read.js';
+import type { LogEntry } from '../../src/core/journal/parse.js';
+import { JournalFollower, type FollowEvent } from '../../src/core/journal/follow.js';
+import { countPriorities } from '../../src/core/journal/counts.js';
 import { describeLab, labContext, opsdeck, opsdeckBin, sharedLabConfig } from '../support/lab.js';
 import { cmdline, descendants } from '../support/proc.js';
 

@@ -1,6 +1,6 @@
 // `opsdeck status` against the real lab, tried as a new user would, over both transports.
 import { describe, expect, it } from 'vitest';
-import { collectStatus } from '../../src/core/status.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, sharedLabConfig } from '../support/lab.js';
 import { SHARED_LAB_PORT_BASE } from '../support/lab-constants.js';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { collectStatus } from '../../src/core/status.js';
+import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, sharedLabConfig } from '../support/lab.js';
 
 let dir = '';

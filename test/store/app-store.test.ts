@@ -1,6 +1,6 @@
 // The console's state machine, without rendering.
 import { describe, expect, it } from 'vitest';
-import { unitAction } from '../../src/core/actions.js';
+import { unitAction } from '../../src/core/ops/actions.js';
 import { currentSelection, processRows, restartRate } from '../../src/store/selectors.js';
 import { makeStore } from '../support/console.js';
 

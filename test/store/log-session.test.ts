@@ -3,9 +3,9 @@
 // with the same answer as doing it at once, while entries keep arriving and the ring buffer
 // evicts the oldest.
 import { describe, expect, it } from 'vitest';
-import type { LogEntry } from '../../src/core/journal-parse.js';
-import { HostRegistry } from '../../src/core/hosts.js';
-import { compilePattern } from '../../src/core/pattern.js';
+import type { LogEntry } from '../../src/core/journal/parse.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { compilePattern } from '../../src/core/text/pattern.js';
 import { parseConfig } from '../../src/config/load.js';
 import { LogSession, type LogWork } from '../../src/store/log-session.js';
 

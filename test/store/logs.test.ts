@@ -1,7 +1,7 @@
 // The logs pane's actions against a scripted journalctl: what a time window, G and c do to the
 // follow (which journalctl runs start and stop), without rendering.
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../../src/core/errors.js';
+import { CommandError } from '../../src/core/text/errors.js';
 import { makeStore } from '../support/console.js';
 import { ScriptedHost } from '../support/scripted-host.js';
 

@@ -3,7 +3,7 @@ import { inject, describe } from 'vitest';
 import { execa } from 'execa';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { HostRegistry } from '../../src/core/hosts.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
 import { SHARED_LAB_DIR, privatePortBase } from './lab-constants.js';
 

@@ -1,7 +1,7 @@
 // A Host whose stream() hands out scripted processes: a test writes their stdout and decides
 // when and how they exit. For the journal follower and the logs pane without a real journalctl.
 import { PassThrough } from 'node:stream';
-import type { Host, StreamHandle } from '../../src/core/host.js';
+import type { Host, StreamHandle } from '../../src/core/host/host.js';
 
 export class ScriptedHost implements Host {
   readonly name = 'scripted';

@@ -3,9 +3,9 @@
 // it refuses in read-only mode, checks the confirmation, runs the steps, writes the audit log
 // and reports exit codes and stderr.
 import { AuditLog, currentUser, type AuditRecord } from './audit.js';
-import { CommandError, OpsdeckError, describeError, trimStderr } from './errors.js';
-import type { Host } from './host.js';
-import { daemonReloadArgv, killPidArgv, killUnitArgv, normalizeUnitName, unitActionArgv, type UnitAction } from './systemd.js';
+import { CommandError, OpsdeckError, describeError, trimStderr } from '../text/errors.js';
+import type { Host } from '../host/host.js';
+import { daemonReloadArgv, killPidArgv, killUnitArgv, normalizeUnitName, unitActionArgv, type UnitAction } from '../systemd/units.js';
 import type { ProcessDescription, Target } from './target.js';
 
 export type Risk = 'low' | 'medium' | 'high';

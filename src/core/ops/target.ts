@@ -3,13 +3,13 @@
 // holds), or a whole host (daemon-reload). The environments it touches bring their protection
 // (a typed confirmation) and their read-only flag; naming the target another way, or through
 // --host, never sheds them.
-import type { Config } from '../config/schema.js';
-import { UsageError } from './errors.js';
-import type { Host } from './host.js';
-import type { HostRegistry } from './hosts.js';
-import { commandLine, listListeners, readProcesses } from './listeners.js';
-import { quoteUntrusted, sanitizeLine } from './sanitize.js';
-import { normalizeUnitName, showUnits } from './systemd.js';
+import type { Config } from '../../config/schema.js';
+import { UsageError } from '../text/errors.js';
+import type { Host } from '../host/host.js';
+import type { HostRegistry } from '../host/registry.js';
+import { commandLine, listListeners, readProcesses } from '../systemd/listeners.js';
+import { quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
+import { normalizeUnitName, showUnits } from '../systemd/units.js';
 
 export interface Target {
   /** The host the commands run on (as named in the config, --host applied). */

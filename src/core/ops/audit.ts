@@ -10,7 +10,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OpsdeckError } from './errors.js';
+import { OpsdeckError } from '../text/errors.js';
 
 export interface AuditRecord {
   time: string;

@@ -7,11 +7,11 @@
 // ends with exit code 0 even when there is nothing. Then --follow starts right after the last
 // entry read, or, when there was none, from the start of the window (there is nothing before
 // to repeat). No clock of ours or the host's decides what is new.
-import { CommandError, UsageError, type OpsdeckError } from './errors.js';
-import type { Host, StreamHandle } from './host.js';
-import { journalArgv, journalError, streamJournal, stdbufWasMissing } from './journal.js';
-import { JournalStreamParser, type LogEntry, type ParseOptions } from './journal-parse.js';
-import type { PriorityRange } from './log-filter.js';
+import { CommandError, UsageError, type OpsdeckError } from '../text/errors.js';
+import type { Host, StreamHandle } from '../host/host.js';
+import { journalArgv, journalError, streamJournal, stdbufWasMissing } from './read.js';
+import { JournalStreamParser, type LogEntry, type ParseOptions } from './parse.js';
+import type { PriorityRange } from './filter.js';
 
 // ---------------------------------------------------------------------------------------------
 // Following

@@ -1,15 +1,15 @@
 // One refresh of every environment: per host, one `systemctl show` for all units, one read of
 // /proc/net/tcp (+ a find and a grep over /proc the first time a socket or PID is seen), one
 // curl for every health probe, and per environment a backups listing, all in parallel. Problems are derived from what was collected.
-import { environmentUnits, type Config, type EnvironmentConfig } from '../config/schema.js';
-import { listArchives, newestAge, type BackupListing } from './backups.js';
-import { OpsdeckError, describeError } from './errors.js';
+import type { Config, EnvironmentConfig } from '../../config/schema.js';
+import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
+import { OpsdeckError, describeError } from '../text/errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
-import type { Host } from './host.js';
-import type { HostRegistry } from './hosts.js';
-import { listListeners, type Listener } from './listeners.js';
-import { sanitizeLine } from './sanitize.js';
-import { showUnits, type UnitStatus } from './systemd.js';
+import type { Host } from '../host/host.js';
+import type { HostRegistry } from '../host/registry.js';
+import { listListeners, type Listener } from '../systemd/listeners.js';
+import { sanitizeLine } from '../text/sanitize.js';
+import { environmentUnits, showUnits, type UnitStatus } from '../systemd/units.js';
 
 export type Severity = 'critical' | 'warning';
 

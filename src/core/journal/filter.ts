@@ -2,11 +2,9 @@
 // mark and a name for display), include/exclude patterns (compiled by pattern.ts), time windows
 // ("1 hour ago", "today", ISO times) resolved to values journalctl accepts, and the
 // errors/warnings counts since a time (one journalctl call), bucketed for a rate sparkline.
-import { UsageError } from './errors.js';
-import type { Host } from './host.js';
-import { readJournal } from './journal.js';
-import type { LogEntry } from './journal-parse.js';
-import type { Pattern } from './pattern.js';
+import { UsageError } from '../text/errors.js';
+import type { LogEntry } from './parse.js';
+import type { Pattern } from '../text/pattern.js';
 
 export const PRIORITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
 export type PriorityName = (typeof PRIORITY_NAMES)[number];
@@ -106,7 +104,8 @@ for (const [names, ms] of [
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
 const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 
-function point(ms: number): TimePoint {
+/** An instant as opsdeck and journalctl both take it. */
+export function timePoint(ms: number): TimePoint {
   return { ms, journal: `@${(ms / 1000).toFixed(3)}` };
 }
 
@@ -160,7 +159,7 @@ export function parseTime(text: string, now: Date = new Date(), option = '--sinc
     );
   const checked = (ms: number): TimePoint => {
     if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms > LATEST_MS) throw fail('times must fall between 1970-01-01 and 9999-12-31');
-    return point(ms);
+    return timePoint(ms);
   };
   if (t === 'now') return checked(now.getTime());
   if (t === 'today') return checked(midnight(now, 0));
@@ -204,90 +203,4 @@ export function parseTime(text: string, now: Date = new Date(), option = '--sinc
     }
   }
   return checked(ms);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Counts: "how many errors today"
-
-export interface PriorityCounts {
-  since: string;
-  until: string;
-  /** Entries at the counted priorities (by default warning and worse). */
-  total: number;
-  /** emerg..err */
-  errors: number;
-  warnings: number;
-  byPriority: Record<PriorityName, number>;
-  bucketMs: number;
-  /** Oldest first; each bucket starts at `start` and lasts bucketMs (the last may be partial). */
-  buckets: Array<{ start: string; errors: number; warnings: number }>;
-}
-
-export interface CountOptions {
-  /** Default "today". */
-  since?: string;
-  until?: string;
-  /** Count priorities up to this one (default 4, warning). */
-  maxPriority?: number;
-  /** At most this many intervals for the sparkline (default 24), each a round length (5 min, 1 h, ...). */
-  buckets?: number;
-  now?: Date;
-  signal?: AbortSignal;
-}
-
-const ROUND_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
-
-/** The shortest round interval (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, whole days) of at least `ms`. */
-function roundInterval(ms: number): number {
-  const minutes = ms / 60_000;
-  const round = ROUND_MINUTES.find((m) => m >= minutes) ?? Math.ceil(minutes / 1440) * 1440;
-  return round * 60_000;
-}
-
-/**
- * Errors and warnings of some units since a time, with per-interval counts, from one
- * `journalctl -p warning -o json --output-fields=PRIORITY` read as a stream (never buffered whole).
- */
-export async function countPriorities(host: Host, units: readonly string[], options: CountOptions = {}): Promise<PriorityCounts> {
-  const now = options.now ?? new Date();
-  const since = parseTime(options.since ?? 'today', now, '--since');
-  const until = options.until !== undefined ? parseTime(options.until, now, '--until') : point(now.getTime());
-  if (until.ms <= since.ms) throw new UsageError(`--until (${new Date(until.ms).toISOString()}) is not after --since (${new Date(since.ms).toISOString()})`);
-  const maxPriority = options.maxPriority ?? 4;
-  const wanted = Math.max(1, Math.min(1000, Math.floor(options.buckets ?? 24)));
-  const bucketMs = roundInterval((until.ms - since.ms) / wanted);
-  const bucketCount = Math.max(1, Math.ceil((until.ms - since.ms) / bucketMs));
-  const buckets = Array.from({ length: bucketCount }, (_, i) => ({ start: new Date(since.ms + i * bucketMs).toISOString(), errors: 0, warnings: 0 }));
-  const byPriority = Object.fromEntries(PRIORITY_NAMES.map((n) => [n, 0])) as Record<PriorityName, number>;
-  let total = 0;
-  let errors = 0;
-  let warnings = 0;
-  const count = (entries: LogEntry[]) => {
-    for (const e of entries) {
-      if (e.priority === null || e.priority > maxPriority) continue;
-      total++;
-      byPriority[PRIORITY_NAMES[e.priority]!]++;
-      const bucket = buckets[Math.min(bucketCount - 1, Math.max(0, Math.floor((e.timeUs / 1000 - since.ms) / bucketMs)))]!;
-      if (isError(e.priority)) {
-        errors++;
-        bucket.errors++;
-      } else if (isWarning(e.priority)) {
-        warnings++;
-        bucket.warnings++;
-      }
-    }
-  };
-  await readJournal(
-    host,
-    {
-      units,
-      since: since.journal,
-      ...(options.until !== undefined ? { until: until.journal } : {}),
-      priority: { min: 0, max: maxPriority },
-      fields: ['PRIORITY'],
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-    count,
-  );
-  return { since: new Date(since.ms).toISOString(), until: new Date(until.ms).toISOString(), total, errors, warnings, byPriority, bucketMs, buckets };
 }

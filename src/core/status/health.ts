@@ -10,9 +10,9 @@
 // reach. Stdout is cut by those sizes, so no body, whatever bytes it holds, can be read as
 // another request's answer. Every request is capped in time, rate and size, so one bad
 // endpoint fails only its own row.
-import type { Host, RunOptions } from './host.js';
-import { compilePattern, type Pattern } from './pattern.js';
-import { sanitizeLine } from './sanitize.js';
+import type { Host, RunOptions } from '../host/host.js';
+import { compilePattern, type Pattern } from '../text/pattern.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 export interface HealthExpectations {
   status?: number | undefined;

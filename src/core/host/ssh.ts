@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { CommandError, trimStderr } from './errors.js';
+import { CommandError, trimStderr } from '../text/errors.js';
 import { BaseHost, STABLE_ENV, firstLine, shellQuote } from './host.js';
 
 export interface SshHostConfig {

@@ -2,7 +2,7 @@
 // pushes whole batches, the store keeps only `revision`, and views read slices by index.
 // Entries also have absolute sequence numbers (never reused), so a view can keep its place
 // while the oldest lines are evicted.
-import type { LogEntry } from './journal.js';
+import type { LogEntry } from './read.js';
 
 export const DEFAULT_LOG_CAPACITY = 50_000;
 

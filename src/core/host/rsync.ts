@@ -1,8 +1,8 @@
 // Directory sync with rsync, on one host (deploys, data snapshots). A dry run first lists what
 // would change (`--itemize-changes`), so every sync can be previewed before it runs.
-import { UsageError } from './errors.js';
+import { UsageError } from '../text/errors.js';
 import type { Host, RunOptions } from './host.js';
-import { sanitizeLine } from './sanitize.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 export interface RsyncOptions {
   source: string;

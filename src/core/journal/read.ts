@@ -3,13 +3,13 @@
 // following in journal-follow.ts.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CommandError, UsageError, trimStderr } from './errors.js';
-import { firstLine, type Host, type StreamHandle } from './host.js';
-import { JournalStreamParser, type LogEntry, type ParseOptions } from './journal-parse.js';
-import type { PriorityRange } from './log-filter.js';
-import { normalizeUnitName } from './systemd.js';
+import { CommandError, UsageError, trimStderr } from '../text/errors.js';
+import { firstLine, type Host, type StreamHandle } from '../host/host.js';
+import { JournalStreamParser, type LogEntry, type ParseOptions } from './parse.js';
+import type { PriorityRange } from './filter.js';
+import { normalizeUnitName } from '../systemd/units.js';
 
-export type { LogEntry } from './journal-parse.js';
+export type { LogEntry } from './parse.js';
 
 // Every field of LogEntry is always set so all entries share one object shape (fast in V8).
 // __CURSOR, __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP and _BOOT_ID always come with -o json.

@@ -6,8 +6,8 @@
 //   grep -z /proc/PID/...    each new PID's command line, cgroup and name, NUL-separated, so no
 //                            argument can end one record and start another.
 // A PID in no service unit (a process started by hand) has `unit: null`.
-import type { Host, RunOptions } from './host.js';
-import { sanitizeLine } from './sanitize.js';
+import type { Host, RunOptions } from '../host/host.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 export interface Listener {
   address: string;

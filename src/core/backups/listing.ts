@@ -1,7 +1,7 @@
 // Archives in an environment's backups directory: name, size, age, newest first.
-import type { Host, RunOptions } from './host.js';
-import { secondsSince } from './humanize.js';
-import { sanitizeLine } from './sanitize.js';
+import type { Host, RunOptions } from '../host/host.js';
+import { secondsSince } from '../text/humanize.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 export interface Archive {
   name: string;

@@ -1,6 +1,6 @@
 // Who may do what where: whether read-only mode applies to an action (what an action touches
 // is decided in target.ts), and where its audit log is.
-import type { Config } from '../config/schema.js';
+import type { Config } from '../../config/schema.js';
 import type { Action } from './actions.js';
 import { AuditLog, defaultAuditPath } from './audit.js';
 

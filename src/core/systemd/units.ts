@@ -1,10 +1,11 @@
 // systemd through `systemctl`: list units, show many properties of many units in one call,
 // unit actions, and unit files. Unit names are validated before they reach a command line,
 // and always follow `--`, so a name can never be read as an option.
-import { UsageError } from './errors.js';
-import { secondsSince } from './humanize.js';
-import type { Host, RunOptions } from './host.js';
-import { sanitizeLine, sanitizeBlock } from './sanitize.js';
+import type { EnvironmentConfig } from '../../config/schema.js';
+import { UsageError } from '../text/errors.js';
+import { secondsSince } from '../text/humanize.js';
+import type { Host, RunOptions } from '../host/host.js';
+import { sanitizeLine, sanitizeBlock } from '../text/sanitize.js';
 
 const UNIT_SUFFIXES = ['service', 'socket', 'target', 'timer', 'mount', 'automount', 'path', 'slice', 'scope', 'device', 'swap'] as const;
 const UNIT_NAME = new RegExp(`^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_SUFFIXES.join('|')})$`);
@@ -287,4 +288,9 @@ function validSignal(signal: string): string {
 export async function catUnit(host: Host, unit: string, options: RunOptions = {}): Promise<string> {
   const { stdout } = await host.run(['systemctl', 'cat', '--no-pager', '--', normalizeUnitName(unit)], options);
   return sanitizeBlock(stdout);
+}
+
+/** The units that make up an environment: its unit first, then its related units (e.g. the backup job). */
+export function environmentUnits(env: Pick<EnvironmentConfig, 'unit' | 'relatedUnits'>): string[] {
+  return [...(env.unit ? [env.unit] : []), ...env.relatedUnits];
 }

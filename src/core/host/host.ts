@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import path from 'node:path';
-import { CommandError, trimStderr } from './errors.js';
+import { CommandError, trimStderr } from '../text/errors.js';
 import { isShuttingDown, killGroup, trackGroup, untrackGroup } from './children.js';
 
 export type Transport = 'local' | 'lab' | 'ssh';

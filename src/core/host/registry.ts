@@ -1,9 +1,9 @@
 // Build the Hosts a config names. `local` always exists; a config may redefine it.
-import type { Config, HostConfig } from '../config/schema.js';
-import { UsageError } from './errors.js';
+import type { Config, HostConfig } from '../../config/schema.js';
+import { UsageError } from '../text/errors.js';
 import { LocalHost, type Host } from './host.js';
-import { LabHost } from './host-lab.js';
-import { SshHost } from './host-ssh.js';
+import { LabHost } from './lab.js';
+import { SshHost } from './ssh.js';
 
 export function createHost(name: string, config: HostConfig): Host {
   switch (config.transport) {

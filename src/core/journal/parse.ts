@@ -1,7 +1,7 @@
 // Parsing `journalctl -o json`: one entry per line, split from the byte stream (chunks may
 // cut lines and UTF-8 sequences), byte-array messages decoded, every message sanitized.
 import { isUtf8 } from 'node:buffer';
-import { sanitizeLine } from './sanitize.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 /** One journal entry, ready to show: `message` is sanitized and safe to print. */
 export interface LogEntry {

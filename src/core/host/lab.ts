@@ -1,6 +1,6 @@
 // The lab transport: commands run inside the embedded lab, through nsenter into its
 // systemd's mount, PID and cgroup namespaces.
-import { CommandError, trimStderr } from './errors.js';
+import { CommandError, trimStderr } from '../text/errors.js';
 import { BaseHost, firstLine } from './host.js';
 import { labProcessAlive, readLabState } from './lab-state.js';
 
