@@ -54,6 +54,10 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
       // The lab's sshd starts root's shell for every command: the machine's own rc files (a
       // pyenv init that takes a lock, say) must not make the lab's ssh host slow or stuck.
       'for rc in /root/.bashrc /root/.bash_profile /root/.profile; do [ -f "$rc" ] && mount --bind /dev/null "$rc"; done; true',
+      // opsdeck's own state on a host (locks, operation journals) lives in /var/lib/opsdeck: the
+      // lab's is its own, as on a separate machine (two labs must not share locks).
+      `mkdir -p /var/lib/opsdeck ${q(path.join(p.dir, 'state'))}`,
+      `mount --bind ${q(path.join(p.dir, 'state'))} /var/lib/opsdeck`,
       'mkdir -p /run/systemd/journald.conf.d',
       "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
       'export container=opsdeck-lab',

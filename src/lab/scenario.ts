@@ -26,6 +26,8 @@ export const RELEASES = {
 
 const STUB_TARGETS = ['sysinit', 'basic', 'sockets', 'local-fs', 'local-fs-pre', 'shutdown', 'paths', 'timers', 'network', 'network-online', 'multi-user', 'swap', 'umount', 'slices'];
 const JOURNALD_UNITS = ['systemd-journald.service', 'systemd-journald.socket', 'systemd-journald-dev-log.socket'];
+/** A system bus, as every real host has: systemd-run (transient units and timers) needs it. */
+const DBUS_UNITS = ['dbus.socket', 'dbus.service'];
 
 export interface ScenarioPaths {
   dir: string;
@@ -117,6 +119,9 @@ function appService(opts: { description: string; dir: string; env: string; port:
 export function writeIncidentScenario(p: ScenarioPaths, ports: LabPorts, sshd: boolean): string[] {
   rmSync(p.srv, { recursive: true, force: true });
   rmSync(p.units, { recursive: true, force: true });
+  // A fresh lab is a fresh machine: no locks or operation journals of an earlier one.
+  rmSync(path.join(p.dir, 'state'), { recursive: true, force: true });
+  mkdirSync(path.join(p.dir, 'state'), { mode: 0o700 });
   mkdirSync(p.units, { recursive: true });
 
   installRelease(p.production, RELEASES.v1);
@@ -157,6 +162,8 @@ export function writeIncidentScenario(p: ScenarioPaths, ports: LabPorts, sshd: b
 
   for (const t of STUB_TARGETS) writeFileSync(path.join(p.units, `${t}.target`), `[Unit]\nDescription=${t} (lab stub)\n`);
   for (const u of JOURNALD_UNITS) copyFileSync(path.join('/lib/systemd/system', u), path.join(p.units, u));
+  const bus = DBUS_UNITS.every((u) => existsSync(path.join('/lib/systemd/system', u)));
+  if (bus) for (const u of DBUS_UNITS) copyFileSync(path.join('/lib/systemd/system', u), path.join(p.units, u));
 
   writeFileSync(
     path.join(p.units, UNITS.production),
@@ -174,7 +181,7 @@ export function writeIncidentScenario(p: ScenarioPaths, ports: LabPorts, sshd: b
     path.join(p.units, UNITS.backupTimer),
     unitFile({ Unit: [['Description', 'Backup of production data every 6 hours']], Timer: [['OnActiveSec', '5s'], ['OnUnitActiveSec', '6h']], Install: [['WantedBy', 'timers.target']] }),
   );
-  const wants: string[] = [UNITS.production, UNITS.development, UNITS.backupTimer];
+  const wants: string[] = [...(bus ? ['dbus.socket'] : []), UNITS.production, UNITS.development, UNITS.backupTimer];
   if (sshd) {
     const sshdConfig = path.join(p.ssh, 'sshd_config');
     writeFileSync(
