@@ -11,4 +11,4 @@ export const paint = {
   prod: (s: string) => chalk.bgRed.white.bold(s),
 };
 
-export const MARK = { critical: '✗', warning: '!', ok: '✓' } as const;
+export const MARK = { critical: '✗', warning: '!', ok: '✓', running: '▸' } as const;

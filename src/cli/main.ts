@@ -75,12 +75,17 @@ export function buildProgram(): Command {
     .option('--json', 'JSON lines')
     .action(run(async () => (await import('./logs.js')).logsCommand as Action));
 
-  verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')} (previewed, confirmed, audited)`)
-    .argument('<action>', UNIT_VERB_ACTIONS.join(' | '))
+  verb('unit', `act on a unit: ${UNIT_VERB_ACTIONS.join(', ')}, override (an operation: previewed, confirmed, locked, journaled on the host, audited)`)
+    .argument('<action>', `${UNIT_VERB_ACTIONS.join(' | ')} | override`)
     .argument('<target>', 'an environment (its unit) or a unit name (on --host, else the environment that has it, else local)')
     .option('--signal <name>', 'with kill: the signal for every process of the unit', 'SIGTERM')
+    .option('--set <key=value>', 'with override: a setting for the drop-in (Key=Value or Section.Key=Value); repeatable', collect)
+    .option('--unset', 'with override: remove opsdeck\'s drop-in')
+    .option('--settle <seconds>', 'with override: how long the service must stay healthy after the restart', '5')
+    .option('--gate-timeout <seconds>', 'with override: give up (and roll back) after this long', '60')
+    .option('--dry-run', 'print the plan (steps, commands, diffs, undo) and do nothing')
     .option('-y, --yes', 'confirm without asking (for scripts)')
-    .option('--json', 'machine-readable result')
+    .option('--json', 'machine-readable plan, events and result')
     .action(run(async () => (await import('./act.js')).unitCommand as Action));
 
   verb('kill', 'kill a process: TERM, then KILL after a grace period (previewed, confirmed, audited)')
@@ -88,9 +93,39 @@ export function buildProgram(): Command {
     .option('--env <name>', 'the environment it belongs to (its host and protection apply)')
     .option('--grace <seconds>', 'wait this long after TERM before KILL', '5')
     .option('--force', 'kill it even though it is not part of --env\'s units or ports')
+    .option('--dry-run', 'print the plan and do nothing')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable result')
     .action(run(async () => (await import('./act.js')).killCommand as Action));
+
+  const ops = verb('ops', 'operations journaled on the hosts: list (open ones, and those of the last day), show, resume, roll back');
+  ops.argument('[env]', 'only this environment\'s')
+    .option('--all', 'every operation, however old')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./ops.js')).opsListCommand as Action));
+  ops.command('show').description('one operation: its steps, where it stands, its journal').version(VERSION, '-V, --version')
+    .argument('<id>', 'operation id')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./ops.js')).opsShowCommand as Action));
+  ops.command('resume').description('continue an interrupted operation from its first unfinished step (preflight checked again)').version(VERSION, '-V, --version')
+    .argument('<id>', 'operation id')
+    .option('--dry-run', 'say what would run, do nothing')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'JSON lines of events')
+    .action(run(async () => (await import('./ops.js')).opsResumeCommand as Action));
+  ops.command('rollback').description('undo the finished steps of an operation, in reverse').version(VERSION, '-V, --version')
+    .argument('<id>', 'operation id')
+    .option('--dry-run', 'say what would be undone, do nothing')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'JSON lines of events')
+    .action(run(async () => (await import('./ops.js')).opsRollbackCommand as Action));
+
+  verb('lock', 'who holds an environment\'s lock; --break a stale one')
+    .argument('<env>', 'environment name')
+    .option('--break', 'remove a stale lock (its owner is dead), after confirmation')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./ops.js')).lockCommand as Action));
 
   const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
   const labDir = '--dir <dir>';

@@ -16,7 +16,7 @@ export interface RunOptions {
   /** Kill the command after this long (default 15 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  input?: string;
+  input?: string | Buffer;
   /** Exit codes that are answers, not failures (e.g. `systemctl is-active` gives 3). */
   okExitCodes?: readonly number[];
   /** Kill the command once stdout and stderr together pass this many bytes (default 64 MiB): a
@@ -255,7 +255,7 @@ const MAX_OUTPUT = 64 * 1024 * 1024;
  * execa's per-call machinery costs about twice the CPU of the spawn itself (measured 2.9 vs
  * 1.2 ms a call). Long-running streams (journalctl -f) still use execa.
  */
-function spawnCollecting(argv: readonly string[], input: string | undefined, maxOutput: number) {
+function spawnCollecting(argv: readonly string[], input: string | Buffer | undefined, maxOutput: number) {
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     env: { ...process.env, ...STABLE_ENV },

@@ -29,9 +29,12 @@ export interface AuditRecord {
    * ok / failed / abandoned (Ctrl+C stopped the wait; systemd may still have completed the job);
    * refused: it never ran (read-only, not confirmed); the reason is in `stderr`.
    */
-  outcome: 'started' | 'ok' | 'failed' | 'abandoned' | 'refused';
+  outcome: 'started' | 'ok' | 'failed' | 'abandoned' | 'refused' | 'undone' | 'undo-failed';
   stderr?: string;
   confirmedBy: 'typed-name' | 'dialog' | '--yes' | 'prompt' | 'none';
+  /** The operation this step belongs to, and the step's number in it (from 1). */
+  operation?: string;
+  step?: number;
 }
 
 export function defaultAuditPath(): string {

@@ -10,6 +10,7 @@ import type { HostRegistry } from '../host/registry.js';
 import { commandLine, listListeners, readProcesses } from '../systemd/listeners.js';
 import { quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
 import { normalizeUnitName, showUnits } from '../systemd/units.js';
+import { processStartTime } from './steps/pid.js';
 
 export interface Target {
   /** The host the commands run on (as named in the config, --host applied). */
@@ -144,18 +145,21 @@ export interface ProcessDescription {
   unit: string | null;
   /** Ports it listens on. */
   ports: number[];
+  /** Its start time (clock ticks since boot): a PID is only this process while this matches. */
+  startTime: string;
 }
 
 /** What a PID is on a host: its command line, working directory, unit and ports; null when there is no such process. */
 export async function describeProcess(host: Host, pid: number): Promise<ProcessDescription | null> {
-  const [facts, cwd, listeners] = await Promise.all([
+  const [facts, cwd, listeners, startTime] = await Promise.all([
     readProcesses(host, [pid]),
     // %l is the link's target: the kernel's text, NUL-terminated (a directory name may hold a newline).
     host.run(['find', `/proc/${pid}/cwd`, '-maxdepth', '0', '-printf', '%l\\0'], { okExitCodes: [0, 1] }),
     listListeners(host),
+    processStartTime(host, pid),
   ]);
   const process = facts.get(pid);
-  if (!process) return null;
+  if (!process || startTime === null) return null;
   const dir = cwd.stdout.split('\0')[0];
   return {
     pid,
@@ -163,6 +167,7 @@ export async function describeProcess(host: Host, pid: number): Promise<ProcessD
     cwd: dir ? sanitizeLine(dir) : null,
     unit: process.unit,
     ports: [...new Set(listeners.filter((l) => l.pid === pid).map((l) => l.port))],
+    startTime,
   };
 }
 

@@ -37,7 +37,7 @@ export const UNIT_PROPERTIES = [
   'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
   'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
   'MemoryCurrent', 'CPUUsageNSec', 'TasksCurrent', 'ControlGroup',
-  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem',
+  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem', 'InvocationID',
   'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
 ] as const;
 
@@ -61,6 +61,8 @@ export interface UnitStatus {
   controlGroup: string;
   fragmentPath: string;
   dropInPaths: string[];
+  /** Changes every time the unit is started: tells whether a (re)start happened. */
+  invocationId: string;
   needDaemonReload: boolean;
   workingDirectory: string;
   readWritePaths: string[];
@@ -184,6 +186,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     controlGroup: sanitizeLine(props.ControlGroup ?? ''),
     fragmentPath: sanitizeLine(props.FragmentPath ?? ''),
     dropInPaths: showWords(props.DropInPaths).map(sanitizeLine),
+    invocationId: /^[0-9a-f]{32}$/.test(props.InvocationID ?? '') ? props.InvocationID! : '',
     needDaemonReload: props.NeedDaemonReload === 'yes',
     workingDirectory: sanitizeLine(props.WorkingDirectory ?? ''),
     readWritePaths: showWords(props.ReadWritePaths).map(sanitizeLine),

@@ -1,0 +1,222 @@
+// Running an operation from the command line: the same runner, preview and audit log as the
+// console. --dry-run prints the plan and writes nothing on any host (no lock, no journal).
+// On a TTY it asks (a protected environment wants its name typed), shows a live line per step,
+// and Ctrl+C asks whether to stop here (resume later), roll back, or keep waiting; --yes answers
+// for scripts; with neither it refuses. Without a TTY: plain lines; --json: JSON lines of events.
+import { createInterface } from 'node:readline/promises';
+import type { Operation } from '../core/ops/operation.js';
+import { auditLogFor, readonlyPolicy } from '../core/ops/policy.js';
+import { previewLines, type PreviewLine } from '../core/ops/preview.js';
+import { OperationRunner, requiredPhrase, type Confirmation, type OperationEvent, type OperationResult } from '../core/ops/runner.js';
+import type { StoredOperation } from '../core/ops/state.js';
+import { sanitizeLine } from '../core/text/sanitize.js';
+import type { CliContext } from './context.js';
+import { MARK, paint } from './format.js';
+import { handInterrupts } from './lifecycle.js';
+
+export interface OperateOptions {
+  yes?: boolean;
+  readonly?: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+export function runnerFor(ctx: CliContext, options: { readonly?: boolean | undefined }): OperationRunner {
+  return new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), audit: auditLogFor(ctx.config), readonly: readonlyPolicy(ctx.config, Boolean(options.readonly)) });
+}
+
+const STYLE: Record<PreviewLine['style'], (s: string) => string> = {
+  head: paint.head,
+  plain: (s) => s,
+  muted: paint.dim,
+  command: (s) => s,
+  added: paint.good,
+  removed: paint.bad,
+  hunk: paint.dim,
+  warn: paint.warn,
+};
+
+export async function printPlan(ctx: CliContext, runner: OperationRunner, op: Operation, out: NodeJS.WriteStream): Promise<void> {
+  const previews = await runner.preview(op);
+  for (const line of previewLines(op, previews, (name) => ctx.hosts.get(name))) out.write(STYLE[line.style](sanitizeLine(line.text)) + '\n');
+}
+
+/** Plan, confirm, run, report: the exit code (0 done, 1 failed/rolled back/interrupted). */
+export async function operate(ctx: CliContext, op: Operation, options: OperateOptions): Promise<number> {
+  const runner = runnerFor(ctx, options);
+  if (options.dryRun) {
+    if (options.json) process.stdout.write(JSON.stringify({ dryRun: true, operation: op, steps: await runner.preview(op) }, null, 2) + '\n');
+    else {
+      await printPlan(ctx, runner, op, process.stdout);
+      process.stdout.write(paint.dim('dry run: nothing was done, nothing was written on any host\n'));
+    }
+    return 0;
+  }
+  const confirmation = await confirm(ctx, runner, op, options);
+  if (!confirmation) return 1;
+  return report(await runWithInterrupts(runner, (signal, onEvent) => runner.run(op, confirmation, { signal, onEvent }), op, options), options);
+}
+
+/** resume / rollback of a stored operation, with the same confirmation and reporting. */
+export async function operateStored(ctx: CliContext, stored: StoredOperation, what: 'resume' | 'rollback', options: OperateOptions): Promise<number> {
+  const runner = runnerFor(ctx, options);
+  const op = stored.plan;
+  const confirmation = await confirm(ctx, runner, op, options, what);
+  if (!confirmation) return 1;
+  const result = await runWithInterrupts(runner, (signal, onEvent) => (what === 'resume' ? runner.resume(stored, confirmation, { signal, onEvent }) : runner.rollback(stored, confirmation, { signal, onEvent })), op, options);
+  return report(result, options);
+}
+
+async function confirm(ctx: CliContext, runner: OperationRunner, op: Operation, options: OperateOptions, what?: 'resume' | 'rollback'): Promise<Confirmation | null> {
+  // Every refusal is recorded in the audit log, like every step that runs.
+  if (runner.isReadonly(op)) throw runner.refuse(op, `read-only mode: ${what ? `${what} of ` : ''}${op.title} is not allowed${op.environments.length > 0 ? ` (it touches ${op.environments.join(', ')})` : ''}`, 'drop --readonly (or readonly: true in the config) to act', null);
+  if (options.yes) return { kind: 'yes-flag' };
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw runner.refuse(op, `refusing to ${what ? `${what} ` : ''}${op.title} on host ${op.host} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script (or --dry-run to see the plan)', null);
+  }
+  if (what) process.stderr.write(paint.head(`${what} of operation ${op.id}\n`));
+  await printPlan(ctx, runner, op, process.stderr);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const phrase = requiredPhrase(op);
+    const ok = phrase ? (await rl.question(`Type ${paint.bad(phrase)} to confirm: `)).trim() === phrase : /^y(es)?$/i.test((await rl.question('Proceed? [y/N] ')).trim());
+    if (ok) return phrase ? { kind: 'typed-name', text: phrase } : { kind: 'prompt' };
+  } finally {
+    rl.close();
+  }
+  const refusal = runner.refuse(op, `${op.title}: not confirmed at the prompt`, undefined, null);
+  process.stderr.write(`cancelled: nothing was done${refusal.hint ? ` (${refusal.hint})` : ''}\n`);
+  return null;
+}
+
+/**
+ * Run with Ctrl+C taken over: on a TTY it asks (stop here / roll back / keep waiting); without
+ * one it stops here. Events print as they come.
+ */
+async function runWithInterrupts(
+  runner: OperationRunner,
+  start: (signal: AbortSignal, onEvent: (e: OperationEvent) => void) => Promise<OperationResult>,
+  op: Operation,
+  options: OperateOptions,
+): Promise<OperationResult> {
+  const abort = new AbortController();
+  const printer = eventPrinter(op, options);
+  let rollbackAfter = false;
+  let asking = false;
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const giveBack = handInterrupts(() => {
+    if (!interactive) return abort.abort();
+    if (asking) return;
+    asking = true;
+    printer.pause();
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    void rl
+      .question(paint.warn('\ninterrupt: [s]top here (resume later), [r]oll back, [k]eep waiting? '))
+      .then((answer) => {
+        const a = answer.trim().toLowerCase();
+        if (a.startsWith('s')) abort.abort();
+        else if (a.startsWith('r')) {
+          rollbackAfter = true;
+          abort.abort();
+        }
+      })
+      .finally(() => {
+        rl.close();
+        asking = false;
+        printer.resume();
+      });
+  });
+  try {
+    let result = await start(abort.signal, printer.event);
+    if (rollbackAfter && result.status === 'interrupted') {
+      const stored = await runner.stored(op);
+      if (stored) result = await runner.rollback(stored, { kind: 'yes-flag' }, { onEvent: printer.event });
+    }
+    return result;
+  } finally {
+    giveBack();
+  }
+}
+
+function eventPrinter(op: Operation, options: OperateOptions) {
+  const tty = Boolean(process.stdout.isTTY) && !options.json;
+  let paused = false;
+  const held: string[] = [];
+  const write = (text: string) => (paused ? held.push(text) : process.stdout.write(text));
+  const total = op.steps.length;
+  let live = '';
+  const event = (e: OperationEvent) => {
+    if (options.json) {
+      write(JSON.stringify({ operation: op.id, ...e }) + '\n');
+      return;
+    }
+    const clear = () => {
+      if (tty && live) write('\r\x1b[2K');
+      live = '';
+    };
+    switch (e.type) {
+      case 'locked':
+        write(paint.dim(`locked ${e.names.join(', ')} on host ${op.host}\n`));
+        break;
+      case 'step-started':
+        clear();
+        live = `  ${MARK.running} ${e.index + 1}/${total} ${sanitizeLine(e.step.title)}${e.resumed ? ' (resumed)' : ''}`;
+        write(tty ? live : `${live}\n`);
+        break;
+      case 'output':
+        clear();
+        write(paint.dim(`      ${sanitizeLine(e.line)}\n`));
+        break;
+      case 'gate-sample':
+        if (tty) {
+          clear();
+          live = `  ${MARK.running} ${e.index + 1}/${total} health gate: ${e.sample.ok ? 'well' : sanitizeLine(e.sample.failures[0] ?? 'not yet')}`;
+          write(live);
+        } else if (!e.sample.ok) write(paint.dim(`      gate: ${sanitizeLine(e.sample.failures.join('; '))}\n`));
+        break;
+      case 'step-finished':
+        clear();
+        write(`${e.ok ? paint.good(`  ${MARK.ok}`) : paint.bad(`  ${MARK.critical}`)} ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)} ${paint.dim(`${e.durationMs} ms`)}\n`);
+        if (!e.ok) {
+          if (e.error) write(paint.bad(`      ${sanitizeLine(e.error)}\n`));
+          for (const line of (e.stderr ?? '').split('\n').filter(Boolean)) write(`      ${sanitizeLine(line)}\n`);
+          if (e.journal?.length) {
+            write(paint.dim('      the unit\'s journal, last lines:\n'));
+            for (const line of e.journal) write(`        ${sanitizeLine(line)}\n`);
+          }
+        }
+        break;
+      case 'undo-started':
+        clear();
+        live = `  ↶ undo ${e.index + 1}/${total} ${sanitizeLine(e.step.title)}`;
+        write(tty ? live : `${live}\n`);
+        break;
+      case 'undone':
+        clear();
+        write(`${e.ok ? paint.good('  ↶') : paint.bad(`  ${MARK.critical}`)} undone ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)}${e.error ? `: ${sanitizeLine(e.error)}` : ''}\n`);
+        break;
+      default:
+        break;
+    }
+  };
+  return {
+    event,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      for (const text of held.splice(0)) process.stdout.write(text);
+    },
+  };
+}
+
+function report(result: OperationResult, options: OperateOptions): number {
+  if (options.json) process.stdout.write(JSON.stringify({ result }) + '\n');
+  else {
+    const mark = result.ok ? paint.good(MARK.ok) : paint.bad(MARK.critical);
+    process.stdout.write(`${mark} ${sanitizeLine(result.summary)}\n`);
+    if (result.auditError) process.stderr.write(`${paint.bad('opsdeck:')} the audit log is missing this operation's record: ${sanitizeLine(result.auditError)}\n`);
+  }
+  return result.ok ? 0 : 1;
+}

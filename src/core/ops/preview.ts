@@ -1,0 +1,47 @@
+// One preview of an operation for every place that shows one (the confirm dialog, the CLI's
+// prompt, --dry-run): what, where, whom it touches, the preflight checks, and per step the
+// exact commands (and how they run on this machine), a diff for a file, and its undo.
+import type { Host } from '../host/host.js';
+import type { Check, Operation } from './operation.js';
+import type { StepPreview } from './steps/index.js';
+
+export interface PreviewLine {
+  text: string;
+  /** How a renderer may colour it. */
+  style: 'head' | 'plain' | 'muted' | 'command' | 'added' | 'removed' | 'hunk' | 'warn';
+}
+
+function describeCheck(check: Check): string {
+  return check.kind === 'unit-exists' ? `${check.unit} exists on host ${check.host}` : `PID ${check.pid} is still ${check.command} (same start time)`;
+}
+
+/** The plan as lines. `hostFor` shows each command as this machine runs it (nsenter/ssh). */
+export function previewLines(op: Operation, previews: readonly StepPreview[], hostFor?: (name: string) => Host): PreviewLine[] {
+  const out: PreviewLine[] = [];
+  const push = (text: string, style: PreviewLine['style'] = 'plain') => out.push({ text, style });
+  push(`${op.title}   (operation ${op.id})`, 'head');
+  push(`host ${op.host}${op.environment ? ` · environment ${op.environment}${op.protected ? ' (protected)' : ''}` : ''} · risk ${op.risk} · if a step fails: ${op.onFailure === 'rollback' ? 'roll back automatically' : 'stop (rollback offered)'}`);
+  push(`target ${op.target}`);
+  // How this machine reaches each host, once (nsenter into the lab, ssh to a remote host).
+  for (const name of [...new Set(op.steps.map((s) => s.host))]) {
+    const wrapped = hostFor?.(name).wrap(['COMMAND']).join(' ');
+    if (wrapped && wrapped !== 'COMMAND') push(`on host ${name} every command runs as: ${wrapped}`, 'muted');
+  }
+  if (op.environments.length > 1 || (op.environments.length === 1 && op.environments[0] !== op.environment)) push(`touches environments ${op.environments.join(', ')} (each is locked)`);
+  for (const detail of op.details) push(`  ${detail}`, 'muted');
+  for (const check of op.preflight) push(`checked first: ${describeCheck(check)}`, 'muted');
+  op.steps.forEach((step, i) => {
+    const p = previews[i];
+    push(`${i + 1}. ${step.title}${step.host !== op.host ? `   (on host ${step.host})` : ''}`, 'head');
+    if (!p) return;
+    for (const command of p.commands) push(`   $ ${command.join(' ')}`, 'command');
+    for (const note of p.notes) push(`   note: ${note}`, 'warn');
+    if (p.diff) {
+      for (const line of p.diff.replace(/\n$/, '').split('\n')) {
+        push(`   ${line}`, line.startsWith('+') && !line.startsWith('+++') ? 'added' : line.startsWith('-') && !line.startsWith('---') ? 'removed' : line.startsWith('@@') ? 'hunk' : 'muted');
+      }
+    }
+    push(`   undo: ${p.undo}`, 'muted');
+  });
+  return out;
+}
