@@ -3,7 +3,7 @@
 // clear and redraw the whole screen on every render), and every list has a fixed height.
 import { Box, Text } from 'ink';
 import { useEffect, useMemo, useRef } from 'react';
-import { PANES, type AppStore } from '../src/store/app-store.js';
+import { PANES, type AppStore } from '../src/store/types.js';
 import { BackupsPane } from './BackupsPane/BackupsPane.js';
 import { EnvironmentsPane } from './EnvironmentsPane/EnvironmentsPane.js';
 import { Footer } from './Footer.js';

@@ -3,7 +3,7 @@
 // palette, and user overrides (`keys:` in the config: command id -> key).
 import { daemonReloadAction, unitAction } from '../../src/core/ops/actions.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
-import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/app-store.js';
+import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
 import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
 
 export interface CommandContext {

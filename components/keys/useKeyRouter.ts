@@ -1,7 +1,7 @@
 // The one key router of the app (two components reading keys can hang Ink 6.8, ink#943).
 // Order: Ctrl+C, then the open overlay, then a filter being typed, then the keymap.
 import { useInput, useStdout, type Key } from 'ink';
-import type { AppStore } from '../../src/store/app-store.js';
+import type { AppStore } from '../../src/store/types.js';
 import { requiredPhrase } from '../../src/core/ops/actions.js';
 import { worksNow, type Keymap } from './commands.js';
 import { keyName, printable } from './keyName.js';

@@ -2,124 +2,20 @@
 // each remount after handing the terminal to a pager) gets or keeps its own. Components read
 // narrow selectors; every change goes through `actions`. Side effects reach core through the
 // injected dependencies, never through components.
-import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Config } from '../config/schema.js';
-import { ActionExecutor, killPidAction, type Action, type ActionResult, type Confirmation } from '../core/ops/actions.js';
+import { createStore } from 'zustand/vanilla';
+import { killPidAction, type Confirmation } from '../core/ops/actions.js';
 import { decideTarget, describeProcess } from '../core/ops/target.js';
 import { describeError } from '../core/text/errors.js';
 import { sanitizeLine } from '../core/text/sanitize.js';
-import type { HostRegistry } from '../core/host/registry.js';
-import type { StatusReport } from '../core/status/collect.js';
-import { catUnit, type UnitStatus } from '../core/systemd/units.js';
+import { catUnit } from '../core/systemd/units.js';
 import { DEFAULT_LOG_CAPACITY } from '../core/journal/buffer.js';
 import { LogSession, type LogTarget } from './log-session.js';
+import { PANES, PROCESS_SORTS, type AppActions, type AppDeps, type AppState, type AppStore, type LogActions, type LogsState, type Overlay, type PaneId } from './types.js';
 import { environmentHost, environmentNames, processRows } from './selectors.js';
 import { createRefresher } from './refresh.js';
-import { createLogActions, describeFollowEvent, initialLogsState, type LogActions, type LogsState } from './logs-slice.js';
+import { createLogActions, describeFollowEvent, initialLogsState } from './logs-slice.js';
 
-export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
-export type PaneId = (typeof PANES)[number];
-
-export const PROCESS_SORTS = ['name', 'state', 'pid', 'memory', 'uptime', 'restarts'] as const;
-export type ProcessSort = (typeof PROCESS_SORTS)[number];
-
-export type Overlay =
-  | { kind: 'help' }
-  | { kind: 'palette'; query: string; index: number }
-  | { kind: 'confirm'; action: Action; commands: string[]; wrapped: string[]; typed: string }
-  | { kind: 'running'; action: Action; startedAt: number }
-  | { kind: 'result'; action: Action; result: ActionResult }
-  | { kind: 'text'; title: string; text: string; scroll: number }
-  | null;
-
-export interface Sample {
-  at: number;
-  latencyMs: number | null;
-  restarts: number;
-}
-
-export type HostUnit = UnitStatus & { host: string };
-
-export interface Notice {
-  text: string;
-  level: 'info' | 'warn' | 'error';
-  at: number;
-}
-
-export interface AppState {
-  config: Config;
-  configFile: string | null;
-  /** Read-only everywhere: mutating commands are hidden. */
-  readonly: boolean;
-  status: StatusReport | null;
-  statusError: string | null;
-  /** How long the last refresh took (a slow host shows here). */
-  lastRefreshMs: number | null;
-  lastRefreshAt: number | null;
-  /** Per environment, the last samples of health latency and restart count (for sparklines). */
-  history: Record<string, Sample[]>;
-  /** Every service on the environments' hosts, when the processes pane shows all. */
-  allUnits: HostUnit[];
-  pane: PaneId;
-  selectedEnv: string | null;
-  cursor: Record<PaneId, number>;
-  filter: Record<PaneId, string>;
-  filterEditing: boolean;
-  processes: { showAll: boolean; sort: ProcessSort; descending: boolean };
-  overlay: Overlay;
-  notice: Notice | null;
-  /** When Ctrl+C was last pressed with nothing to cancel (a second press quits). */
-  quitArmedAt: number | null;
-  quitRequested: boolean;
-  logs: LogsState;
-  /** The logs pane's entries (hot data, outside React state); a stable reference. */
-  logSession: LogSession;
-  actions: AppActions & LogActions;
-}
-
-export interface AppActions {
-  refresh(): Promise<void>;
-  setPane(pane: PaneId): void;
-  cyclePane(step: 1 | -1): void;
-  selectEnv(name: string): void;
-  moveCursor(pane: PaneId, delta: number, length: number): void;
-  setCursor(pane: PaneId, index: number): void;
-  startFilter(): void;
-  editFilter(text: string): void;
-  endFilter(keep: boolean): void;
-  toggleShowAll(): void;
-  cycleSort(step: 1 | -1): void;
-  invertSort(): void;
-  openOverlay(overlay: Overlay): void;
-  closeOverlay(): void;
-  updateOverlay(patch: Partial<Extract<NonNullable<Overlay>, { kind: 'palette' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'confirm' }>> | Partial<Extract<NonNullable<Overlay>, { kind: 'text' }>>): void;
-  /** Preview an action and ask for confirmation (refused at once in read-only mode). */
-  propose(action: Action): void;
-  /** Find out what a PID is on its host (command line, cwd, unit, ports, environments), then propose killing it. */
-  proposeKill(host: string, pid: number): Promise<void>;
-  /** Run the action in the confirm dialog; the keyboard stays live while it runs. */
-  confirm(): Promise<void>;
-  /** Ctrl+C: cancel the running job; with none, arm quitting; pressed again soon, quit. */
-  interrupt(): void;
-  showUnitFile(host: string, unit: string): Promise<void>;
-  notify(text: string, level?: Notice['level']): void;
-  requestQuit(): void;
-  /** Follow these units in the logs pane (e.g. a unit picked in the processes pane). */
-  logsOf(target: LogTarget): void;
-}
-
-export interface AppDeps {
-  /** Lines the logs pane keeps (ring buffer). */
-  logCapacity?: number;
-  config: Config;
-  configFile: string | null;
-  hosts: HostRegistry;
-  executor: ActionExecutor;
-  readonly: boolean;
-  now?: () => number;
-}
-
-export type AppStore = StoreApi<AppState>;
+export type { AppDeps, AppStore } from './types.js';
 
 const QUIT_WINDOW_MS = 1500;
 
@@ -189,7 +85,7 @@ export function createAppStore(deps: AppDeps): AppStore {
       (text, level) => actions.notify(text, level),
     );
     const refresher = createRefresher(deps, get, set, () => followProcessKey());
-    const actions: AppActions = {
+    const actions: Omit<AppActions, keyof LogActions> = {
       refresh() {
         return refresher();
       },

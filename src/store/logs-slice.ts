@@ -6,51 +6,12 @@ import { environmentUnits } from '../core/systemd/units.js';
 import { describeError } from '../core/text/errors.js';
 import type { HostRegistry } from '../core/host/registry.js';
 import type { FollowEvent } from '../core/journal/follow.js';
-import { countPriorities, type PriorityCounts } from '../core/journal/counts.js';
+import { countPriorities } from '../core/journal/counts.js';
 import { parseTime, type PriorityRange } from '../core/journal/filter.js';
 import { compilePattern, type Pattern } from '../core/text/pattern.js';
-import { LogSession, type LogTarget, type LogWork } from './log-session.js';
+import { LogSession, type LogTarget } from './log-session.js';
 import { environmentHost } from './selectors.js';
-
-export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
-
-export interface LogsState {
-  target: LogTarget | null;
-  /** Bumped on every batch of new entries: the viewport re-reads the session. */
-  revision: number;
-  /** Entries in view after the filter. */
-  length: number;
-  /** Pinned to the newest line; scrolling up pauses, `G`/End resumes. */
-  follow: boolean;
-  /** First visible entry while paused. */
-  top: number;
-  newWhilePaused: number;
-  /** 'live' only once journalctl answered (entries, or a read that ended well). */
-  connection: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
-  /** Since when journalctl has been started on the host without answering yet (null: not waiting). */
-  waitingSince: number | null;
-  lastEvent: { text: string; level: 'info' | 'warn' | 'error'; at: number } | null;
-  /** Messages journald dropped (rate limit) while we followed. */
-  suppressed: number;
-  priority: PriorityRange | null;
-  include: string;
-  exclude: string;
-  search: string;
-  /** Index of the current search match, -1 when none. */
-  match: number;
-  /** Lines in view matching the search when it was entered (or the filter changed); null while counting. */
-  matchCount: number | null;
-  /** Long work on the entries (re-filter, search, count) and how far it got. */
-  work: LogWork | null;
-  since: string | null;
-  timeMode: 'absolute' | 'relative';
-  wrap: boolean;
-  counts: PriorityCounts | null;
-  countsError: string | null;
-  prompt: { kind: LogPromptKind; text: string } | null;
-  /** Text for the pager; the console runtime hands the terminal over and clears it. */
-  pager: string | null;
-}
+import type { LogActions, LogsState } from './types.js';
 
 export const initialLogsState: LogsState = {
   target: null,
@@ -78,27 +39,6 @@ export const initialLogsState: LogsState = {
   prompt: null,
   pager: null,
 };
-
-export interface LogActions {
-  /** Follow a target (default: the selected environment's units) in a time window (default: the
-   *  current one). A window or target that cannot be followed is refused with a notice, and
-   *  whatever was followed goes on. */
-  openLogs(target?: LogTarget, since?: string | null): void;
-  closeLogs(): Promise<void>;
-  scrollLogs(delta: number, viewHeight: number): void;
-  followLogs(): void;
-  cycleLogPriority(): void;
-  startLogPrompt(kind: LogPromptKind): void;
-  editLogPrompt(text: string): void;
-  submitLogPrompt(): void;
-  cancelLogPrompt(): void;
-  clearLogFilters(): void;
-  nextMatch(step: 1 | -1, viewHeight: number): void;
-  toggleLogTime(): void;
-  toggleLogWrap(): void;
-  openLogPager(): void;
-  pagerDone(): void;
-}
 
 type Get = () => { logs: LogsState; config: Config; selectedEnv: string | null; status: { environments: Array<{ name: string; host: string }> } | null };
 type Set = (patch: { logs: LogsState }) => void;

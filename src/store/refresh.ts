@@ -5,7 +5,7 @@ import { describeError } from '../core/text/errors.js';
 import type { Host } from '../core/host/host.js';
 import { collectStatus } from '../core/status/collect.js';
 import { listUnits, showUnits } from '../core/systemd/units.js';
-import type { AppDeps, AppState, HostUnit } from './app-store.js';
+import type { AppDeps, AppState, HostUnit } from './types.js';
 
 const HISTORY = 60;
 /** Backups listings and tool counts change slowly: asked for this often only. */

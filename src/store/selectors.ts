@@ -5,7 +5,7 @@ import type { Listener } from '../core/systemd/listeners.js';
 import type { EnvironmentStatus } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
 import type { Archive } from '../core/backups/listing.js';
-import type { AppState, HostUnit, ProcessSort, Sample } from './app-store.js';
+import type { AppState, HostUnit, ProcessSort, Sample } from './types.js';
 import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
 
 export function environmentNames(state: AppState): string[] {
