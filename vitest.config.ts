@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` (parsers, store, components: no lab, seconds) and `lab` (a real systemd
 // booted for the run, and the end-to-end tests). `npx vitest run --project unit` is the quick
 // loop; `npm test` runs both.
-const UNIT = ['test/core/**/*.test.ts', 'test/config/**/*.test.ts', 'test/store/**/*.test.ts', 'test/components/**/*.test.tsx'];
+const UNIT = ['test/house/**/*.test.ts', 'test/core/**/*.test.ts', 'test/config/**/*.test.ts', 'test/store/**/*.test.ts', 'test/components/**/*.test.tsx'];
 
 export default defineConfig({
   test: {

@@ -3,13 +3,14 @@
 // clear and redraw the whole screen on every render), and every list has a fixed height.
 import { Box, Text } from 'ink';
 import { useEffect, useMemo, useRef } from 'react';
-import { PANES, type AppStore } from '../src/store/app-store.js';
+import { PANES, type AppStore } from '../src/store/types.js';
 import { BackupsPane } from './BackupsPane/BackupsPane.js';
 import { EnvironmentsPane } from './EnvironmentsPane/EnvironmentsPane.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { buildKeymap, type Keymap } from './keys/commands.js';
-import { MIN_COLUMNS, MIN_ROWS, useKeyRouter } from './keys/useKeyRouter.js';
+import { KeypressProvider } from './keys/KeypressProvider.js';
+import { MIN_COLUMNS, MIN_ROWS, pasteGuard, useConsoleKeys } from './keys/useConsoleKeys.js';
 import { LogsPane } from './LogsPane/LogsPane.js';
 import { ConfirmDialog } from './overlays/ConfirmDialog.js';
 import { HelpOverlay, PaletteOverlay, ResultOverlay, RunningOverlay, TextOverlay } from './overlays/OtherOverlays.js';
@@ -24,7 +25,9 @@ export function App({ store, theme, onQuit }: { store: AppStore; theme: Theme; o
   return (
     <ThemeContext.Provider value={theme}>
       <StoreProvider store={store}>
-        <Console onQuit={onQuit} />
+        <KeypressProvider chunkGuard={pasteGuard(store)}>
+          <Console onQuit={onQuit} />
+        </KeypressProvider>
       </StoreProvider>
     </ThemeContext.Provider>
   );
@@ -41,7 +44,7 @@ function Console({ onQuit }: { onQuit: () => void }) {
   // has three; tables one, plus the processes pane's ports list below).
   const pageSize = useRef(bodyHeight);
   pageSize.current = Math.max(1, pane === 'logs' ? bodyHeight - 3 : bodyHeight - 4);
-  useKeyRouter(store, keymap, () => pageSize.current);
+  useConsoleKeys(store, keymap, () => pageSize.current);
   const quit = useApp((s) => s.quitRequested);
   useEffect(() => {
     if (quit) onQuit();

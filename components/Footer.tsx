@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { requiredPhrase } from '../src/core/ops/actions.js';
-import type { AppState } from '../src/store/app-store.js';
+import type { AppState } from '../src/store/types.js';
 import { useApp } from './StoreContext.js';
 import { COMMANDS, worksNow, type Keymap } from './keys/commands.js';
 import { useTheme } from './theme.js';

@@ -1,7 +1,7 @@
 // The app store, provided to components; they read narrow selectors with useApp.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { AppState, AppStore } from '../src/store/app-store.js';
+import type { AppState, AppStore } from '../src/store/types.js';
 
 const StoreContext = createContext<AppStore | null>(null);
 

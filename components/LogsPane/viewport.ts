@@ -3,7 +3,7 @@
 import type { LogEntry } from '../../src/core/journal/read.js';
 import type { Pattern } from '../../src/core/text/pattern.js';
 import type { LogSession } from '../../src/store/log-session.js';
-import type { LogsState } from '../../src/store/logs-slice.js';
+import type { LogsState } from '../../src/store/types.js';
 import { truncateCells, wrapCells } from '../widgets/cells.js';
 
 export interface VisibleEntry {

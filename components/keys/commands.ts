@@ -1,9 +1,9 @@
-// Every key of the console maps to a named command in this one registry. It drives the key
-// router, the `?` help overlay, the footer (only the keys that work here, now), the `:`
+// Every key of the console maps to a named command in this one registry. It drives the keymap's
+// key handler, the `?` help overlay, the footer (only the keys that work here, now), the `:`
 // palette, and user overrides (`keys:` in the config: command id -> key).
 import { daemonReloadAction, unitAction } from '../../src/core/ops/actions.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
-import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/app-store.js';
+import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
 import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
 
 export interface CommandContext {
@@ -11,6 +11,14 @@ export interface CommandContext {
   state: AppState;
   /** Rows visible in the current pane's list (PgUp/PgDn move this much). */
   pageSize: number;
+}
+
+/** What the console's key handlers are made with. */
+export interface KeyContext {
+  store: AppStore;
+  keymap: Keymap;
+  /** Rows a page moves, asked at key time (at least 1). */
+  pageSize: () => number;
 }
 
 export interface CommandDef {

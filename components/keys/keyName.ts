@@ -24,3 +24,11 @@ export function printable(input: string, key: Key): string {
   // Strip anything that is not a printable character (a paste may carry controls).
   return input.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
 }
+
+/** A text field's answer to a key: its text after Backspace or typed characters, or null when
+ *  the key does not edit text (Enter, Esc, arrows…: the field decides what those do). */
+export function edited(text: string, event: { input: string; key: Key; name: string }): string | null {
+  if (event.name === 'backspace') return text.slice(0, -1);
+  const typed = printable(event.input, event.key);
+  return typed ? text + typed : null;
+}

@@ -1,5 +1,5 @@
 // What the `:` palette offers: every command that works now, and every environment.
-import type { AppState } from '../../src/store/app-store.js';
+import type { AppState } from '../../src/store/types.js';
 import { COMMANDS, worksNow, type CommandContext, type Keymap } from './commands.js';
 import { fuzzyFilter } from './fuzzy.js';
 

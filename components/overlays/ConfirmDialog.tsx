@@ -2,7 +2,7 @@
 // risk and undo. A protected environment wants its name typed; others want `y`.
 import { Box, Text } from 'ink';
 import { requiredPhrase } from '../../src/core/ops/actions.js';
-import type { Overlay } from '../../src/store/app-store.js';
+import type { Overlay } from '../../src/store/types.js';
 import { useTheme } from '../theme.js';
 
 export function ConfirmDialog({ overlay, width }: { overlay: Extract<NonNullable<Overlay>, { kind: 'confirm' }>; width: number }) {

@@ -1,7 +1,7 @@
 // The remaining overlays: help (generated from the command registry), the command palette,
 // a running job, an action's result, and a scrollable text view (unit files).
 import { Box, Text } from 'ink';
-import type { Overlay, AppState } from '../../src/store/app-store.js';
+import type { Overlay, AppState } from '../../src/store/types.js';
 import { COMMANDS, worksNow, type Keymap } from '../keys/commands.js';
 import { matchPalette } from '../keys/palette.js';
 import { MARK, useTheme } from '../theme.js';

@@ -1,56 +1,18 @@
 // The logs pane's state and actions: what is followed, the view (following or paused with a
 // count of new lines, filters, search, time display, wrap), what happened to the connection,
-// and the errors/warnings counts since today. The entries themselves live in LogSession.
+// and the errors/warnings counts since today. The entries themselves live in LogSession, which
+// this slice makes and feeds into the store (a revision counter, never the entries).
 import type { Config } from '../config/schema.js';
 import { environmentUnits } from '../core/systemd/units.js';
 import { describeError } from '../core/text/errors.js';
-import type { HostRegistry } from '../core/host/registry.js';
+import { DEFAULT_LOG_CAPACITY } from '../core/journal/buffer.js';
 import type { FollowEvent } from '../core/journal/follow.js';
-import { countPriorities, type PriorityCounts } from '../core/journal/counts.js';
+import { countPriorities } from '../core/journal/counts.js';
 import { parseTime, type PriorityRange } from '../core/journal/filter.js';
 import { compilePattern, type Pattern } from '../core/text/pattern.js';
-import { LogSession, type LogTarget, type LogWork } from './log-session.js';
+import { LogSession, type LogTarget } from './log-session.js';
 import { environmentHost } from './selectors.js';
-
-export type LogPromptKind = 'search' | 'include' | 'exclude' | 'since';
-
-export interface LogsState {
-  target: LogTarget | null;
-  /** Bumped on every batch of new entries: the viewport re-reads the session. */
-  revision: number;
-  /** Entries in view after the filter. */
-  length: number;
-  /** Pinned to the newest line; scrolling up pauses, `G`/End resumes. */
-  follow: boolean;
-  /** First visible entry while paused. */
-  top: number;
-  newWhilePaused: number;
-  /** 'live' only once journalctl answered (entries, or a read that ended well). */
-  connection: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
-  /** Since when journalctl has been started on the host without answering yet (null: not waiting). */
-  waitingSince: number | null;
-  lastEvent: { text: string; level: 'info' | 'warn' | 'error'; at: number } | null;
-  /** Messages journald dropped (rate limit) while we followed. */
-  suppressed: number;
-  priority: PriorityRange | null;
-  include: string;
-  exclude: string;
-  search: string;
-  /** Index of the current search match, -1 when none. */
-  match: number;
-  /** Lines in view matching the search when it was entered (or the filter changed); null while counting. */
-  matchCount: number | null;
-  /** Long work on the entries (re-filter, search, count) and how far it got. */
-  work: LogWork | null;
-  since: string | null;
-  timeMode: 'absolute' | 'relative';
-  wrap: boolean;
-  counts: PriorityCounts | null;
-  countsError: string | null;
-  prompt: { kind: LogPromptKind; text: string } | null;
-  /** Text for the pager; the console runtime hands the terminal over and clears it. */
-  pager: string | null;
-}
+import type { Canceller, LogActions, LogsState, NoticeActions, Slice, SliceContext } from './types.js';
 
 export const initialLogsState: LogsState = {
   target: null,
@@ -79,33 +41,8 @@ export const initialLogsState: LogsState = {
   pager: null,
 };
 
-export interface LogActions {
-  /** Follow a target (default: the selected environment's units) in a time window (default: the
-   *  current one). A window or target that cannot be followed is refused with a notice, and
-   *  whatever was followed goes on. */
-  openLogs(target?: LogTarget, since?: string | null): void;
-  closeLogs(): Promise<void>;
-  scrollLogs(delta: number, viewHeight: number): void;
-  followLogs(): void;
-  cycleLogPriority(): void;
-  startLogPrompt(kind: LogPromptKind): void;
-  editLogPrompt(text: string): void;
-  submitLogPrompt(): void;
-  cancelLogPrompt(): void;
-  clearLogFilters(): void;
-  nextMatch(step: 1 | -1, viewHeight: number): void;
-  toggleLogTime(): void;
-  toggleLogWrap(): void;
-  openLogPager(): void;
-  pagerDone(): void;
-}
-
-type Get = () => { logs: LogsState; config: Config; selectedEnv: string | null; status: { environments: Array<{ name: string; host: string }> } | null };
-type Set = (patch: { logs: LogsState }) => void;
-
 const PRIORITY_STEPS: Array<PriorityRange | null> = [null, { min: 0, max: 4 }, { min: 0, max: 3 }];
 const COUNT_EVERY_MS = 60_000;
-
 
 /** The units to follow for an environment: its unit and related units (e.g. the backup job). */
 export function environmentTarget(config: Config, name: string, host: string): LogTarget | null {
@@ -115,9 +52,41 @@ export function environmentTarget(config: Config, name: string, host: string): L
   return units.length > 0 ? { host, units, label: name, environment: name } : null;
 }
 
-export function createLogActions(set: Set, get: Get, session: LogSession, hosts: HostRegistry, notify: (text: string, level: 'info' | 'warn' | 'error') => void): LogActions {
+export interface LogsSlice extends Slice<'logs' | 'logSession', LogActions> {
+  /** Ctrl+C in the logs pane: following the journal is a running job too, and stops. */
+  stopFollowing: Canceller;
+}
+
+export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
+  const { hosts } = deps;
   const patch = (p: Partial<LogsState>) => set({ logs: { ...get().logs, ...p } });
+  const notify: NoticeActions['notify'] = (text, level) => get().actions.notify(text, level);
   let countTimer: NodeJS.Timeout | undefined;
+
+  const session = new LogSession(hosts, deps.logCapacity ?? DEFAULT_LOG_CAPACITY, {
+    onEntries: (passed, dropped) => {
+      const logs = get().logs;
+      // A paused view keeps its lines in place while the ring buffer drops the oldest.
+      const top = logs.follow ? logs.top : Math.max(0, logs.top - dropped);
+      const match = logs.match < 0 ? -1 : logs.match - dropped >= 0 ? logs.match - dropped : -1;
+      set({ logs: { ...logs, revision: logs.revision + 1, length: session.length, top, match, newWhilePaused: logs.follow ? 0 : logs.newWhilePaused + passed } });
+    },
+    onEvent: (event) => {
+      const logs = get().logs;
+      const connection: LogsState['connection'] =
+        event.type === 'connected' || event.type === 'resumed' ? 'live' : event.type === 'reconnecting' ? 'reconnecting' : event.type === 'ended' ? (event.reason === 'failed' ? 'failed' : 'stopped') : logs.connection;
+      set({
+        logs: {
+          ...logs,
+          connection,
+          waitingSince: event.type === 'waiting' ? event.at : event.type === 'suppressed' || event.type === 'oversized' ? logs.waitingSince : null,
+          lastEvent: describeFollowEvent(event) ?? logs.lastEvent,
+          suppressed: logs.suppressed + (event.type === 'suppressed' ? event.dropped : 0),
+        },
+      });
+    },
+    onWork: (work) => set({ logs: { ...get().logs, work } }),
+  });
 
   const recount = () => {
     const target = get().logs.target;
@@ -284,7 +253,16 @@ export function createLogActions(set: Set, get: Get, session: LogSession, hosts:
       patch({ pager: null });
     },
   };
-  return actions;
+  return {
+    state: { logs: initialLogsState, logSession: session },
+    actions,
+    stopFollowing() {
+      if (get().pane !== 'logs' || !session.following) return false;
+      void actions.closeLogs();
+      notify('stopped following the journal (Tab away and back, or G, to follow again)', 'info');
+      return true;
+    },
+  };
 }
 
 /** What the follower says, as a line the operator can read. */

@@ -1,6 +1,6 @@
 // Refreshes the store on an interval; a refresh never overlaps the previous one, so a slow
 // host delays the next sample instead of piling up commands.
-import type { AppStore } from './app-store.js';
+import type { AppStore } from './types.js';
 
 export interface Poller {
   /** Settles when the first refresh (started at once) is done. */

@@ -1,11 +1,11 @@
 // Derived views of the state: the rows each pane shows and what the cursor points at. Pure
-// functions, so panes, the key router and tests agree on what is selected.
+// functions, so panes, the key handlers and tests agree on what is selected.
 import { secondsSince } from '../core/text/humanize.js';
 import type { Listener } from '../core/systemd/listeners.js';
 import type { EnvironmentStatus } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
 import type { Archive } from '../core/backups/listing.js';
-import type { AppState, HostUnit, ProcessSort, Sample } from './app-store.js';
+import type { AppState, HostUnit, ProcessSort, Sample } from './types.js';
 import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
 
 export function environmentNames(state: AppState): string[] {
@@ -61,7 +61,7 @@ function compareUnits(sort: ProcessSort, now: number): (a: UnitStatus, b: UnitSt
 
 export type ProcessInput = Pick<AppState, 'status' | 'allUnits' | 'processes' | 'filter'>;
 
-/** The footer, the key router and the pane all ask for the rows on every store change;
+/** The footer, the key handlers and the pane all ask for the rows on every store change;
  *  they are computed once per change of what they are made of. */
 let lastRows: { status: unknown; allUnits: unknown; processes: unknown; filter: string; rows: ProcessRow[] } | null = null;
 

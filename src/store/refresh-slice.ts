@@ -1,22 +1,24 @@
-// One refresh of the console's state: collect every environment's status (one systemctl per
-// host), append the sparkline samples, and, when the processes pane lists every service,
-// those too; then one store update. Refreshes never overlap: a slow host delays the next one.
+// Refreshing the status: collect every environment's status (one systemctl per host), append
+// the sparkline samples, and, when the processes pane lists every service, those too; then one
+// store update. Refreshes never overlap: a slow host delays the next one.
 import { describeError } from '../core/text/errors.js';
 import type { Host } from '../core/host/host.js';
 import { collectStatus } from '../core/status/collect.js';
 import { listUnits, showUnits } from '../core/systemd/units.js';
-import type { AppDeps, AppState, HostUnit } from './app-store.js';
+import type { AppDeps, HostUnit, RefreshActions, Slice, SliceContext } from './types.js';
 
 const HISTORY = 60;
 /** Backups listings and tool counts change slowly: asked for this often only. */
 const SLOW_EVERY_MS = 30_000;
 
-export function createRefresher(deps: AppDeps, get: () => AppState, set: (patch: Partial<AppState>) => void, afterUpdate: () => void): () => Promise<void> {
-  const now = deps.now ?? Date.now;
+export type RefreshSlice = Slice<'status' | 'statusError' | 'lastRefreshMs' | 'lastRefreshAt' | 'history' | 'allUnits', RefreshActions>;
+
+/** `afterUpdate` runs right after each refresh's update (the navigation keeps its selected row). */
+export function createRefreshSlice({ deps, set, get, now }: SliceContext, afterUpdate: () => void): RefreshSlice {
   let inFlight: Promise<void> | null = null;
   let slowCollectedAt = -Infinity;
   const serviceNames = new Map<Host, { names: string[]; at: number }>();
-  return () => {
+  const refresh = () => {
     if (inFlight) return inFlight;
     const started = now();
     inFlight = (async () => {
@@ -45,6 +47,10 @@ export function createRefresher(deps: AppDeps, get: () => AppState, set: (patch:
       }
     })();
     return inFlight;
+  };
+  return {
+    state: { status: null, statusError: null, lastRefreshMs: null, lastRefreshAt: null, history: {}, allUnits: [] },
+    actions: { refresh },
   };
 }
 
