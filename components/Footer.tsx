@@ -1,7 +1,7 @@
 // Footer: only the keys that work here, now; or the keys of the open dialog; and the latest notice.
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { requiredPhrase } from '../src/core/ops/actions.js';
+import { requiredPhrase } from '../src/core/ops/runner.js';
 import type { AppState } from '../src/store/types.js';
 import { useApp } from './StoreContext.js';
 import { COMMANDS, worksNow, type Keymap } from './keys/commands.js';
@@ -9,26 +9,28 @@ import { useTheme } from './theme.js';
 
 const NOTICE_MS = 6000;
 
-function overlayKeys(kind: string, typed: boolean): string {
-  switch (kind) {
+function overlayKeys(state: AppState): string {
+  const overlay = state.overlay!;
+  switch (overlay.kind) {
     case 'confirm':
-      return typed ? 'type the name, Enter: confirm · Esc: cancel' : 'y: confirm · n/Esc: cancel';
+      if (!overlay.preview) return 'reading the host… · Esc: cancel';
+      return requiredPhrase(overlay.op) !== null ? 'type the name, Enter: confirm · ↑↓: scroll · Esc: cancel' : 'y: confirm · n/Esc: cancel · ↑↓: scroll';
     case 'palette':
       return 'type to search · ↑↓: choose · Enter: run · Esc: close';
     case 'text':
-      return '↑↓ PgUp PgDn: scroll · Esc/q: close';
-    case 'running':
-      return 'Ctrl+C: cancel';
-    case 'result':
-      // Not any key: a key typed ahead while the action ran must not dismiss its result unread.
-      return 'Enter/Esc/q/Space: close';
+      return `↑↓ PgUp PgDn: scroll${overlay.unit ? ' · E: override a setting' : ''} · Esc/q: close`;
+    case 'prompt':
+      return 'Enter: plan it · Esc: cancel';
+    case 'operation':
+      // Not any key: a key typed ahead while it ran must not dismiss its result unread.
+      return state.operation?.result ? 'Enter/Esc/q/Space: close' : state.operation?.asking ? 's: stop here · r: roll back · k/Esc: keep waiting' : 'Ctrl+C: stop here, roll back, or keep waiting';
     default:
       return 'any key: close';
   }
 }
 
 export function footerKeys(state: AppState, keymap: Keymap): string {
-  if (state.overlay) return overlayKeys(state.overlay.kind, state.overlay.kind === 'confirm' && requiredPhrase(state.overlay.action) !== null);
+  if (state.overlay) return overlayKeys(state);
   if (state.filterEditing) return `filter: ${state.filter[state.pane]}▏ Enter: keep · Esc: clear`;
   if (state.pane === 'logs' && state.logs.prompt) return 'type a pattern · Enter: apply · Esc: cancel';
   return COMMANDS.filter((c) => c.footer && worksNow(c, state))

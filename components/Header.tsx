@@ -1,5 +1,6 @@
-// Header: hosts and their reachability, config path, refresh time, clock, READ-ONLY, and the
-// production cue (a word as well as a colour, so it shows without colour too).
+// Header: hosts and their reachability, config path (or, instead, operations left open on a
+// host), refresh time, clock, READ-ONLY, and the production cue (a word as well as a colour, so
+// it shows without colour too).
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import stringWidth from 'string-width';
@@ -51,6 +52,13 @@ export function Header({ width }: { width: number }) {
   const selected = useApp((s) => s.selectedEnv);
   const isProtected = useApp((s) => Boolean(s.selectedEnv && s.config.environments[s.selectedEnv]?.protected));
   const interval = useApp((s) => s.config.refreshSeconds);
+  // Operations left open on a host are shown until they are resumed or rolled back.
+  const open = useApp((s) => {
+    const stuck = s.openOperations.filter((o) => o.status !== 'running');
+    if (stuck.length === 0) return '';
+    const first = stuck[0]!;
+    return `  ${MARK.warning} ${stuck.length} ${first.status.toUpperCase()} operation${stuck.length === 1 ? '' : 's'}: ${first.environment ?? first.host} ${first.title} (: resume / roll back)`;
+  });
   const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
   const right = `${staleSec > 0 ? `STALE: no refresh for ${staleSec}s` : lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;
   // Only the hosts and config path give way on a narrow terminal: the production cue, READ-ONLY,
@@ -68,7 +76,11 @@ export function Header({ width }: { width: number }) {
         <Text bold>{badge}</Text>
       )}
       {readonly ? <Text bold color={theme.warn}> READ-ONLY</Text> : null}
-      <Text color={theme.muted}>{fit(`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`, middleWidth)} </Text>
+      {open ? (
+        <Text bold color={theme.error}>{fit(open, middleWidth)} </Text>
+      ) : (
+        <Text color={theme.muted}>{fit(`  hosts ${hosts || '…'} · ${configFile ?? 'no config'}`, middleWidth)} </Text>
+      )}
       <Text bold={staleSec > 0} color={staleSec > 0 ? theme.error : slow ? theme.warn : theme.muted}>{rightShown}</Text>
     </Box>
   );

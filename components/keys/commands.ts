@@ -1,7 +1,7 @@
 // Every key of the console maps to a named command in this one registry. It drives the keymap's
 // key handler, the `?` help overlay, the footer (only the keys that work here, now), the `:`
 // palette, and user overrides (`keys:` in the config: command id -> key).
-import { daemonReloadAction, unitAction } from '../../src/core/ops/actions.js';
+import { daemonReloadOperation, unitOperation } from '../../src/core/ops/plans.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
 import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
@@ -72,7 +72,7 @@ function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef 
     run: ({ state }) => {
       const selection = currentSelection(state);
       if (selection?.kind !== 'unit') return;
-      state.actions.propose(unitAction(id, selection.unit, selection.target));
+      state.actions.propose(unitOperation(id, selection.unit, selection.target));
     },
   };
 }
@@ -151,7 +151,7 @@ export const COMMANDS: readonly CommandDef[] = [
     enabled: (state) => currentSelection(state) !== null,
     run: ({ state }) => {
       const selection = currentSelection(state);
-      if (selection) state.actions.propose(daemonReloadAction(hostWideTarget(state, selection)));
+      if (selection) state.actions.propose(daemonReloadOperation(hostWideTarget(state, selection)));
     },
   },
   {

@@ -1,4 +1,5 @@
-// What the `:` palette offers: every command that works now, and every environment.
+// What the `:` palette offers: the open operations (resume / roll back), every environment, and
+// every command that works now.
 import type { AppState } from '../../src/store/types.js';
 import { COMMANDS, worksNow, type CommandContext, type Keymap } from './commands.js';
 import { fuzzyFilter } from './fuzzy.js';
@@ -23,7 +24,14 @@ export function paletteEntries(state: AppState, keymap: Keymap): PaletteEntry[] 
     hint: keymap.keysOf(c.id).join(' ') || c.id,
     run: c.run,
   }));
-  return [...environments, ...commands];
+  // Operations left open on the hosts: resume one, or roll it back (each previewed and confirmed).
+  const open: PaletteEntry[] = state.readonly
+    ? []
+    : state.openOperations.flatMap((o) => [
+        { label: `resume ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'resume') },
+        { label: `roll back ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'rollback') },
+      ]);
+  return [...open, ...environments, ...commands];
 }
 
 export function matchPalette(state: AppState, keymap: Keymap, query: string): PaletteEntry[] {

@@ -29,7 +29,7 @@ export function useConsoleKeys(store: AppStore, keymap: Keymap, pageSize: () => 
 
 /**
  * For the provider: a paste must never open a confirmation and answer it. Once a chunk's key
- * opened a confirm (or running) dialog, the rest of the chunk is dropped and the answer has to
+ * opened a confirm dialog (or an operation view), the rest of the chunk is dropped and the answer has to
  * be typed.
  */
 export function pasteGuard(store: AppStore): () => () => boolean {
@@ -37,7 +37,7 @@ export function pasteGuard(store: AppStore): () => () => boolean {
     const before = store.getState().overlay?.kind;
     return () => {
       const now = store.getState().overlay?.kind;
-      return now !== before && (now === 'confirm' || now === 'running');
+      return now !== before && (now === 'confirm' || now === 'operation');
     };
   };
 }
@@ -58,12 +58,12 @@ function terminalGuard({ store, keymap }: KeyContext, stdout: NodeJS.WriteStream
   };
 }
 
-/** Ctrl+C closes a dialog and cancels the running job; with none, twice quickly quits. */
+/** Ctrl+C closes a dialog, asks what to do with a running operation; with neither, twice quickly quits. */
 function interruptKeys({ store }: KeyContext): KeyHandler {
   return (event) => {
     if (event.name !== 'ctrl+c') return false;
     const { overlay, actions } = store.getState();
-    if (overlay && overlay.kind !== 'running') actions.closeOverlay();
+    if (overlay && overlay.kind !== 'operation') actions.closeOverlay();
     actions.interrupt();
     return true;
   };

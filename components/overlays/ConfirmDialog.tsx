@@ -1,36 +1,58 @@
-// The confirm dialog: host, target, the exact command(s) and how they run on this machine,
-// risk and undo. A protected environment wants its name typed; others want `y`.
+// The confirm dialog: the operation's preview as every place shows it (ops/preview.ts): what,
+// where, whom it touches, and per step the exact commands, a diff for a file, and its undo;
+// scrolled with ↑↓ when it is taller than the pane. A protected target wants its name typed;
+// others want `y`.
 import { Box, Text } from 'ink';
-import { requiredPhrase } from '../../src/core/ops/actions.js';
-import type { Overlay } from '../../src/store/types.js';
-import { useTheme } from '../theme.js';
+import type { PreviewLine } from '../../src/core/ops/preview.js';
+import { requiredPhrase } from '../../src/core/ops/runner.js';
+import type { OverlayOf } from '../../src/store/types.js';
+import { useTheme, type Theme } from '../theme.js';
 
-export function ConfirmDialog({ overlay, width }: { overlay: Extract<NonNullable<Overlay>, { kind: 'confirm' }>; width: number }) {
+function colour(theme: Theme, style: PreviewLine['style']): { color?: string; bold?: boolean } {
+  switch (style) {
+    case 'head':
+      return { bold: true };
+    case 'command':
+      return { color: theme.accent };
+    case 'added':
+      return { color: theme.ok };
+    case 'removed':
+      return { color: theme.error };
+    case 'warn':
+      return { color: theme.warn };
+    case 'muted':
+    case 'hunk':
+      return { color: theme.muted };
+    default:
+      return {};
+  }
+}
+
+/** Rows the dialog needs besides the preview: border, title, blank, prompt. */
+export const CONFIRM_CHROME = 5;
+
+export function ConfirmDialog({ overlay, width, height }: { overlay: OverlayOf<'confirm'>; width: number; height: number }) {
   const theme = useTheme();
-  const { action } = overlay;
-  const phrase = requiredPhrase(action);
-  const danger = action.protected || action.risk === 'high';
+  const { op, preview } = overlay;
+  const phrase = requiredPhrase(op);
+  const danger = op.protected || op.risk === 'high';
+  const rows = Math.max(1, height - CONFIRM_CHROME);
+  const lines = preview ?? [];
+  const top = Math.max(0, Math.min(overlay.scroll, lines.length - rows));
   return (
-    <Box flexDirection="column" borderStyle={danger ? 'double' : 'round'} borderColor={danger ? theme.error : theme.accent} paddingX={1} width={Math.min(width, 110)}>
-      <Text bold wrap="truncate-end">{`${action.protected ? '⚠ PRODUCTION ' : ''}Confirm: ${action.title}`}</Text>
-      <Text wrap="truncate-end">{`host ${action.host}${action.environment ? ` · environment ${action.environment}${action.protected ? ' (protected)' : ''}` : ''} · risk ${action.risk}`}</Text>
-      <Text wrap="truncate-end">{`target ${action.target}`}</Text>
-      {(action.details ?? []).map((detail, i) => (
-        <Text key={`d${i}`} color={theme.muted} wrap="truncate-end">{`  ${detail}`}</Text>
-      ))}
-      {action.environments.length > 1 ? <Text wrap="truncate-end">{`touches environments ${action.environments.join(', ')}`}</Text> : null}
-      <Text> </Text>
-      <Text>will run:</Text>
-      {overlay.commands.map((command, i) => (
-        <Box key={i} flexDirection="column">
-          <Text bold color={theme.accent} wrap="truncate-end">{`  $ ${command}`}</Text>
-          {overlay.wrapped[i] && overlay.wrapped[i] !== command ? <Text color={theme.muted} wrap="truncate-end">{`    as: ${overlay.wrapped[i]}`}</Text> : null}
-        </Box>
-      ))}
-      {action.steps.some((s) => s.ifStillRunning) ? <Text color={theme.muted}>  (KILL only if the process is still running after the grace period)</Text> : null}
-      <Text wrap="truncate-end" color={theme.muted}>{`undo: ${action.undo.description}`}</Text>
-      <Text> </Text>
-      {phrase ? (
+    <Box flexDirection="column" borderStyle={danger ? 'double' : 'round'} borderColor={danger ? theme.error : theme.accent} paddingX={1} width={width} height={Math.min(height, lines.length + CONFIRM_CHROME + 1)}>
+      <Text bold wrap="truncate-end">{`${op.protected ? '⚠ PRODUCTION ' : ''}Confirm: ${overlay.mode === 'run' ? '' : `${overlay.mode} of `}${op.title}`}</Text>
+      {preview === null ? (
+        <Text color={theme.muted}>asking the host what is there now (files, units)…</Text>
+      ) : (
+        lines.slice(top, top + rows).map((line, i) => (
+          <Text key={top + i} wrap="truncate-end" {...colour(theme, line.style)}>
+            {line.text || ' '}
+          </Text>
+        ))
+      )}
+      {lines.length > rows ? <Text color={theme.muted}>{`  lines ${top + 1}-${Math.min(lines.length, top + rows)} of ${lines.length} (↑↓ PgUp PgDn)`}</Text> : null}
+      {preview === null ? null : phrase ? (
         <Text>
           {`Type `}
           <Text bold color={theme.error}>{phrase}</Text>

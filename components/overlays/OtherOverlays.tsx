@@ -66,34 +66,16 @@ export function PaletteOverlay({ overlay, keymap, state, width, height }: { over
   );
 }
 
-export function RunningOverlay({ overlay }: { overlay: Of<'running'> }) {
+export function PromptOverlay({ overlay, width }: { overlay: Of<'prompt'>; width: number }) {
   const theme = useTheme();
   return (
-    <Box borderStyle="round" borderColor={theme.accent} paddingX={1} flexDirection="column">
-      <Text bold>{`running: ${overlay.action.title} on ${overlay.action.host}…`}</Text>
-      <Text color={theme.muted}>Ctrl+C cancels</Text>
-    </Box>
-  );
-}
-
-export function ResultOverlay({ overlay, width }: { overlay: Of<'result'>; width: number }) {
-  const theme = useTheme();
-  const { result, action } = overlay;
-  return (
-    <Box flexDirection="column" borderStyle="round" borderColor={result.ok ? theme.ok : theme.error} paddingX={1} width={Math.min(width, 110)}>
-      <Text bold color={result.ok ? theme.ok : theme.error} wrap="truncate-end">{`${result.ok ? MARK.ok : MARK.critical} ${result.summary}`}</Text>
-      {result.steps.map((step, i) => (
-        <Box key={i} flexDirection="column">
-          <Text wrap="truncate-end">{`$ ${step.argv.join(' ')}  → ${step.skipped ? `skipped: ${step.skipped}` : `exit ${step.exitCode ?? '?'} in ${step.durationMs} ms`}`}</Text>
-          {step.stderr
-            ? step.stderr.split('\n').slice(0, 6).map((line, j) => (
-                <Text key={j} color={theme.error} wrap="truncate-end">{`  ${line}`}</Text>
-              ))
-            : null}
-        </Box>
-      ))}
-      {result.ok && !('impossible' in action.undo) ? <Text color={theme.muted}>{`undo: ${action.undo.description}`}</Text> : null}
-      <Text color={theme.muted}>logged to the audit log · Enter/Esc closes</Text>
+    <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={Math.min(width, 110)}>
+      <Text bold wrap="truncate-end">{overlay.label}</Text>
+      <Text wrap="truncate-end">
+        <Text bold inverse={!theme.noColor}>{overlay.text || ' '}</Text>
+        {'▏'}
+      </Text>
+      <Text color={theme.muted} wrap="truncate-end">{'Enter: plan it (a preview comes first) · Esc: cancel'}</Text>
     </Box>
   );
 }
@@ -104,7 +86,7 @@ export function TextOverlay({ overlay, width, height }: { overlay: Of<'text'>; w
   const visible = Math.max(1, height - 3);
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={Math.min(height, lines.length + 3)}>
-      <Text bold wrap="truncate-end">{`${overlay.title}  (${overlay.scroll + 1}-${Math.min(lines.length, overlay.scroll + visible)} of ${lines.length})`}</Text>
+      <Text bold wrap="truncate-end">{`${overlay.title}  (${overlay.scroll + 1}-${Math.min(lines.length, overlay.scroll + visible)} of ${lines.length})${overlay.unit ? '  E: override a setting' : ''}`}</Text>
       {lines.slice(overlay.scroll, overlay.scroll + visible).map((line, i) => (
         <Text key={i} wrap="truncate-end">{line || ' '}</Text>
       ))}

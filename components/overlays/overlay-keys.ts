@@ -1,7 +1,7 @@
 // The keys of each overlay, by kind. An open overlay takes every key (Ctrl+C is answered above
 // it): nothing typed at a dialog reaches the panes behind it. A new kind of overlay without its
 // keys here is a type error.
-import { requiredPhrase } from '../../src/core/ops/actions.js';
+import { requiredPhrase } from '../../src/core/ops/runner.js';
 import type { AppState, Overlay, OverlayOf } from '../../src/store/types.js';
 import type { KeyContext } from '../keys/commands.js';
 import type { KeyEvent, KeyHandler } from '../keys/handler-stack.js';
@@ -11,26 +11,55 @@ import { matchPalette } from '../keys/palette.js';
 type Kind = NonNullable<Overlay>['kind'];
 type Keys<K extends Kind> = (overlay: OverlayOf<K>, event: KeyEvent, state: AppState, ctx: KeyContext) => void;
 
+/** ↑↓ PgUp PgDn: how far a key scrolls a long view, 0 for any other key. */
+function scrollStep(name: string, page: number): number {
+  return name === 'down' || name === 'j' ? 1 : name === 'up' || name === 'k' ? -1 : name === 'pagedown' ? page : name === 'pageup' ? -page : 0;
+}
+
 const KEYS: { [K in Kind]: Keys<K> } = {
-  // Ctrl+C cancels it; any other key waits for the result.
-  running: () => {},
   help: (_overlay, _event, { actions }) => actions.closeOverlay(),
-  // Not any key: a key typed ahead while the action ran must not dismiss its result unread.
-  result: (_overlay, { name }, { actions }) => {
-    if (['escape', 'return', 'q', ' '].includes(name)) actions.closeOverlay();
+  // While it runs, only Ctrl+C (answered above) and its question; once it has ended, not any
+  // key: one typed ahead while it ran must not dismiss its result unread.
+  operation: (_overlay, { name }, state) => {
+    const view = state.operation;
+    if (view?.asking) {
+      if (name === 's') state.actions.answerInterrupt('stop');
+      else if (name === 'r') state.actions.answerInterrupt('rollback');
+      else if (name === 'k' || name === 'escape') state.actions.answerInterrupt('wait');
+      return;
+    }
+    if (view?.result && ['escape', 'return', 'q', ' '].includes(name)) state.actions.closeOperation();
   },
   text: (overlay, { name }, { actions }, ctx) => {
     const lines = overlay.text.split('\n').length;
-    const page = ctx.pageSize();
-    const step = name === 'down' || name === 'j' ? 1 : name === 'up' || name === 'k' ? -1 : name === 'pagedown' ? page : name === 'pageup' ? -page : 0;
+    const step = scrollStep(name, ctx.pageSize());
     if (step !== 0) actions.updateOverlay({ scroll: Math.max(0, Math.min(lines - 1, overlay.scroll + step)) });
-    else if (['escape', 'return', 'q'].includes(name)) actions.closeOverlay();
+    else if (name === 'E' && overlay.unit) {
+      const { host, name: unit } = overlay.unit;
+      actions.openOverlay({ kind: 'prompt', label: `override a setting of ${unit} (Key=Value, several separated by spaces; "-" removes opsdeck's override)`, text: '', purpose: { kind: 'override', host, unit } });
+    } else if (['escape', 'return', 'q'].includes(name)) actions.closeOverlay();
+  },
+  prompt: (overlay, event, { actions }) => {
+    if (event.name === 'escape') return actions.closeOverlay();
+    if (event.name === 'return') {
+      const text = overlay.text.trim();
+      if (!text) return actions.closeOverlay();
+      actions.closeOverlay();
+      void actions.proposeOverride(overlay.purpose.host, overlay.purpose.unit, text);
+      return;
+    }
+    const text = edited(overlay.text, event);
+    if (text !== null) actions.updateOverlay({ text: text.slice(0, 500) });
   },
   // A protected target wants its name typed, then Enter; others want y. Never a bare Esc to run.
-  confirm: (overlay, event, { actions }) => {
+  // Nothing is confirmed before the preview is there to read.
+  confirm: (overlay, event, { actions }, ctx) => {
     const { name } = event;
-    const phrase = requiredPhrase(overlay.action);
     if (name === 'escape') return actions.closeOverlay();
+    const step = scrollStep(name === 'j' || name === 'k' ? '' : name, ctx.pageSize());
+    if (step !== 0) return actions.updateOverlay({ scroll: Math.max(0, overlay.scroll + step) });
+    if (!overlay.preview) return;
+    const phrase = requiredPhrase(overlay.op);
     if (phrase) {
       if (name === 'return') {
         if (overlay.typed === phrase) void actions.confirm();

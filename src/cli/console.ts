@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ActionExecutor } from '../core/ops/actions.js';
+import { OperationRunner } from '../core/ops/runner.js';
 import { beginShutdown, killAllChildren, killGroup, trackGroup, untrackGroup } from '../core/host/children.js';
 import { UsageError } from '../core/text/errors.js';
 import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/ops/policy.js';
@@ -35,12 +35,12 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   }
   const ctx = loadContext(options);
   const globalReadonly = Boolean(options.readonly);
-  const executor = new ActionExecutor({
+  const runner = new OperationRunner({
     hostFor: (name) => ctx.hosts.get(name),
     audit: auditLogFor(ctx.config),
     readonly: readonlyPolicy(ctx.config, globalReadonly),
   });
-  const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, executor, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
+  const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, runner, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
 
   // The first refresh's commands go out before anything else: the hosts work on them while
   // the screen's code loads.

@@ -10,6 +10,7 @@ import { createStore } from 'zustand/vanilla';
 import { createLogsSlice } from './logs-slice.js';
 import { createNavigationSlice } from './navigation-slice.js';
 import { createNoticeSlice } from './notice-slice.js';
+import { createOperationsSlice } from './operations-slice.js';
 import { createOverlaySlice } from './overlay-slice.js';
 import { createQuitSlice } from './quit-slice.js';
 import { createRefreshSlice } from './refresh-slice.js';
@@ -24,11 +25,12 @@ export function createAppStore(deps: AppDeps): AppStore {
     const navigation = createNavigationSlice(ctx);
     const refresh = createRefreshSlice(ctx, navigation.followProcessRow);
     const overlay = createOverlaySlice(ctx);
+    const operations = createOperationsSlice(ctx);
     const unitFiles = createUnitFileSlice(ctx);
     const notice = createNoticeSlice(ctx);
     const logs = createLogsSlice(ctx);
     // Ctrl+C stops the first of these that runs; with none, it arms quitting.
-    const quit = createQuitSlice(ctx, [overlay.cancelJob, logs.stopFollowing]);
+    const quit = createQuitSlice(ctx, [operations.interruptOperation, logs.stopFollowing]);
 
     return {
       config: deps.config,
@@ -37,12 +39,13 @@ export function createAppStore(deps: AppDeps): AppStore {
       ...navigation.state,
       ...refresh.state,
       ...overlay.state,
+      ...operations.state,
       ...unitFiles.state,
       ...notice.state,
       ...quit.state,
       ...logs.state,
       // One stable object: components and key handlers read `getState().actions.X`.
-      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions },
+      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...operations.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions },
     };
   });
 }

@@ -1,19 +1,17 @@
-// Overlays (help, palette, text, and the dialogs of an action) and an action's way through them:
-// proposed (its preview, or a refusal in read-only mode), confirmed, running (Ctrl+C cancels
-// it), its result. The executor runs and audits it; this slice only drives the dialogs.
-import { killPidAction, type Confirmation } from '../core/ops/actions.js';
+// Overlays (help, palette, text, prompt, the confirm dialog and the operation view) and an
+// operation's way to the runner: proposed (refused at once, and audited, in read-only mode;
+// else previewed from the hosts' live state: commands, diffs, undo), confirmed (a protected
+// target wants its name typed), then run in the operation view (operations-slice.ts).
+import { dropInDirectory, killPidOperation, parseSetting, unitOverrideOperation } from '../core/ops/plans.js';
+import { previewLines } from '../core/ops/preview.js';
+import { requiredPhrase, type Confirmation } from '../core/ops/runner.js';
 import { decideTarget, describeProcess } from '../core/ops/target.js';
+import { progressOf } from '../core/ops/state.js';
 import { describeError } from '../core/text/errors.js';
 import { environmentHost } from './selectors.js';
-import type { Canceller, NoticeActions, Overlay, OverlayActions, Slice, SliceContext } from './types.js';
+import type { NoticeActions, Overlay, OverlayActions, Slice, SliceContext } from './types.js';
 
-export interface OverlaySlice extends Slice<'overlay', OverlayActions> {
-  /** Cancels the running action, if one runs. */
-  cancelJob: Canceller;
-}
-
-export function createOverlaySlice({ deps, set, get, now }: SliceContext): OverlaySlice {
-  let jobAbort: AbortController | null = null;
+export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'overlay', OverlayActions> {
   const notify: NoticeActions['notify'] = (text, level) => get().actions.notify(text, level);
 
   const actions: OverlayActions = {
@@ -21,29 +19,48 @@ export function createOverlaySlice({ deps, set, get, now }: SliceContext): Overl
       set({ overlay, filterEditing: false });
     },
     closeOverlay() {
-      if (get().overlay?.kind === 'running') return; // Ctrl+C cancels a running job
+      if (get().overlay?.kind === 'operation') return get().actions.closeOperation();
       set({ overlay: null });
     },
     updateOverlay(patch) {
       const overlay = get().overlay;
-      if (overlay && overlay.kind !== 'help' && overlay.kind !== 'running' && overlay.kind !== 'result') set({ overlay: { ...overlay, ...patch } as Overlay });
+      if (overlay && overlay.kind !== 'help' && overlay.kind !== 'operation') set({ overlay: { ...overlay, ...patch } as Overlay });
     },
-    propose(action) {
-      if (deps.executor.isReadonly(action)) {
-        const refusal = deps.executor.refuse(action, `read-only: ${action.title} is not allowed`, undefined, null);
+    propose(op, mode = 'run') {
+      if (deps.runner.isReadonly(op)) {
+        const refusal = deps.runner.refuse(op, `read-only: ${mode === 'run' ? '' : `${mode} of `}${op.title} is not allowed`, undefined, null);
         notify(describeError(refusal), 'warn');
         return;
       }
-      const commands = action.steps.map((s) => s.argv.join(' '));
-      let wrapped: string[];
-      try {
-        wrapped = deps.executor.wrapped(action).map((argv) => argv.join(' '));
-      } catch (error) {
-        // The host cannot even be addressed (e.g. the lab is down): say so instead of asking.
-        notify(`cannot ${action.title}: ${describeError(error)}`, 'error');
-        return;
-      }
-      set({ overlay: { kind: 'confirm', action, commands, wrapped, typed: '' } });
+      set({ overlay: { kind: 'confirm', op, mode, preview: null, typed: '', scroll: 0 } });
+      const still = () => {
+        const overlay = get().overlay;
+        return overlay?.kind === 'confirm' && overlay.op.id === op.id ? overlay : null;
+      };
+      void (async () => {
+        try {
+          let lines;
+          if (mode === 'run') lines = previewLines(op, await deps.runner.preview(op), (name) => deps.hosts.get(name));
+          else {
+            const stored = await deps.runner.stored(op);
+            const progress = stored ? progressOf(stored, await deps.runner.ownerAlive(op)) : null;
+            const steps = op.steps.map((step, i) => ({ step, i })).filter(({ i }) => (mode === 'resume' ? !progress?.done.includes(i) : progress?.done.includes(i)));
+            if (mode === 'rollback') steps.reverse();
+            lines = [
+              { text: `${mode} of ${op.title}   (operation ${op.id}, ${progress?.status ?? 'gone'}${progress?.reason ? `: ${progress.reason}` : ''})`, style: 'head' as const },
+              { text: `host ${op.host}${op.environment ? ` · environment ${op.environment}${op.protected ? ' (protected)' : ''}` : ''}`, style: 'plain' as const },
+              { text: mode === 'resume' ? 'runs, from the first unfinished step (its preflight checked again):' : 'undoes, last first:', style: 'plain' as const },
+              ...steps.map(({ step, i }) => ({ text: `${i + 1}. ${step.title}${progress?.unfinished === i ? '   (cut off: the host is asked first)' : ''}`, style: 'command' as const })),
+            ];
+          }
+          const overlay = still();
+          if (overlay) set({ overlay: { ...overlay, preview: lines } });
+        } catch (error) {
+          // The host cannot be asked (e.g. the lab is down): say so instead of asking.
+          if (still()) set({ overlay: null });
+          notify(`cannot ${op.title}: ${describeError(error)}`, 'error');
+        }
+      })();
     },
     async proposeKill(host, pid) {
       try {
@@ -54,39 +71,30 @@ export function createOverlaySlice({ deps, set, get, now }: SliceContext): Overl
         }
         const state = get();
         const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'pid', host, pid, unit: process.unit, ports: process.ports });
-        actions.propose(killPidAction(pid, { ...target, process }));
+        actions.propose(killPidOperation(pid, { ...target, process }));
       } catch (error) {
         notify(`cannot kill PID ${pid}: ${describeError(error)}`, 'error');
       }
     },
+    async proposeOverride(host, unit, line) {
+      try {
+        const state = get();
+        const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'unit', host, unit });
+        const settings = line.trim() === '-' ? null : line.split(/\s+(?=[A-Z][A-Za-z.]*=)/).filter(Boolean).map((s) => parseSetting(s, unit));
+        const env = target.environment ? state.config.environments[target.environment] : undefined;
+        actions.propose(unitOverrideOperation(target, { unit, settings, dropInDir: await dropInDirectory(deps.hosts.get(host)), probe: env?.health }));
+      } catch (error) {
+        notify(describeError(error), 'error');
+      }
+    },
     async confirm() {
       const overlay = get().overlay;
-      if (overlay?.kind !== 'confirm') return;
-      const { action, typed } = overlay;
-      const confirmation: Confirmation = action.protected ? { kind: 'typed-name', text: typed } : { kind: 'dialog' };
-      jobAbort = new AbortController();
-      set({ overlay: { kind: 'running', action, startedAt: now() } });
-      try {
-        const result = await deps.executor.run(action, confirmation, jobAbort.signal);
-        set({ overlay: { kind: 'result', action, result } });
-      } catch (error) {
-        set({ overlay: null });
-        notify(describeError(error), 'error');
-      } finally {
-        jobAbort = null;
-        void get().actions.refresh();
-      }
+      if (overlay?.kind !== 'confirm' || !overlay.preview) return;
+      const { op, typed, mode } = overlay;
+      const confirmation: Confirmation = requiredPhrase(op) ? { kind: 'typed-name', text: typed } : { kind: 'dialog' };
+      await get().actions.startOperation(op, mode, confirmation);
     },
   };
 
-  return {
-    state: { overlay: null },
-    actions,
-    cancelJob() {
-      if (!jobAbort) return false;
-      jobAbort.abort();
-      notify('cancelling…', 'warn');
-      return true;
-    },
-  };
+  return { state: { overlay: null }, actions };
 }

@@ -38,6 +38,8 @@ export function createRefreshSlice({ deps, set, get, now }: SliceContext, afterU
         const selectedEnv = get().selectedEnv ?? report.environments[0]?.name ?? null;
         // One update per refresh: every render costs CPU on a console left open all day.
         set({ status: report, statusError: null, history, allUnits, selectedEnv, lastRefreshMs: now() - started, lastRefreshAt: now() });
+        // Operations left open on the hosts, for the header (asked every few seconds, not every refresh).
+        void get().actions.refreshOpenOperations();
         afterUpdate();
       } catch (error) {
         // lastRefreshAt stays: the data on screen is as old as the last refresh that worked.

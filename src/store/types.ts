@@ -7,7 +7,11 @@
 // below; a `createThingSlice(ctx)` in its own file; one line in app-store.ts.
 import type { StoreApi } from 'zustand/vanilla';
 import type { Config } from '../config/schema.js';
-import type { Action, ActionExecutor, ActionResult } from '../core/ops/actions.js';
+import type { Operation } from '../core/ops/operation.js';
+import type { PreviewLine } from '../core/ops/preview.js';
+import type { Confirmation, OperationResult, OperationRunner } from '../core/ops/runner.js';
+import type { OperationStatus } from '../core/ops/state.js';
+import type { GateSample } from '../core/status/gate.js';
 import type { HostRegistry } from '../core/host/registry.js';
 import type { PriorityCounts } from '../core/journal/counts.js';
 import type { PriorityRange } from '../core/journal/filter.js';
@@ -30,7 +34,8 @@ export interface AppDeps {
   config: Config;
   configFile: string | null;
   hosts: HostRegistry;
-  executor: ActionExecutor;
+  /** Runs every operation (and refuses, locks, journals, audits): the CLI's own runner. */
+  runner: OperationRunner;
   readonly: boolean;
   now?: () => number;
 }
@@ -119,16 +124,24 @@ export interface RefreshActions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Overlays, and an action's way through them: proposed, confirmed, running, result
-// (overlay-slice.ts); the unit file shown in a text overlay (unit-file-slice.ts).
+// Overlays, and an operation's way through them: proposed (its preview), confirmed, then the
+// operation view (overlay-slice.ts, operations-slice.ts); the unit file shown in a text overlay
+// (unit-file-slice.ts), from which a setting can be overridden (a prompt).
+
+/** What an operation in the confirm dialog is for: a new one, or picking one up from its journal. */
+export type OperationMode = 'run' | 'resume' | 'rollback';
 
 export type Overlay =
   | { kind: 'help' }
   | { kind: 'palette'; query: string; index: number }
-  | { kind: 'confirm'; action: Action; commands: string[]; wrapped: string[]; typed: string }
-  | { kind: 'running'; action: Action; startedAt: number }
-  | { kind: 'result'; action: Action; result: ActionResult }
-  | { kind: 'text'; title: string; text: string; scroll: number }
+  /** `preview`: null while the hosts are asked (the diff needs the file as it is). */
+  | { kind: 'confirm'; op: Operation; mode: OperationMode; preview: PreviewLine[] | null; typed: string; scroll: number }
+  /** The operation view: what it is made of is in OperationsState. */
+  | { kind: 'operation' }
+  /** A unit file; `unit` when it is one that can be overridden from here. */
+  | { kind: 'text'; title: string; text: string; scroll: number; unit?: { host: string; name: string } }
+  /** One line typed for something: a setting to override in a unit. */
+  | { kind: 'prompt'; label: string; text: string; purpose: { kind: 'override'; host: string; unit: string } }
   | null;
 
 export type OverlayOf<K extends NonNullable<Overlay>['kind']> = Extract<NonNullable<Overlay>, { kind: K }>;
@@ -140,13 +153,70 @@ export interface OverlayState {
 export interface OverlayActions {
   openOverlay(overlay: Overlay): void;
   closeOverlay(): void;
-  updateOverlay(patch: Partial<OverlayOf<'palette'>> | Partial<OverlayOf<'confirm'>> | Partial<OverlayOf<'text'>>): void;
-  /** Preview an action and ask for confirmation (refused at once in read-only mode). */
-  propose(action: Action): void;
-  /** Find out what a PID is on its host (command line, cwd, unit, ports, environments), then propose killing it. */
+  updateOverlay(patch: Partial<OverlayOf<'palette'>> | Partial<OverlayOf<'confirm'>> | Partial<OverlayOf<'text'>> | Partial<OverlayOf<'prompt'>>): void;
+  /** Preview an operation and ask for confirmation (refused at once, and audited, in read-only mode). */
+  propose(op: Operation, mode?: OperationMode): void;
+  /** Find out what a PID is on its host (command line, cwd, unit, ports, environments), then propose stopping it. */
   proposeKill(host: string, pid: number): Promise<void>;
-  /** Run the action in the confirm dialog; the keyboard stays live while it runs. */
+  /** Plan an override of a unit from a `Key=Value` line (the prompt of the unit file view), then propose it. */
+  proposeOverride(host: string, unit: string, line: string): Promise<void>;
+  /** Run the operation in the confirm dialog; its view opens and the keyboard stays live. */
   confirm(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations (operations-slice.ts): the one in view, and the ones left open on the hosts.
+
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'undoing' | 'undone' | 'undo-failed';
+
+export interface OperationView {
+  op: Operation;
+  mode: OperationMode;
+  steps: Array<{ state: StepState; durationMs: number | null; error: string | null }>;
+  /** The step running (or being undone) now. */
+  current: number | null;
+  /** The running step's last output lines (bounded). */
+  output: string[];
+  /** The last lines of the unit's journal while it runs, beside the steps. */
+  unitJournal: string[];
+  gate: { sample: GateSample; samples: number } | null;
+  progress: { done: number; total: number | null; unit: string } | null;
+  /** Why a step failed: its stderr and the unit's journal lines of the last seconds. */
+  failure: { step: number; error: string; stderr: string; journal: string[] } | null;
+  result: OperationResult | null;
+  /** Ctrl+C was pressed while it runs: stop here, roll back, or keep waiting? */
+  asking: boolean;
+  startedAt: number;
+}
+
+/** An operation on some host that has not ended for good: shown in the header until resumed or rolled back. */
+export interface OpenOperation {
+  id: string;
+  host: string;
+  title: string;
+  environment: string | null;
+  status: OperationStatus;
+  reason: string | null;
+  done: number;
+  steps: number;
+}
+
+export interface OperationsState {
+  operation: OperationView | null;
+  openOperations: OpenOperation[];
+}
+
+export interface OperationsActions {
+  /** Run an operation (confirmed), or resume / roll back a stored one, in the operation view. */
+  startOperation(op: Operation, mode: OperationMode, confirmation: Confirmation): Promise<void>;
+  /** The answer to Ctrl+C while an operation runs. */
+  answerInterrupt(answer: 'stop' | 'rollback' | 'wait'): void;
+  /** Close the view of an operation that has ended. */
+  closeOperation(): void;
+  /** Propose resuming, or rolling back, an open operation (found on its host). */
+  proposeStored(id: string, mode: 'resume' | 'rollback'): Promise<void>;
+  /** Ask the hosts which operations are open (throttled: at most every few seconds unless forced). */
+  refreshOpenOperations(force?: boolean): Promise<void>;
 }
 
 export interface UnitFileActions {
@@ -255,9 +325,9 @@ export interface LogActions {
 // ---------------------------------------------------------------------------------------------
 // The whole store: every slice's state, and one stable `actions` object of every slice's actions.
 
-export type AppActions = NavigationActions & RefreshActions & OverlayActions & UnitFileActions & NoticeActions & QuitActions & LogActions;
+export type AppActions = NavigationActions & RefreshActions & OverlayActions & OperationsActions & UnitFileActions & NoticeActions & QuitActions & LogActions;
 
-export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, NoticeState, QuitState, LogsSliceState {
+export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, OperationsState, NoticeState, QuitState, LogsSliceState {
   actions: AppActions;
 }
 

@@ -10,7 +10,7 @@ export function createUnitFileSlice({ deps, set, get }: SliceContext): Slice<nev
       async showUnitFile(host, unit) {
         try {
           const text = await catUnit(deps.hosts.get(host), unit);
-          set({ overlay: { kind: 'text', title: `systemctl cat ${unit} (host ${host})`, text, scroll: 0 } });
+          set({ overlay: { kind: 'text', title: `systemctl cat ${unit} (host ${host})`, text, scroll: 0, unit: { host, name: unit } } });
         } catch (error) {
           get().actions.notify(describeError(error), 'error');
         }

@@ -1,7 +1,7 @@
 // The console rendered with ink-testing-library, fed a status report recorded from the lab.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { unitAction } from '../../src/core/ops/actions.js';
+import { unitOperation } from '../../src/core/ops/plans.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
 
 describe('the console', () => {
@@ -182,17 +182,22 @@ describe('the console', () => {
     unmount();
   });
 
-  it('keeps an action\'s result on screen until Enter, Esc, q or Space, and says so', async () => {
+  it('keeps an operation\'s result on screen until Enter, Esc, q or Space, and says so', async () => {
     const { store } = makeStore();
     const { lastFrame, stdin, unmount } = renderConsole(store);
-    const action = unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null });
-    store.setState({ overlay: { kind: 'result', action, result: { ok: true, cancelled: false, steps: [], durationMs: 26, summary: 'done in 26 ms', auditError: null } } });
+    const op = unitOperation('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null });
+    const result = { id: op.id, status: 'finished' as const, ok: true, summary: 'restart mcp-coordination-dev.service: done in 26 ms', failedStep: null, error: null, stderr: '', journal: [], auditError: null, durationMs: 26 };
+    store.setState({
+      overlay: { kind: 'operation' },
+      operation: { op, mode: 'run', steps: [{ state: 'done', durationMs: 26, error: null }], current: null, output: [], unitJournal: [], gate: null, progress: null, failure: null, result, asking: false, startedAt: Date.now() - 26 },
+    });
     await settle();
-    expect(lastFrame()).toMatch(/Enter\/Esc closes/);
+    expect(lastFrame()).toMatch(/✓ 1\. systemctl restart mcp-coordination-dev\.service +26 ms/);
+    expect(lastFrame()).toMatch(/done in 26 ms/);
     expect(lastFrame()).toMatch(/Enter\/Esc\/q\/Space: close/);
     stdin.write('r'); // typed ahead: not a dismissal
     await settle();
-    expect(store.getState().overlay?.kind).toBe('result');
+    expect(store.getState().overlay?.kind).toBe('operation');
     stdin.write('\r');
     await settle();
     expect(store.getState().overlay).toBeNull();

@@ -1,6 +1,6 @@
 // The console's state machine, without rendering.
 import { describe, expect, it } from 'vitest';
-import { unitAction } from '../../src/core/ops/actions.js';
+import { unitOperation } from '../../src/core/ops/plans.js';
 import { currentSelection, processRows, restartRate } from '../../src/store/selectors.js';
 import { makeStore } from '../support/console.js';
 
@@ -61,7 +61,7 @@ describe('console state', () => {
 
   it('refuses to propose a mutating action in read-only mode', () => {
     const { store } = makeStore({ readonly: true });
-    store.getState().actions.propose(unitAction('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null }));
+    store.getState().actions.propose(unitOperation('restart', 'mcp-coordination-dev.service', { host: 'lab', environment: 'development', environments: ['development'], protected: false, phrase: null }));
     expect(store.getState().overlay).toBeNull();
     expect(store.getState().notice?.text).toMatch(/read-only/);
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { render } from 'ink-testing-library';
 import { onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ActionExecutor } from '../../src/core/ops/actions.js';
+import { OperationRunner } from '../../src/core/ops/runner.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
 import type { Host } from '../../src/core/host/host.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
@@ -55,8 +55,8 @@ export function makeStore(options: { readonly?: boolean; keys?: Record<string, s
   onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
   const auditFile = path.join(auditDir, 'audit.jsonl');
   const hosts = options.host ? new OneHost(config, options.host) : new HostRegistry(config);
-  const executor = new ActionExecutor({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: options.readonly ?? false });
-  const store = createAppStore({ config, configFile: 'test.yaml', hosts, executor, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
+  const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false });
+  const store = createAppStore({ config, configFile: 'test.yaml', hosts, runner, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
   return { store, auditFile };
 }

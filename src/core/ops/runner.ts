@@ -297,7 +297,7 @@ export class OperationRunner {
         const failure = error instanceof StepFailure ? error : new StepFailure(describeError(error));
         await journal.append({ event: 'step-finished', at: new Date().toISOString(), step: index, ok: false, exitCode: failure.exitCode, error: failure.message });
         auditError = this.tryRecord(op, index, { argv, exitCode: failure.exitCode, stderr: failure.stderr || failure.message, durationMs: Date.now() - stepStart }, 'failed', by) ?? auditError;
-        const journalLines = failure.unit ? await this.recentJournal(env.host, failure.unit) : [];
+        const journalLines = failure.unit ? await this.recentJournal(env.host, failure.unit, stepStart) : [];
         emit({ type: 'step-finished', index, ok: false, durationMs: Date.now() - stepStart, exitCode: failure.exitCode, error: failure.message, stderr: failure.stderr, journal: journalLines });
         await journal.append({ event: 'failed', at: new Date().toISOString(), step: index, error: failure.message });
         return end(await this.afterFailure(op, journal, confirmation, done, from, index, startedAt, failure.message, failure.stderr, journalLines, emit));
@@ -396,10 +396,12 @@ export class OperationRunner {
     return { ok, error: firstError };
   }
 
-  /** The unit's journal of the last minute: why it failed, in its own words. */
-  private async recentJournal(host: Host, unit: string): Promise<string[]> {
+  /** The unit's journal since the step began (and a few seconds before): why it failed, in its own words. */
+  private async recentJournal(host: Host, unit: string, since: number): Promise<string[]> {
     const lines: string[] = [];
-    await readJournal(host, { units: [unit], since: '-60s', lines: 12 }, (entries) => {
+    // Relative to the host's clock, not ours: a remote host's may differ.
+    const seconds = Math.ceil((Date.now() - since) / 1000) + 5;
+    await readJournal(host, { units: [unit], since: `-${seconds}s`, lines: 12 }, (entries) => {
       for (const e of entries) lines.push(`${new Date(e.timeUs / 1000).toISOString().slice(11, 19)} ${e.message}`);
     }).catch(() => undefined);
     return lines;
