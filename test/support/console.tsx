@@ -48,14 +48,14 @@ class OneHost extends HostRegistry {
   }
 }
 
-export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number; host?: Host } = {}): { store: AppStore; auditFile: string } {
+export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number; host?: Host; runner?: OperationRunner } = {}): { store: AppStore; auditFile: string } {
   const config = parseConfig(CONFIG, 'test.yaml');
   if (options.keys) config.keys = options.keys;
   const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
   onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
   const auditFile = path.join(auditDir, 'audit.jsonl');
   const hosts = options.host ? new OneHost(config, options.host) : new HostRegistry(config);
-  const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false });
+  const runner = options.runner ?? new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false });
   const store = createAppStore({ config, configFile: 'test.yaml', hosts, runner, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
   return { store, auditFile };
