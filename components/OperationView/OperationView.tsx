@@ -90,7 +90,7 @@ export function OperationView({ width, height }: { width: number; height: number
       {view.asking ? (
         <Text bold color={theme.warn} wrap="truncate-end">{'Ctrl+C: s: stop here (resume later) · r: roll back · k/Esc: keep waiting'}</Text>
       ) : result ? (
-        <Text wrap="truncate-end" color={result.ok ? theme.ok : theme.error}>{result.summary}</Text>
+        <Text wrap="truncate-end" color={result.ok ? theme.ok : theme.error}>{`${result.ok ? MARK.ok : MARK.critical} ${result.summary}`}</Text>
       ) : (
         <Text color={theme.muted}>{'Ctrl+C: stop here, roll back, or keep waiting'}</Text>
       )}

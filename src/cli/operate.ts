@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Operation } from '../core/ops/operation.js';
 import { auditLogFor, readonlyPolicy } from '../core/ops/policy.js';
-import { previewLines, type PreviewLine } from '../core/ops/preview.js';
+import { previewLines, undoSummary, type PreviewLine } from '../core/ops/preview.js';
 import { OperationRunner, requiredPhrase, type Confirmation, type OperationEvent, type OperationResult } from '../core/ops/runner.js';
 import type { StoredOperation } from '../core/ops/state.js';
 import { sanitizeLine } from '../core/text/sanitize.js';
@@ -54,7 +54,11 @@ export async function operate(ctx: CliContext, op: Operation, options: OperateOp
   }
   const confirmation = await confirm(ctx, runner, op, options);
   if (!confirmation) return 1;
-  return report(await runWithInterrupts(runner, (signal, onEvent) => runner.run(op, confirmation, { signal, onEvent }), op, options), options);
+  const result = await runWithInterrupts(runner, (signal, onEvent) => runner.run(op, confirmation, { signal, onEvent }), op, options);
+  const code = report(result, options);
+  const undo = result.ok && !options.json ? undoSummary(op) : null;
+  if (undo) process.stdout.write(paint.dim(`  undo: ${sanitizeLine(undo)}\n`));
+  return code;
 }
 
 /** resume / rollback of a stored operation, with the same confirmation and reporting. */
@@ -179,7 +183,8 @@ function eventPrinter(op: Operation, options: OperateOptions) {
         write(`${e.ok ? paint.good(`  ${MARK.ok}`) : paint.bad(`  ${MARK.critical}`)} ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)} ${paint.dim(`${e.durationMs} ms`)}\n`);
         if (!e.ok) {
           if (e.error) write(paint.bad(`      ${sanitizeLine(e.error)}\n`));
-          for (const line of (e.stderr ?? '').split('\n').filter(Boolean)) write(`      ${sanitizeLine(line)}\n`);
+          // stderr lines the error does not already quote.
+          for (const line of (e.stderr ?? '').split('\n').filter((l) => l && !e.error?.includes(l))) write(`      ${sanitizeLine(line)}\n`);
           if (e.journal?.length) {
             write(paint.dim('      the unit\'s journal, last lines:\n'));
             for (const line of e.journal) write(`        ${sanitizeLine(line)}\n`);

@@ -1,6 +1,6 @@
 // The console rendered with ink-testing-library, fed a status report recorded from the lab.
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { unitOperation } from '../../src/core/ops/plans.js';
 import { makeStore, renderConsole, settle } from '../support/console.js';
 
@@ -61,7 +61,8 @@ describe('the console', () => {
     stdin.write('r');
     await settle();
     expect(lastFrame()).toMatch(/Confirm: restart mcp-coordination\.service/);
-    expect(lastFrame()).toMatch(/\$ systemctl restart --no-ask-password -- mcp-coordination\.service/);
+    // The preview is read from the host: it follows the dialog's title.
+    await vi.waitFor(() => expect(lastFrame()).toMatch(/\$ systemctl restart --no-ask-password -- mcp-coordination\.service/));
     expect(lastFrame()).toMatch(/Type production to confirm/);
     stdin.write('y');
     await settle();

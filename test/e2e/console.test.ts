@@ -50,7 +50,7 @@ describeLab('the console in a real terminal', () => {
     await keys('j');
     await waitFor(/opsdeck {2}development/);
     await keys('r');
-    const confirm = await waitFor(/Confirm: restart mcp-coordination-dev\.service/);
+    const confirm = await waitFor(/Confirm: restart mcp-coordination-dev\.service[\s\S]*Proceed\? y: yes/);
     expect(confirm).toMatch(/\$ systemctl restart --no-ask-password -- mcp-coordination-dev\.service/);
     expect(confirm).toMatch(/Proceed\? y: yes/);
     await keys('y');
@@ -86,7 +86,7 @@ describeLab('the console in a real terminal', () => {
     await keys('Enter');
     await waitFor(new RegExp(`filter: ${privatePortBase(1000)}`));
     await keys('K');
-    const kill = await waitFor(/Confirm: kill PID \d+/);
+    const kill = await waitFor(/Confirm: kill PID \d+[\s\S]*Type production to confirm/); // the preview read, not only the title
     expect(kill).toMatch(/command: .*node .*\/srv\/production\/server\.mjs/);
     expect(kill).toMatch(/cwd: \//);
     expect(kill).toMatch(/unit: none \(started by hand\?\)/);

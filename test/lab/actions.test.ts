@@ -58,7 +58,9 @@ describeLab('unit and kill verbs', () => {
   it('reports a failing action with its exit code and stderr', async () => {
     const { code, stdout } = await opsdeck(['unit', 'reload', 'development', '--yes', '--config', lab!.config], { env: env() });
     expect(code).toBe(1);
-    expect(stdout).toMatch(/✗ reload mcp-coordination-dev\.service: failed \(exit code 3\): .*Job type reload is not applicable/);
+    expect(stdout).toMatch(/✗ reload mcp-coordination-dev\.service: failed: .*\(exit code 3\): .*Job type reload is not applicable/);
+    // One step that failed changed nothing: no rollback is suggested.
+    expect(stdout).not.toMatch(/ops rollback/);
     expect(lines().at(-1)).toMatchObject({ outcome: 'failed', exitCode: 3 });
   });
 
@@ -78,7 +80,7 @@ describeLab('unit and kill verbs', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`✓ kill PID ${holder.pid}: done`));
     // The sample app exits on TERM, so KILL was not needed.
-    expect(stdout).toMatch(/skipped kill -s KILL .*exited after TERM/);
+    expect(stdout).toMatch(new RegExp(`PID ${holder.pid} exited after TERM: no KILL needed`));
     const after = await collectStatus(config, hosts, ['production']);
     expect(after.environments[0]!.listeners.find((l) => l.pid === holder.pid)).toBeUndefined();
     expect(lines().at(-1)).toMatchObject({ action: `kill PID ${holder.pid}`, environment: 'production', argv: ['kill', '-s', 'TERM', '--', String(holder.pid)] });

@@ -50,7 +50,7 @@ describeLab('the audit log on a full disk', () => {
     const before = (await collectStatus(config, hosts, ['development'])).environments[0]!.unit!;
     const { code, stdout, stderr, records } = await withAuditOnFullDisk(4096, ['unit', 'restart', 'development', '--yes', '--config', sharedLabConfig()]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/✗ restart mcp-coordination-dev\.service: stopped before running a step — NOT RECORDED in the audit log: cannot write the audit log .*: no space left on the device/);
+    expect(stdout).toMatch(/✗ restart mcp-coordination-dev\.service: interrupted: step 1 was not run: the audit log could not take its intent .* — NOT RECORDED in the audit log: cannot write the audit log .*: no space left on the device/);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(records).toEqual([]);
     const after = (await collectStatus(config, hosts, ['development'])).environments[0]!.unit!;
@@ -67,7 +67,7 @@ describeLab('the audit log on a full disk', () => {
       const { code, stdout, stderr, records } = await withAuditOnFullDisk(4096 - intent! - Math.floor(result! / 2), ['unit', 'start', 'development', '--yes', '--config', sharedLabConfig()]);
       expect(code).toBe(1);
       expect(stdout).toMatch(/start mcp-coordination-dev\.service: done in \d+ ms — NOT RECORDED in the audit log: .*no space left on the device/);
-      expect(stderr).toMatch(/the audit log is missing this action's record/);
+      expect(stderr).toMatch(/the audit log is missing this operation's record/);
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(records).toMatchObject([{ outcome: 'started', action: 'start mcp-coordination-dev.service' }]);
     } finally {

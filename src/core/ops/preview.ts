@@ -3,7 +3,7 @@
 // exact commands (and how they run on this machine), a diff for a file, and its undo.
 import type { Host } from '../host/host.js';
 import type { Check, Operation } from './operation.js';
-import type { StepPreview } from './steps/index.js';
+import { canUndo, kindOf, type StepPreview } from './steps/index.js';
 
 export interface PreviewLine {
   text: string;
@@ -13,6 +13,13 @@ export interface PreviewLine {
 
 function describeCheck(check: Check): string {
   return check.kind === 'unit-exists' ? `${check.unit} exists on host ${check.host}` : `PID ${check.pid} is still ${check.command} (same start time)`;
+}
+
+/** How a finished operation is undone, in a line: the steps' own undo (last first), or null when none can be. */
+export function undoSummary(op: Operation): string | null {
+  const steps = [...op.steps].reverse().filter((s) => !kindOf(s).inert);
+  if (steps.length === 0 || !steps.every(canUndo)) return null;
+  return `${steps.map((s) => kindOf(s).undoText(s)).join(', then ')} (opsdeck ops rollback ${op.id})`;
 }
 
 /** The plan as lines. `hostFor` shows each command as this machine runs it (nsenter/ssh). */

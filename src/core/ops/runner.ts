@@ -274,7 +274,7 @@ export class OperationRunner {
       } catch (error) {
         auditError = describeError(error);
         await journal.append({ event: 'interrupted', at: new Date().toISOString(), reason: `the audit log cannot be written: ${auditError}` });
-        return end(this.result(op, 'interrupted', startedAt, { error: `step ${index + 1} was not run: its intent could not be recorded in the audit log`, auditError }));
+        return end(this.result(op, 'interrupted', startedAt, { error: `step ${index + 1} was not run: the audit log could not take its intent`, auditError }));
       }
       emit({ type: 'step-started', index, step, resumed });
       const stepStart = Date.now();
@@ -322,7 +322,7 @@ export class OperationRunner {
     emit: (e: OperationEvent) => void,
   ): Promise<OperationResult> {
     const facts = { failedStep: failed, error, stderr, journal: journalLines ?? [] };
-    if (op.onFailure !== 'rollback') return this.result(op, 'failed', startedAt, facts);
+    if (op.onFailure !== 'rollback') return this.result(op, 'failed', startedAt, { ...facts, undoable: done.size > 0 });
     const data = await this.recordedData(op, journal, from.data);
     const outcome = await this.undoAll(op, journal, confirmation, done, from.started, data, emit);
     return this.result(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { ...facts, error: outcome.ok ? `${error} (rolled back)` : `${error}; the rollback failed too: ${outcome.error}` });
@@ -407,14 +407,14 @@ export class OperationRunner {
     return lines;
   }
 
-  private result(op: Operation, status: OperationResult['status'], startedAt: number, facts: Partial<OperationResult> = {}): OperationResult {
+  private result(op: Operation, status: OperationResult['status'], startedAt: number, facts: Partial<OperationResult> & { undoable?: boolean } = {}): OperationResult {
     const durationMs = Date.now() - startedAt;
     const error = facts.error ?? null;
     const summary =
       status === 'finished' ? `${op.title}: done in ${durationMs} ms`
         : status === 'rolled-back' ? `${op.title}: ${facts.failedStep !== undefined && facts.failedStep !== null ? `failed at step ${facts.failedStep + 1}, ` : ''}rolled back${error ? `: ${error}` : ''}`
           : status === 'interrupted' ? `${op.title}: interrupted${error ? `: ${error}` : ''} (opsdeck ops resume ${op.id}, or rollback)`
-            : `${op.title}: ${status}${error ? `: ${error}` : ''}${status === 'failed' ? ` (opsdeck ops rollback ${op.id} undoes what was done)` : ''}`;
+            : `${op.title}: ${status}${error ? `: ${error}` : ''}${status === 'failed' && facts.undoable ? ` (opsdeck ops rollback ${op.id} undoes what was done)` : ''}`;
     const auditError = facts.auditError ?? null;
     return {
       id: op.id,
@@ -452,7 +452,7 @@ export class OperationRunner {
       user: currentUser(),
       host: hostName,
       environment: op.environment,
-      action: step === null ? op.title : `${op.title} — step ${step + 1}/${op.steps.length}: ${op.steps[step]!.title}`,
+      action: step === null || op.steps.length === 1 ? op.title : `${op.title} — step ${step + 1}/${op.steps.length}: ${op.steps[step]!.title}`,
       target: op.target,
       argv: facts.argv,
       wrappedArgv,

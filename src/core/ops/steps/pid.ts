@@ -47,7 +47,10 @@ export const stopPidStep: StepKind<StopStep> = {
   async run(step, env) {
     if (!(await stillThere(env, step))) return { exitCode: 0, data: { note: `PID ${step.pid} was already gone` } };
     await signal(env, step, 'TERM');
-    if (await waitGone(env, step, step.graceMs)) return { exitCode: 0, data: { signal: 'TERM' } };
+    if (await waitGone(env, step, step.graceMs)) {
+      env.emit({ type: 'output', line: `PID ${step.pid} exited after TERM: no KILL needed` });
+      return { exitCode: 0, data: { signal: 'TERM' } };
+    }
     if (env.signal?.aborted) throw new StepFailure(`stopped waiting for PID ${step.pid} to exit`);
     env.emit({ type: 'output', line: `PID ${step.pid} still running after ${Math.round(step.graceMs / 1000)} s: KILL` });
     await signal(env, step, 'KILL');
