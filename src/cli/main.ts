@@ -123,6 +123,7 @@ export function buildProgram(): Command {
   verb('lock', 'who holds an environment\'s lock; --break a stale one')
     .argument('<env>', 'environment name')
     .option('--break', 'remove a stale lock (its owner is dead), after confirmation')
+    .option('--dry-run', 'with --break: say what would be removed, do nothing')
     .option('-y, --yes', 'confirm without asking (for scripts)')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./ops.js')).lockCommand as Action));

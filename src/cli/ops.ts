@@ -129,7 +129,7 @@ async function resumeOrRollback(id: string, what: 'resume' | 'rollback', options
 }
 
 /** `opsdeck lock ENV [--break]`: who holds an environment's lock; break a stale one (confirmed). */
-export async function lockCommand(env: string, options: GlobalOptions & { break?: boolean; yes?: boolean; json?: boolean }): Promise<number> {
+export async function lockCommand(env: string, options: GlobalOptions & { break?: boolean; yes?: boolean; json?: boolean; dryRun?: boolean }): Promise<number> {
   const ctx = loadContext(options);
   try {
     requireEnvironment(ctx.config, env, ctx.file);
@@ -146,6 +146,10 @@ export async function lockCommand(env: string, options: GlobalOptions & { break?
     process.stdout.write(`${lock.stale ? paint.warn(MARK.warning) : paint.bad(MARK.critical)} ${sanitizeLine(describeHolder(lock))}\n`);
     if (!options.break) return 1;
     if (!lock.stale) throw new UsageError(`the lock of ${env} is held by a live operation: it is not broken`, 'wait for it, or stop it where it runs (Ctrl+C there)');
+    if (options.dryRun) {
+      process.stdout.write(`would run on host ${host.name}: rm -f -- /var/lib/opsdeck/locks/${lock.name}.lock\n${paint.dim('dry run: nothing was done')}\n`);
+      return 0;
+    }
     if (!options.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError(`refusing to break the lock of ${env} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script');
       const rl = createInterface({ input: process.stdin, output: process.stderr });

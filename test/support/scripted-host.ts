@@ -34,6 +34,7 @@ export class ScriptedHost implements Host {
     this.runs.push(run);
     return {
       stdout,
+      stdin: null,
       done,
       stop: () => {
         run.stopped = true;

@@ -36,11 +36,15 @@ export interface RunResult {
 
 export interface StreamOptions {
   signal?: AbortSignal;
+  /** 'pipe': the handle's `stdin` takes what the command reads (an archive for tar, say). */
+  stdin?: 'ignore' | 'pipe';
 }
 
 export interface StreamHandle {
-  /** The child's stdout as bytes; the consumer splits lines. */
+  /** The child's stdout as bytes; the consumer splits lines (progressLines() splits on \r too). */
   stdout: NodeJS.ReadableStream;
+  /** What the command reads, with `stdin: 'pipe'`. */
+  stdin: NodeJS.WritableStream | null;
   /** Resolves when the command ends, however it ends (never rejects). */
   done: Promise<{ exitCode: number | undefined; stderr: string; canceled: boolean }>;
   stop(): void;
@@ -188,7 +192,7 @@ export abstract class BaseHost implements Host {
       reject: false,
       detached: true,
       buffer: false,
-      stdin: 'ignore',
+      stdin: options.stdin ?? 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
       env: STABLE_ENV,
@@ -217,7 +221,9 @@ export abstract class BaseHost implements Host {
         return { exitCode: undefined, stderr: trimStderr(stderr), canceled };
       },
     );
-    return { stdout: child.stdout!, done, stop };
+    // A command that exits without reading all it was given must not crash us with EPIPE.
+    child.stdin?.on('error', () => undefined);
+    return { stdout: child.stdout!, stdin: child.stdin ?? null, done, stop };
   }
 
   async close(): Promise<void> {}
@@ -299,3 +305,23 @@ export function firstLine(text: string): string {
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/**
+ * Lines of a progress stream, split on \n and on \r (rsync --info=progress2, tar --checkpoint
+ * and curl redraw one line with \r: each redraw is a line here), from chunks that may cut a
+ * line or a UTF-8 sequence anywhere. Lines past `maxLine` characters are cut.
+ */
+export async function* progressLines(stream: AsyncIterable<Buffer | string>, maxLine = 4096): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  for await (const chunk of stream) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const parts = pending.split(/\r\n|\r|\n/);
+    pending = parts.pop() ?? '';
+    if (pending.length > maxLine) pending = pending.slice(-maxLine);
+    for (const part of parts) if (part !== '') yield part.slice(0, maxLine);
+  }
+  pending += decoder.decode();
+  if (pending !== '') yield pending.slice(0, maxLine);
+}
+

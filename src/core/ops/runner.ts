@@ -21,6 +21,7 @@ import { showUnits } from '../systemd/units.js';
 export type Confirmation = { kind: 'typed-name'; text: string } | { kind: 'dialog' } | { kind: 'yes-flag' } | { kind: 'prompt' };
 
 export type OperationEvent =
+  | { type: 'planned'; op: Operation; mode: 'run' | 'resume' | 'rollback' }
   | { type: 'locked'; names: string[] }
   | { type: 'step-started'; index: number; step: Step; resumed: boolean }
   | { type: 'output'; index: number; line: string }
@@ -145,6 +146,7 @@ export class OperationRunner {
   async run(op: Operation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
+    emit({ type: 'planned', op, mode: 'run' });
     const locks = await this.lock(op, confirmation, false, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     try {
@@ -164,6 +166,7 @@ export class OperationRunner {
     }
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
+    emit({ type: 'planned', op, mode: 'resume' });
     const locks = await this.lock(op, confirmation, true, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     try {
@@ -185,6 +188,7 @@ export class OperationRunner {
     if (progress.status === 'rolled-back') throw new OpsdeckError('usage', `operation ${op.id} is rolled back already`);
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
+    emit({ type: 'planned', op, mode: 'rollback' });
     const locks = await this.lock(op, confirmation, true, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     const started = Date.now();
