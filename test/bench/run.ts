@@ -5,13 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchConsole } from './console.bench.js';
 import { benchLogs } from './logs.bench.js';
+import { benchOps } from './ops.bench.js';
 import { benchStatus } from './status.bench.js';
 import { repoRoot, withBenchLab, type BenchRow } from './support.js';
 
 type Bench = (config: string) => Promise<BenchRow[]>;
-// The console runs before the log flood, which leaves journald busy for a while.
+// The console and the operations run before the log flood, which leaves journald busy for a while.
 const BENCHES: Record<string, Bench> = {
   status: benchStatus,
+  ops: benchOps,
   console: benchConsole,
   logs: benchLogs,
 };
