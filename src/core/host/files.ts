@@ -71,11 +71,22 @@ export async function writeFileAtomic(host: Host, file: string, content: Buffer 
   await syncPath(host, dir, options);
 }
 
-/** Copy a file exactly (content, mode, owner, times; a link as a link) to `to`, then fsync. */
+/**
+ * Copy a file exactly (content, mode, owner, times; a link as a link) to `to`, durably, and
+ * whole or not at all: copied beside it, fsynced, renamed into place. A copy that exists is complete.
+ */
 export async function copyExactly(host: Host, from: string, to: string, options: RunOptions = {}): Promise<void> {
-  await host.run(['cp', '-a', '--no-dereference', '--', absolute(from), absolute(to)], options);
-  await syncPath(host, to, options);
-  await syncPath(host, path.posix.dirname(absolute(to)), options);
+  const target = absolute(to);
+  const temporary = `${target}.opsdeck-${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await host.run(['cp', '-a', '--no-dereference', '--', absolute(from), temporary], options);
+    await syncPath(host, temporary, options);
+    await host.run(['mv', '-T', '-f', '--', temporary, target], options);
+  } catch (error) {
+    await host.run(['rm', '-f', '--', temporary], { okExitCodes: [0, 1] }).catch(() => undefined);
+    throw error;
+  }
+  await syncPath(host, path.posix.dirname(target), options);
 }
 
 /** Put `from` (a copy made by copyExactly) back at `to` atomically: copied beside it, renamed over it. */
@@ -94,9 +105,13 @@ export async function removeFile(host: Host, file: string, options: RunOptions =
   await syncPath(host, path.posix.dirname(absolute(file)), options);
 }
 
-/** Append bytes to a file and fsync it (the file is made if missing; a link is refused). */
+/**
+ * Append bytes to a file and fsync it (the file is made if missing; a link is refused). Up to
+ * 1 MiB goes in one write() (bs=1M, fullblock), so with O_APPEND a record is never interleaved
+ * with another writer's or split across two writes by a short read from the pipe.
+ */
 export async function appendDurably(host: Host, file: string, content: Buffer | string, options: RunOptions = {}): Promise<void> {
-  await host.run(['dd', `of=${absolute(file)}`, 'oflag=append,nofollow', 'conv=notrunc,fsync', 'status=none'], { ...options, input: content });
+  await host.run(['dd', `of=${absolute(file)}`, 'bs=1M', 'iflag=fullblock', 'oflag=append,nofollow', 'conv=notrunc,fsync', 'status=none'], { ...options, input: content });
 }
 
 /** fsync a file or directory (coreutils sync with an argument). */

@@ -154,7 +154,7 @@ export abstract class BaseHost implements Host {
     if (timedOut) {
       throw new CommandError({
         ...base,
-        kind: 'unreachable',
+        kind: 'timeout',
         message: `\`${argv.join(' ')}\` on host ${this.name} did not finish within ${formatSeconds(timeoutMs)}`,
         hint: this.transport === 'local' ? 'the system may be overloaded' : `check that host ${this.name} is up and reachable`,
       });

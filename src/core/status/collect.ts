@@ -175,7 +175,7 @@ function ageListing(listing: BackupListing): BackupListing {
 }
 
 function isHostLevel(error: unknown): boolean {
-  return error instanceof OpsdeckError && (error.kind === 'unreachable' || error.kind === 'lab' || error.kind === 'missing-tool');
+  return error instanceof OpsdeckError && (error.kind === 'unreachable' || error.kind === 'timeout' || error.kind === 'lab' || error.kind === 'missing-tool');
 }
 
 /** What is wrong with an environment, most severe first. */

@@ -3,7 +3,7 @@
 // and `hint` and never a stack trace.
 import { sanitizeBlock } from './sanitize.js';
 
-export type ErrorKind = 'usage' | 'config' | 'command' | 'unreachable' | 'missing-tool' | 'lab';
+export type ErrorKind = 'usage' | 'config' | 'command' | 'timeout' | 'unreachable' | 'missing-tool' | 'lab';
 
 export class OpsdeckError extends Error {
   readonly kind: ErrorKind;
