@@ -54,10 +54,10 @@ export function Header({ width }: { width: number }) {
   const interval = useApp((s) => s.config.refreshSeconds);
   // Operations left open on a host are shown until they are resumed or rolled back.
   const open = useApp((s) => {
-    const stuck = s.openOperations.filter((o) => o.status !== 'running');
+    const stuck = s.openOperations.filter((o) => o.status !== 'running' && o.status !== 'rolling-back');
     if (stuck.length === 0) return '';
     const first = stuck[0]!;
-    return `  ${MARK.warning} ${stuck.length} ${first.status.toUpperCase()} operation${stuck.length === 1 ? '' : 's'}: ${first.environment ?? first.host} ${first.title} (: resume / roll back)`;
+    return `  ${MARK.warning} ${stuck.length} ${first.status.toUpperCase()} operation${stuck.length === 1 ? '' : 's'}: ${first.environment ?? first.host} ${first.title} (: ${first.status === 'rollback-interrupted' ? 'roll back' : 'resume / roll back'})`;
   });
   const slow = lastRefreshMs !== null && lastRefreshMs > interval * 1000;
   const right = `${staleSec > 0 ? `STALE: no refresh for ${staleSec}s` : lastRefreshMs === null ? 'loading…' : `refresh ${lastRefreshMs} ms`}${slow ? ' SLOW' : ''}  ${clock}`;

@@ -36,7 +36,7 @@ const KEYS: { [K in Kind]: Keys<K> } = {
     if (step !== 0) actions.updateOverlay({ scroll: Math.max(0, Math.min(lines - 1, overlay.scroll + step)) });
     else if (name === 'E' && overlay.unit) {
       const { host, name: unit } = overlay.unit;
-      actions.openOverlay({ kind: 'prompt', label: `override a setting of ${unit} (Key=Value, several separated by spaces; "-" removes opsdeck's override)`, text: '', purpose: { kind: 'override', host, unit } });
+      actions.openOverlay({ kind: 'prompt', label: `override a setting of ${unit}: one Key=Value (the whole line is the value, spaces and all); "-" removes opsdeck's override`, text: '', purpose: { kind: 'override', host, unit } });
     } else if (['escape', 'return', 'q'].includes(name)) actions.closeOverlay();
   },
   prompt: (overlay, event, { actions }) => {
@@ -52,10 +52,15 @@ const KEYS: { [K in Kind]: Keys<K> } = {
     if (text !== null) actions.updateOverlay({ text: text.slice(0, 500) });
   },
   // A protected target wants its name typed, then Enter; others want y. Never a bare Esc to run.
-  // Nothing is confirmed before the preview is there to read.
+  // Nothing is confirmed before the preview is there to read, nor by a key that came pasted
+  // (a "y" or an Enter in a paste, or typed ahead over a slow link, is not a decision).
   confirm: (overlay, event, { actions }, ctx) => {
     const { name } = event;
     if (name === 'escape') return actions.closeOverlay();
+    if (event.pasted && (name === 'return' || name === 'y' || name === 'Y')) {
+      actions.notify('a pasted key does not confirm: press it on its own', 'warn');
+      return;
+    }
     const step = scrollStep(name === 'j' || name === 'k' ? '' : name, ctx.pageSize());
     if (step !== 0) return actions.updateOverlay({ scroll: Math.max(0, overlay.scroll + step) });
     if (!overlay.preview) return;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { OperationRunner } from '../core/ops/runner.js';
 import { beginShutdown, killAllChildren, killGroup, trackGroup, untrackGroup } from '../core/host/children.js';
 import { UsageError } from '../core/text/errors.js';
-import { auditLogFor, fullyReadonly, readonlyPolicy } from '../core/ops/policy.js';
+import { fullyReadonly, runnerPolicies } from '../core/ops/policy.js';
 import { createAppStore } from '../store/app-store.js';
 import { startPoller } from '../store/poller.js';
 import type { Screen } from './console-screen.js';
@@ -35,11 +35,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   }
   const ctx = loadContext(options);
   const globalReadonly = Boolean(options.readonly);
-  const runner = new OperationRunner({
-    hostFor: (name) => ctx.hosts.get(name),
-    audit: auditLogFor(ctx.config),
-    readonly: readonlyPolicy(ctx.config, globalReadonly),
-  });
+  const runner = new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, globalReadonly) });
   const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, runner, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
 
   // The first refresh's commands go out before anything else: the hosts work on them while

@@ -5,7 +5,7 @@
 // for scripts; with neither it refuses. Without a TTY: plain lines; --json: JSON lines of events.
 import { createInterface } from 'node:readline/promises';
 import type { Operation } from '../core/ops/operation.js';
-import { auditLogFor, readonlyPolicy } from '../core/ops/policy.js';
+import { runnerPolicies } from '../core/ops/policy.js';
 import { previewLines, undoSummary, type PreviewLine } from '../core/ops/preview.js';
 import { OperationRunner, requiredPhrase, type Confirmation, type OperationEvent, type OperationResult } from '../core/ops/runner.js';
 import type { StoredOperation } from '../core/ops/state.js';
@@ -22,7 +22,7 @@ export interface OperateOptions {
 }
 
 export function runnerFor(ctx: CliContext, options: { readonly?: boolean | undefined }): OperationRunner {
-  return new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), audit: auditLogFor(ctx.config), readonly: readonlyPolicy(ctx.config, Boolean(options.readonly)) });
+  return new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, Boolean(options.readonly)) });
 }
 
 const STYLE: Record<PreviewLine['style'], (s: string) => string> = {
@@ -64,7 +64,8 @@ export async function operate(ctx: CliContext, op: Operation, options: OperateOp
 /** resume / rollback of a stored operation, with the same confirmation and reporting. */
 export async function operateStored(ctx: CliContext, stored: StoredOperation, what: 'resume' | 'rollback', options: OperateOptions): Promise<number> {
   const runner = runnerFor(ctx, options);
-  const op = stored.plan;
+  // Confirmed as the config protects it now, whatever the stored plan says.
+  const op = runner.guarded(stored.plan);
   const confirmation = await confirm(ctx, runner, op, options, what);
   if (!confirmation) return 1;
   const result = await runWithInterrupts(runner, (signal, onEvent) => (what === 'resume' ? runner.resume(stored, confirmation, { signal, onEvent }) : runner.rollback(stored, confirmation, { signal, onEvent })), op, options);
@@ -80,17 +81,28 @@ async function confirm(ctx: CliContext, runner: OperationRunner, op: Operation, 
   }
   if (what) process.stderr.write(paint.head(`${what} of operation ${op.id}\n`));
   await printPlan(ctx, runner, op, process.stderr);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const phrase = requiredPhrase(op);
-    const ok = phrase ? (await rl.question(`Type ${paint.bad(phrase)} to confirm: `)).trim() === phrase : /^y(es)?$/i.test((await rl.question('Proceed? [y/N] ')).trim());
-    if (ok) return phrase ? { kind: 'typed-name', text: phrase } : { kind: 'prompt' };
-  } finally {
-    rl.close();
-  }
+  const phrase = requiredPhrase(op);
+  const answer = (await ask(phrase ? `Type ${paint.bad(phrase)} to confirm: ` : 'Proceed? [y/N] ')).trim();
+  if (phrase ? answer === phrase : /^y(es)?$/i.test(answer)) return phrase ? { kind: 'typed-name', text: phrase } : { kind: 'prompt' };
   const refusal = runner.refuse(op, `${op.title}: not confirmed at the prompt`, undefined, null);
   process.stderr.write(`cancelled: nothing was done${refusal.hint ? ` (${refusal.hint})` : ''}\n`);
   return null;
+}
+
+/** One answer from the terminal; Ctrl+C or Ctrl+D at the question is no answer (''), never a crash. */
+export async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  rl.on('SIGINT', () => {
+    process.stderr.write('\n');
+    rl.close();
+  });
+  try {
+    return await rl.question(question);
+  } catch {
+    return '';
+  } finally {
+    rl.close();
+  }
 }
 
 /**
@@ -124,6 +136,8 @@ async function runWithInterrupts(
           abort.abort();
         }
       })
+      // The question closed without an answer (Ctrl+D, the terminal gone): keep waiting.
+      .catch(() => undefined)
       .finally(() => {
         rl.close();
         asking = false;
@@ -193,7 +207,7 @@ function eventPrinter(op: Operation, options: OperateOptions) {
         break;
       case 'undo-started':
         clear();
-        live = `  ↶ undo ${e.index + 1}/${total} ${sanitizeLine(e.step.title)}`;
+        live = `  ${e.reapply ? '↻ re-apply' : '↶ undo'} ${e.index + 1}/${total} ${sanitizeLine(e.step.title)}`;
         write(tty ? live : `${live}\n`);
         break;
       case 'undone':

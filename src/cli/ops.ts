@@ -1,20 +1,20 @@
 // `opsdeck ops [ENV]`, `ops show ID`, `ops resume ID`, `ops rollback ID` and `opsdeck lock ENV
 // [--break]`: operations as the hosts' journals have them, picked up after Ctrl+C, a crash,
 // `kill -9` or a dropped connection; locks and their owners.
-import { createInterface } from 'node:readline/promises';
 import type { Host } from '../core/host/host.js';
-import { breakLock, describeHolder, lockName, readLocks } from '../core/ops/lock.js';
+import { breakLock, describeHolder, lockName, lockPath, readLocks } from '../core/ops/lock.js';
 import { currentUser } from '../core/ops/audit.js';
 import { isOperationId } from '../core/ops/operation.js';
 import { auditLogFor } from '../core/ops/policy.js';
-import { progressOf, readStoredOperations, type StoredOperation } from '../core/ops/state.js';
+import { OPS_DIR, RESUMABLE, progressOf, readStoredOperations, type StoredOperation, type UnusablePlan } from '../core/ops/state.js';
+import { storedActionLines } from '../core/ops/preview.js';
 import { hostResolver } from '../core/ops/target.js';
 import { UsageError } from '../core/text/errors.js';
 import { formatAge, secondsSince } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
-import { operateStored, runnerFor, type OperateOptions } from './operate.js';
+import { ask, operateStored, runnerFor, type OperateOptions } from './operate.js';
 import { table } from './table.js';
 
 interface OpsOptions extends GlobalOptions, OperateOptions {
@@ -28,20 +28,30 @@ function opsHosts(ctx: CliContext, env?: string): Host[] {
   return (names.length > 0 ? names : [ctx.hosts.effectiveName('local')]).map((n) => ctx.hosts.get(n));
 }
 
-async function allOperations(ctx: CliContext, hosts: Host[], id?: string): Promise<Array<{ host: Host; stored: StoredOperation; alive: boolean }>> {
+interface Found {
+  found: Array<{ host: Host; stored: StoredOperation; alive: boolean }>;
+  /** Plans on the hosts that cannot be used (damaged, or not opsdeck's): listed, never acted on. */
+  unusable: Array<UnusablePlan & { host: Host }>;
+}
+
+async function allOperations(ctx: CliContext, hosts: Host[], id?: string): Promise<Found> {
   const runner = runnerFor(ctx, {});
-  const found = await Promise.all(
+  const perHost = await Promise.all(
     hosts.map(async (host) => {
-      const stored = await readStoredOperations(host, id);
-      return Promise.all(stored.map(async (s) => ({ host, stored: s, alive: await runner.ownerAlive(s.plan) })));
+      const unusable: UnusablePlan[] = [];
+      // The host's locks are read once for all of its operations.
+      const [stored, alive] = await Promise.all([readStoredOperations(host, id, unusable), runner.liveOwners(host.name)]);
+      return { found: stored.map((s) => ({ host, stored: s, alive: alive(s.plan) })), unusable: unusable.map((u) => ({ ...u, host })) };
     }),
   );
-  return found.flat();
+  return { found: perHost.flatMap((h) => h.found), unusable: perHost.flatMap((h) => h.unusable) };
 }
 
 async function findOperation(ctx: CliContext, id: string): Promise<{ host: Host; stored: StoredOperation; alive: boolean }> {
   if (!isOperationId(id)) throw new UsageError(`invalid operation id ${quoteUntrusted(id)}`, 'ids look like 20261129-161502-production-3fa9 (see opsdeck ops)');
-  const found = await allOperations(ctx, opsHosts(ctx), id);
+  const { found, unusable } = await allOperations(ctx, opsHosts(ctx), id);
+  const bad = unusable[0];
+  if (found.length === 0 && bad) throw new UsageError(`operation ${id} on host ${bad.host.name} cannot be used: ${bad.error}`, `look at it on the host: ${OPS_DIR}/${id}/plan.json`);
   if (found.length === 0) throw new UsageError(`no operation ${id} on the hosts of ${ctx.file ?? 'the config'}`, 'list them with: opsdeck ops --all');
   return found[0]!;
 }
@@ -50,28 +60,42 @@ export async function opsListCommand(env: string | undefined, options: OpsOption
   const ctx = loadContext(options);
   try {
     if (env) requireEnvironment(ctx.config, env, ctx.file);
-    const everything = await allOperations(ctx, opsHosts(ctx, env));
+    const { found: everything, unusable } = await allOperations(ctx, opsHosts(ctx, env));
     const rows = everything
       .filter(({ stored }) => !env || stored.plan.environments.includes(env) || stored.plan.environment === env)
       .map((o) => ({ ...o, progress: progressOf(o.stored, o.alive) }))
       .filter((o) => options.all || !['finished', 'rolled-back'].includes(o.progress.status) || secondsSince(o.stored.plan.createdAt) < 86_400)
       .sort((a, b) => b.stored.plan.id.localeCompare(a.stored.plan.id));
-    const open = rows.filter((r) => ['interrupted', 'failed', 'rollback-failed'].includes(r.progress.status));
+    const open = rows.filter((r) => ['interrupted', 'failed', 'rollback-interrupted', 'rollback-failed'].includes(r.progress.status));
     if (options.json) {
-      process.stdout.write(JSON.stringify(rows.map((r) => ({ id: r.stored.plan.id, host: r.host.name, ...r.progress, title: r.stored.plan.title, environment: r.stored.plan.environment, steps: r.stored.plan.steps.length, createdAt: r.stored.plan.createdAt, createdBy: r.stored.plan.createdBy })), null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          [
+            ...rows.map((r) => ({ id: r.stored.plan.id, host: r.host.name, ...r.progress, title: r.stored.plan.title, environment: r.stored.plan.environment, steps: r.stored.plan.steps.length, createdAt: r.stored.plan.createdAt, createdBy: r.stored.plan.createdBy })),
+            ...unusable.map((u) => ({ id: u.id, host: u.host.name, status: 'unusable', reason: u.error })),
+          ],
+          null,
+          2,
+        ) + '\n',
+      );
     } else if (rows.length === 0) {
       process.stdout.write(`no operations${env ? ` on ${env}` : ''}${options.all ? '' : ' in the last day that ended, and none open'} ${paint.dim('(--all lists every one)')}\n`);
     } else {
-      const mark = (s: string) => (s === 'finished' ? paint.good(`${MARK.ok} ${s}`) : s === 'rolled-back' ? paint.dim(`↶ ${s}`) : s === 'running' ? paint.warn(`${MARK.running} ${s}`) : paint.bad(`${MARK.critical} ${s.toUpperCase()}`));
+      const mark = (s: string) => (s === 'finished' ? paint.good(`${MARK.ok} ${s}`) : s === 'rolled-back' ? paint.dim(`↶ ${s}`) : s === 'running' || s === 'rolling-back' ? paint.warn(`${MARK.running} ${s}`) : paint.bad(`${MARK.critical} ${s.toUpperCase()}`));
       process.stdout.write(
         table(
           ['OPERATION', 'STATUS', 'ENV', 'HOST', 'STEPS', 'AGE', 'BY', 'WHAT'],
           rows.map((r) => [r.stored.plan.id, mark(r.progress.status), r.stored.plan.environment ?? '-', r.host.name, `${r.progress.done.length}/${r.stored.plan.steps.length}`, formatAge(secondsSince(r.stored.plan.createdAt)), sanitizeLine(`${r.stored.plan.createdBy.user}@${r.stored.plan.createdBy.from}`), sanitizeLine(r.stored.plan.title)]),
         ) + '\n',
       );
-      for (const r of open) process.stdout.write(paint.warn(`  ${r.stored.plan.id}: ${sanitizeLine(r.progress.reason ?? r.progress.status)} — opsdeck ops resume ${r.stored.plan.id}, or: opsdeck ops rollback ${r.stored.plan.id}\n`));
+      for (const r of open) {
+        const id = r.stored.plan.id;
+        const next = RESUMABLE.includes(r.progress.status) ? `opsdeck ops resume ${id}, or: opsdeck ops rollback ${id}` : `opsdeck ops rollback ${id}`;
+        process.stdout.write(paint.warn(`  ${id}: ${sanitizeLine(r.progress.reason ?? r.progress.status)} — ${next}\n`));
+      }
     }
-    return open.length > 0 ? 1 : 0;
+    if (!options.json) for (const u of unusable) process.stdout.write(paint.bad(`  ${MARK.critical} ${u.id} on host ${u.host.name} cannot be used: ${sanitizeLine(u.error)} (${OPS_DIR}/${u.id}/plan.json)\n`));
+    return open.length > 0 || unusable.length > 0 ? 1 : 0;
   } finally {
     await ctx.hosts.closeAll();
   }
@@ -116,9 +140,7 @@ async function resumeOrRollback(id: string, what: 'resume' | 'rollback', options
     const { stored, alive } = await findOperation(ctx, id);
     const progress = progressOf(stored, alive);
     if (options.dryRun) {
-      const steps = what === 'resume' ? stored.plan.steps.map((s, i) => ({ s, i })).filter(({ i }) => !progress.done.includes(i)) : stored.plan.steps.map((s, i) => ({ s, i })).filter(({ i }) => progress.done.includes(i)).reverse();
-      process.stdout.write(`${what} of ${id} (${progress.status}) would ${what === 'resume' ? 'run' : 'undo'}:\n`);
-      for (const { s, i } of steps) process.stdout.write(`  ${i + 1}. ${sanitizeLine(s.title)}${progress.unfinished === i ? ' (cut off: checked on the host first)' : ''}\n`);
+      for (const line of storedActionLines(stored, progress, what)) process.stdout.write(`${line.style === 'head' ? paint.head(line.text) : line.style === 'warn' ? paint.warn(line.text) : line.text}\n`);
       process.stdout.write(paint.dim('dry run: nothing was done, nothing was written on any host\n'));
       return 0;
     }
@@ -147,27 +169,29 @@ export async function lockCommand(env: string, options: GlobalOptions & { break?
     if (!options.break) return 1;
     if (!lock.stale) throw new UsageError(`the lock of ${env} is held by a live operation: it is not broken`, 'wait for it, or stop it where it runs (Ctrl+C there)');
     if (options.dryRun) {
-      process.stdout.write(`would run on host ${host.name}: rm -f -- /var/lib/opsdeck/locks/${lock.name}.lock\n${paint.dim('dry run: nothing was done')}\n`);
+      process.stdout.write(`would move ${lockPath(lock.name)} aside on host ${host.name}, check it is still this one, and remove it\n${paint.dim('dry run: nothing was done')}\n`);
       return 0;
     }
+    // The break is recorded like any change: a log that cannot take it stops it here.
+    const audit = auditLogFor(ctx.config);
+    audit.ensureWritable();
     if (!options.yes) {
       if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError(`refusing to break the lock of ${env} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script');
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const typed = await rl.question(`Break it? Type ${paint.bad(env)} to confirm: `).finally(() => rl.close());
+      const typed = await ask(`Break it? Type ${paint.bad(env)} to confirm: `);
       if (typed.trim() !== env) {
         process.stderr.write('cancelled: the lock stays\n');
         return 1;
       }
     }
     await breakLock(host, lock);
-    auditLogFor(ctx.config).append({
+    audit.append({
       time: new Date().toISOString(),
       user: currentUser(),
       host: host.name,
       environment: env,
       action: `break the lock of ${env}`,
       target: lock.owner ? `lock of operation ${lock.owner.op}` : `lock ${lock.name}`,
-      argv: ['rm', '-f', '--', `/var/lib/opsdeck/locks/${lock.name}.lock`],
+      argv: ['rm', '-f', '--', lockPath(lock.name)],
       wrappedArgv: [],
       exitCode: 0,
       durationMs: 0,

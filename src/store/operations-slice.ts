@@ -149,6 +149,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
         else {
           const stored = await findStored(op.id);
           if (!stored) throw new Error(`operation ${op.id} is no longer on its host`);
+          if (JSON.stringify(deps.runner.guarded(stored.plan)) !== JSON.stringify(op)) throw new Error(`the plan of operation ${op.id} changed on its host since it was shown: look again`);
           // Steps already done show as done; the runner goes on from there.
           const progress = progressOf(stored, false);
           patch((view) => ({ steps: view.steps.map((s, i) => (progress.undone.includes(i) ? { ...s, state: 'undone' } : progress.done.includes(i) ? { ...s, state: 'done' } : s)) }));
@@ -195,7 +196,8 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
           notify(`operation ${id} is not on any host of the config`, 'warn');
           return;
         }
-        get().actions.propose(stored.plan, mode);
+        // Confirmed as the config protects it now, whatever the stored plan says.
+        get().actions.propose(deps.runner.guarded(stored.plan), mode);
       } catch (error) {
         notify(`cannot ${mode} ${id}: ${describeError(error)}`, 'error');
       }
@@ -209,10 +211,11 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
       await Promise.all(
         hosts.map(async (name) => {
           try {
-            for (const stored of await readOpenOperations(deps.hosts.get(name))) {
-              const progress = progressOf(stored, await deps.runner.ownerAlive(stored.plan));
+            const [storedOps, alive] = await Promise.all([readOpenOperations(deps.hosts.get(name)), deps.runner.liveOwners(name)]);
+            for (const stored of storedOps) {
+              const progress = progressOf(stored, alive(stored.plan));
               // The one running in this console is in view already.
-              if (progress.status === 'running' && stored.plan.id === get().operation?.op.id) continue;
+              if ((progress.status === 'running' || progress.status === 'rolling-back') && stored.plan.id === get().operation?.op.id) continue;
               open.push({ id: stored.plan.id, host: name, title: stored.plan.title, environment: stored.plan.environment, status: progress.status, reason: progress.reason, done: progress.done.length, steps: stored.plan.steps.length });
             }
           } catch {

@@ -3,7 +3,7 @@
 // else previewed from the hosts' live state: commands, diffs, undo), confirmed (a protected
 // target wants its name typed), then run in the operation view (operations-slice.ts).
 import { dropInDirectory, killPidOperation, parseSetting, unitOverrideOperation } from '../core/ops/plans.js';
-import { previewLines } from '../core/ops/preview.js';
+import { previewLines, storedActionLines } from '../core/ops/preview.js';
 import { requiredPhrase, type Confirmation } from '../core/ops/runner.js';
 import { decideTarget, describeProcess } from '../core/ops/target.js';
 import { progressOf } from '../core/ops/state.js';
@@ -43,15 +43,8 @@ export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'ove
           if (mode === 'run') lines = previewLines(op, await deps.runner.preview(op), (name) => deps.hosts.get(name));
           else {
             const stored = await deps.runner.stored(op);
-            const progress = stored ? progressOf(stored, await deps.runner.ownerAlive(op)) : null;
-            const steps = op.steps.map((step, i) => ({ step, i })).filter(({ i }) => (mode === 'resume' ? !progress?.done.includes(i) : progress?.done.includes(i)));
-            if (mode === 'rollback') steps.reverse();
-            lines = [
-              { text: `${mode} of ${op.title}   (operation ${op.id}, ${progress?.status ?? 'gone'}${progress?.reason ? `: ${progress.reason}` : ''})`, style: 'head' as const },
-              { text: `host ${op.host}${op.environment ? ` · environment ${op.environment}${op.protected ? ' (protected)' : ''}` : ''}`, style: 'plain' as const },
-              { text: mode === 'resume' ? 'runs, from the first unfinished step (its preflight checked again):' : 'undoes, last first:', style: 'plain' as const },
-              ...steps.map(({ step, i }) => ({ text: `${i + 1}. ${step.title}${progress?.unfinished === i ? '   (cut off: the host is asked first)' : ''}`, style: 'command' as const })),
-            ];
+            if (!stored) throw new Error(`operation ${op.id} is no longer on host ${op.host}`);
+            lines = storedActionLines({ ...stored, plan: op }, progressOf(stored, await deps.runner.ownerAlive(op)), mode);
           }
           const overlay = still();
           if (overlay) set({ overlay: { ...overlay, preview: lines } });
@@ -80,7 +73,8 @@ export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'ove
       try {
         const state = get();
         const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'unit', host, unit });
-        const settings = line.trim() === '-' ? null : line.split(/\s+(?=[A-Z][A-Za-z.]*=)/).filter(Boolean).map((s) => parseSetting(s, unit));
+        // One setting per line: a value may hold spaces and "Key=" of its own (Environment=A=1 B=2), so it is never split.
+        const settings = line.trim() === '-' ? null : [parseSetting(line.trim(), unit)];
         const env = target.environment ? state.config.environments[target.environment] : undefined;
         actions.propose(unitOverrideOperation(target, { unit, settings, dropInDir: await dropInDirectory(deps.hosts.get(host)), probe: env?.health }));
       } catch (error) {

@@ -7,7 +7,7 @@
 // opsdeck often runs as root, so the file is opened without following a symbolic link, and
 // only a regular file owned by the user is written to or has its mode tightened: never a
 // link's target, a device, or a FIFO (opened non-blocking, so one cannot hang opsdeck).
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OpsdeckError } from '../text/errors.js';
@@ -29,7 +29,7 @@ export interface AuditRecord {
    * ok / failed / abandoned (Ctrl+C stopped the wait; systemd may still have completed the job);
    * refused: it never ran (read-only, not confirmed); the reason is in `stderr`.
    */
-  outcome: 'started' | 'ok' | 'failed' | 'abandoned' | 'refused' | 'undone' | 'undo-failed';
+  outcome: 'started' | 'ok' | 'failed' | 'abandoned' | 'refused' | 'undo-started' | 'undone' | 'undo-failed';
   stderr?: string;
   confirmedBy: 'typed-name' | 'dialog' | '--yes' | 'prompt' | 'none';
   /** The operation this step belongs to, and the step's number in it (from 1). */
@@ -80,7 +80,15 @@ export class AuditLog {
 
   /** Opened for appending, checked to be a regular file of ours with mode 0600. */
   private open(): number {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const dir = path.dirname(this.file);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Its directory is a real one that only we (or root) can change: no link to elsewhere, no one else's files swapped in.
+    const dirStat = lstatSync(dir);
+    const me = process.getuid?.();
+    if (dirStat.isSymbolicLink()) throw new Error(`its directory ${dir} is a symbolic link`);
+    if (!dirStat.isDirectory()) throw new Error(`${dir} is not a directory`);
+    if (me !== undefined && dirStat.uid !== me && dirStat.uid !== 0) throw new Error(`its directory ${dir} belongs to uid ${dirStat.uid}, not to this user (uid ${me}) or root`);
+    if ((dirStat.mode & 0o022) !== 0 && (dirStat.mode & 0o1000) === 0) throw new Error(`its directory ${dir} can be written by others (mode ${(dirStat.mode & 0o7777).toString(8)})`);
     const fd = openSync(this.file, OPEN_FLAGS, 0o600);
     try {
       const stat = fstatSync(fd);
@@ -111,13 +119,12 @@ export class AuditLog {
     try {
       fd = this.open();
       const line = Buffer.from(JSON.stringify(record) + '\n');
-      const sizeBefore = fstatSync(fd).size;
       // One write with O_APPEND: a record is never interleaved with another writer's. A full
-      // disk can take part of it: that part is taken back, so no half line is left for the
-      // next record to be glued to.
+      // disk can take part of it: that part (at the end, where O_APPEND put it) is taken back,
+      // so no half line is left for the next record to be glued to.
       const written = writeSync(fd, line);
       if (written !== line.length) {
-        ftruncateSync(fd, sizeBefore);
+        if (written > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - written));
         throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
       }
     } catch (error) {

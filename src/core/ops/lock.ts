@@ -1,9 +1,17 @@
 // A lock per environment, on its host (/var/lib/opsdeck/locks/NAME.lock), held for the whole of
 // an operation, whichever opsdeck on whichever machine runs it. The lock is a symbolic link
-// whose target is its owner (user, machine, PID, operation, since): `ln -s` makes it atomically
-// or fails because it exists, and one `find` reads every lock with its owner. The owner touches
-// it (`touch -h`) while it holds it: a lock not touched for a while, or whose owner process on
-// this very machine is gone, is stale and can be broken (`opsdeck lock ENV --break`).
+// whose target is its owner (user, machine, PID and its start time, operation, since, a nonce):
+// `ln -s -T` makes it atomically or fails because it exists, and one `find` reads every lock
+// with its owner. The owner touches it (`touch -h`) while it holds it, after checking it is
+// still its own: a holder whose lock was broken learns it at the next heartbeat and stops. A
+// lock untouched for STALE_AFTER_MS (by the host's clock), or whose owner process on this very
+// machine is gone, is stale and can be broken (`opsdeck lock ENV --break`).
+//
+// Removing a lock that may have changed hands (release, break, take-over) is never "look, then
+// rm": the lock is renamed aside to a name of ours first (atomic: whoever holds it now, it is
+// that one we hold aside), read there, and removed only if it is the one expected; otherwise
+// it is put back (`mv -T -n`, which never replaces a lock taken meanwhile).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Host } from '../host/host.js';
@@ -18,17 +26,23 @@ export const LOCK_DIR = `${STATE_DIR}/locks`;
 export const HEARTBEAT_MS = 10_000;
 /** …so a lock untouched for this long has lost its owner. */
 export const STALE_AFTER_MS = 45_000;
+/** A symbolic link's target holds at most this much (PATH_MAX - 1). */
+const MAX_TARGET = 4095;
 
 export interface LockOwner extends Owner {
   /** The operation holding it, and its title. */
   op: string;
   title: string;
   since: string;
+  /** Unique to this holding: a lock taken again by the same operation is another lock. */
+  nonce: string;
 }
 
 export interface LockInfo {
   name: string;
   owner: LockOwner | null;
+  /** The link's target as it is on the host: what a holder compares with its own. */
+  target: string;
   /** When the owner last touched it (ms since the epoch, the host's clock). */
   touchedAt: number;
   stale: boolean;
@@ -43,8 +57,13 @@ export function lockName(environment: string | null): string {
   return name;
 }
 
-function lockPath(name: string): string {
+export function lockPath(name: string): string {
   return `${LOCK_DIR}/${lockName(name)}.lock`;
+}
+
+/** The lock names an operation takes: its environments', or the host's own. */
+export function operationLockNames(op: { environments: readonly string[] }): string[] {
+  return [...new Set((op.environments.length > 0 ? op.environments : [null]).map(lockName))].sort();
 }
 
 let machineId: string | undefined;
@@ -64,51 +83,86 @@ export function thisMachine(): string {
   return machineId;
 }
 
+/** A local process's start time (clock ticks since boot, /proc/PID/stat field 22), or null when it is gone. */
+export function localStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[0] === 'Z' ? null : (rest[19] ?? null);
+  } catch {
+    return null;
+  }
+}
+
 export function currentOwner(user: string): Owner {
-  return { user, from: os.hostname(), pid: process.pid, machine: thisMachine() };
+  return { user, from: os.hostname(), pid: process.pid, pidStart: localStartTime(process.pid) ?? '', machine: thisMachine() };
 }
 
 /** Whether an owner process is alive, as far as this machine can tell (null: it runs elsewhere). */
 export function ownerAliveHere(owner: Owner): boolean | null {
   if (owner.machine !== thisMachine()) return null;
   if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const start = localStartTime(owner.pid);
+  // The same PID, started at another time, is another process: the owner is gone.
+  return start !== null && (!owner.pidStart || start === owner.pidStart);
 }
 
-/** "TIMESTAMP<TAB>NAME<TAB>TARGET<NUL>" per lock: the owner JSON holds no tab, newline or NUL. */
-export function parseLocks(stdout: string, now = Date.now()): LockInfo[] {
+/** An owner as the host stored it, its texts made safe to print; null when it is not one of ours. */
+export function parseLockOwner(target: string): LockOwner | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(target);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const o = raw as Record<string, unknown>;
+  const text = (value: unknown, max = 200) => (typeof value === 'string' ? sanitizeLine(value).slice(0, max) : '');
+  if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0 || typeof o.op !== 'string') return null;
+  return { user: text(o.user), from: text(o.from), pid: o.pid, pidStart: text(o.pidStart, 30), machine: typeof o.machine === 'string' ? o.machine : '', op: text(o.op, 120), title: text(o.title), since: text(o.since, 40), nonce: typeof o.nonce === 'string' ? o.nonce : '' };
+}
+
+/** "TIMESTAMP<TAB>NAME<TAB>TARGET<NUL>" per lock (the owner JSON holds no tab, newline or NUL); `now`: the host's clock. */
+export function parseLocks(stdout: string, now: number): LockInfo[] {
   const locks: LockInfo[] = [];
   for (const record of stdout.split('\0')) {
     const match = /^(\d+(?:\.\d+)?)\t([A-Za-z0-9_][A-Za-z0-9_.-]*)\.lock\t(.*)$/s.exec(record);
     if (!match) continue;
-    let owner: LockOwner | null = null;
-    try {
-      owner = JSON.parse(match[3]!) as LockOwner;
-    } catch {
-      owner = null;
-    }
+    const target = match[3]!;
+    const owner = parseLockOwner(target);
     const touchedAt = Number(match[1]) * 1000;
     const alive = owner ? ownerAliveHere(owner) : null;
     const quietFor = now - touchedAt;
     const staleReason =
-      owner === null ? 'its owner cannot be read'
-        : alive === false ? `its owner, PID ${owner.pid} on ${sanitizeLine(owner.from)}, is gone`
-          : alive === null && quietFor > STALE_AFTER_MS ? `its owner has not touched it for ${formatAge(quietFor / 1000)}`
-            : null;
-    locks.push({ name: match[2]!, owner, touchedAt, stale: staleReason !== null, staleReason });
+      quietFor > STALE_AFTER_MS ? `its owner has not touched it for ${formatAge(quietFor / 1000)}`
+        : alive === false && owner ? `its owner, PID ${owner.pid} on ${owner.from}, is gone`
+          : null;
+    locks.push({ name: match[2]!, owner, target, touchedAt, stale: staleReason !== null, staleReason });
   }
   return locks.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Every lock on a host, with owners and staleness. */
+/** The host's clock, in ms since the epoch. */
+async function hostNow(host: Host): Promise<number> {
+  const { stdout } = await host.run(['date', '+%s.%N']);
+  const seconds = Number(stdout.trim());
+  if (!Number.isFinite(seconds)) throw new OpsdeckError('command', `cannot read the clock of host ${host.name}: ${JSON.stringify(stdout.slice(0, 40))}`);
+  return seconds * 1000;
+}
+
+/** Every lock on a host, with owners and staleness (judged by the host's clock, which touched them). */
 export async function readLocks(host: Host): Promise<LockInfo[]> {
-  const { stdout } = await host.run(['find', LOCK_DIR, '-mindepth', '1', '-maxdepth', '1', '-name', '*.lock', '-type', 'l', '-printf', '%T@\\t%f\\t%l\\0'], { okExitCodes: [0, 1] });
-  return parseLocks(stdout);
+  const [{ stdout }, now] = await Promise.all([
+    host.run(['find', LOCK_DIR, '-mindepth', '1', '-maxdepth', '1', '-name', '*.lock', '-type', 'l', '-printf', '%T@\\t%f\\t%l\\0'], { okExitCodes: [0, 1] }),
+    hostNow(host),
+  ]);
+  return parseLocks(stdout, now);
+}
+
+/** Whether the opsdeck that runs an operation still holds its lock, alive (given the host's locks). */
+export function operationOwnerAlive(op: { id: string; environments: readonly string[] }, locks: readonly LockInfo[]): boolean {
+  const names = operationLockNames(op);
+  return locks.some((l) => names.includes(l.name) && l.owner?.op === op.id && !l.stale);
 }
 
 /** Who holds a lock, in the words an operator needs: user, from where, operation, since. */
@@ -116,7 +170,7 @@ export function describeHolder(lock: LockInfo): string {
   const o = lock.owner;
   if (!o) return `${lock.name} is locked by an owner that cannot be read`;
   const since = Number.isFinite(Date.parse(o.since)) ? ` since ${o.since} (${formatAge((Date.now() - Date.parse(o.since)) / 1000)} ago)` : '';
-  return `${lock.name} is locked by ${sanitizeLine(o.user)} from ${sanitizeLine(o.from)} (PID ${o.pid}) for operation ${sanitizeLine(o.op)} "${sanitizeLine(o.title)}"${since}${lock.stale ? `; the lock is STALE: ${lock.staleReason}` : ''}`;
+  return `${lock.name} is locked by ${o.user} from ${o.from} (PID ${o.pid}) for operation ${o.op} "${o.title}"${since}${lock.stale ? `; the lock is STALE: ${lock.staleReason}` : ''}`;
 }
 
 export class LockError extends OpsdeckError {
@@ -133,72 +187,142 @@ export class LockError extends OpsdeckError {
   }
 }
 
-/** Locks an operation holds on a host; touched while held, released once. */
+/** The lock could not be taken for a reason that is not another holder (the host's files, the connection). */
+export class LockUnavailable extends OpsdeckError {
+  constructor(message: string, hint?: string) {
+    super('command', message, hint);
+    this.name = 'LockUnavailable';
+  }
+}
+
+type RemoveOutcome = 'removed' | 'absent' | 'not-expected';
+
+/**
+ * Remove the lock `name` only if its target is `expected` (or, with a function, if it accepts
+ * it): renamed aside atomically first, so the lock read is the lock removed.
+ */
+async function removeIf(host: Host, name: string, expected: (target: string) => boolean): Promise<{ outcome: RemoveOutcome; target: string | null }> {
+  const where = lockPath(name);
+  const aside = `${where}.${randomBytes(6).toString('hex')}.aside`;
+  const moved = await host.run(['mv', '-T', '--', where, aside], { okExitCodes: [0, 1] });
+  if (moved.exitCode !== 0) {
+    if (/No such file or directory/.test(moved.stderr)) return { outcome: 'absent', target: null };
+    throw new LockUnavailable(`cannot move the lock ${name} aside on host ${host.name}: ${moved.stderr.trim()}`);
+  }
+  const read = await host.run(['readlink', '--', aside], { okExitCodes: [0, 1] });
+  const target = read.stdout.replace(/\n$/, '');
+  if (read.exitCode === 0 && expected(target)) {
+    await host.run(['rm', '-f', '--', aside]);
+    return { outcome: 'removed', target };
+  }
+  // Not the lock we meant: back where it was, unless a new one was taken in that instant (then its holder wins).
+  await host.run(['mv', '-T', '-n', '--', aside, where], { okExitCodes: [0, 1] });
+  await host.run(['rm', '-f', '--', aside], { okExitCodes: [0, 1] });
+  return { outcome: 'not-expected', target };
+}
+
+/** Locks an operation holds on a host; touched while held (if still its own), released once. */
 export class HeldLocks {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  private lostReported = false;
 
   constructor(
     readonly host: Host,
     readonly names: readonly string[],
+    readonly target: string,
+    /** Called once when a heartbeat finds a lock gone or held by another: the holder must stop. */
+    private readonly onLost: (why: string) => void = () => undefined,
   ) {
-    this.timer = setInterval(() => void this.touch(), HEARTBEAT_MS);
-    this.timer.unref();
+    if (names.length > 0) {
+      this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+      this.timer.unref();
+    }
   }
 
-  private async touch(): Promise<void> {
-    if (this.released || this.names.length === 0) return;
+  /** Check the locks are still ours, then touch them; a lock lost is reported, not re-taken. */
+  async heartbeat(): Promise<void> {
+    if (this.released) return;
+    let locks: LockInfo[];
+    try {
+      locks = await readLocks(this.host);
+    } catch {
+      return; // the host did not answer: the step in progress will find out, and the lock goes stale by itself
+    }
+    if (this.released) return;
+    const lost = this.names.filter((name) => locks.find((l) => l.name === name)?.target !== this.target);
+    if (lost.length > 0) {
+      if (!this.lostReported) {
+        this.lostReported = true;
+        const holder = locks.find((l) => l.name === lost[0]);
+        this.onLost(`the lock of ${lost.join(', ')} on host ${this.host.name} was ${holder ? `taken: ${describeHolder(holder)}` : 'broken'}`);
+      }
+      return;
+    }
     await this.host.run(['touch', '-h', '--', ...this.names.map(lockPath)], { okExitCodes: [0, 1] }).catch(() => undefined);
   }
 
+  /** Give the locks back: each one only if it is still this holder's. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     clearInterval(this.timer);
-    if (this.names.length > 0) await this.host.run(['rm', '-f', '--', ...this.names.map(lockPath)], { okExitCodes: [0, 1] });
+    for (const name of this.names) await removeIf(this.host, name, (target) => target === this.target);
   }
 }
 
 /**
  * Take every lock named, or none: the first one held by another operation is refused, naming
- * its holder, and the ones taken so far are given back. `takeOver`: an operation resuming may
- * take its own locks back from its dead former self (same operation, stale).
+ * its holder, and the ones taken so far are given back. `takeOver`: an operation resuming or
+ * rolling back may take its own locks back from its dead former self (same operation, stale).
  */
-export async function acquireLocks(host: Host, names: readonly string[], owner: LockOwner, options: { takeOver?: boolean } = {}): Promise<HeldLocks> {
+export async function acquireLocks(host: Host, names: readonly string[], owner: Omit<LockOwner, 'nonce'>, options: { takeOver?: boolean; onLost?: (why: string) => void } = {}): Promise<HeldLocks> {
   const unique = [...new Set(names.map(lockName))].sort();
-  await makeDirectory(host, LOCK_DIR, 0o755);
-  const target = JSON.stringify(owner);
+  let target = JSON.stringify({ ...owner, nonce: randomBytes(8).toString('hex') } satisfies LockOwner);
+  if (target.length > MAX_TARGET) target = JSON.stringify({ ...owner, title: owner.title.slice(0, 200), nonce: randomBytes(8).toString('hex') } satisfies LockOwner);
+  try {
+    await makeDirectory(host, LOCK_DIR, 0o755);
+  } catch (error) {
+    throw error instanceof OpsdeckError && error.kind === 'command' ? new LockUnavailable(error.message, error.hint) : error;
+  }
   const taken: string[] = [];
+  const give = async () => {
+    for (const name of taken) await removeIf(host, name, (t) => t === target).catch(() => undefined);
+  };
   try {
     for (const name of unique) {
-      const made = await host.run(['ln', '-s', '--', target, lockPath(name)], { okExitCodes: [0, 1] });
+      const made = await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] });
       if (made.exitCode === 0) {
         taken.push(name);
         continue;
       }
+      if (!/File exists/.test(made.stderr)) throw new LockUnavailable(`cannot take the lock ${name} on host ${host.name}: ${made.stderr.trim()}`);
       const lock = (await readLocks(host)).find((l) => l.name === name);
       if (lock && options.takeOver && lock.stale && lock.owner?.op === owner.op) {
-        // Our own operation's lock, its former holder dead: replace it atomically (a link made beside it, renamed over it).
-        const fresh = `${lockPath(name)}.${process.pid}`;
-        await host.run(['ln', '-s', '-f', '--', target, fresh]);
-        await host.run(['mv', '-T', '-f', '--', fresh, lockPath(name)]);
-        taken.push(name);
-        continue;
+        // Our own operation's lock, its former holder dead: removed if it is still that one, then taken like any other.
+        const removed = await removeIf(host, name, (t) => t === lock.target);
+        const retaken = removed.outcome !== 'not-expected' ? await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] }) : null;
+        if (retaken?.exitCode === 0) {
+          taken.push(name);
+          continue;
+        }
       }
-      if (!lock) throw new OpsdeckError('command', `cannot take the lock ${name} on host ${host.name}: ${made.stderr.trim()}`);
-      throw new LockError(lock, host.name);
+      const now = lock ?? (await readLocks(host)).find((l) => l.name === name);
+      if (!now) throw new LockUnavailable(`cannot take the lock ${name} on host ${host.name}: it came and went meanwhile`, 'try again');
+      throw new LockError(now, host.name);
     }
   } catch (error) {
-    if (taken.length > 0) await host.run(['rm', '-f', '--', ...taken.map(lockPath)], { okExitCodes: [0, 1] }).catch(() => undefined);
+    await give();
     throw error;
   }
-  return new HeldLocks(host, taken);
+  return new HeldLocks(host, taken, target, options.onLost);
 }
 
-/** Remove a lock (after the operator confirmed it is dead); only the one seen, not a new one taken since. */
+/** Remove a lock (after the operator confirmed it is dead): only the one seen, not a new one taken since. */
 export async function breakLock(host: Host, seen: LockInfo): Promise<void> {
-  const now = (await readLocks(host)).find((l) => l.name === seen.name);
-  if (!now) return;
-  if (JSON.stringify(now.owner) !== JSON.stringify(seen.owner)) throw new OpsdeckError('command', `the lock ${seen.name} changed hands meanwhile: ${describeHolder(now)}`, 'look again: opsdeck lock ' + seen.name);
-  await host.run(['rm', '-f', '--', lockPath(seen.name)]);
+  const { outcome } = await removeIf(host, seen.name, (target) => target === seen.target);
+  if (outcome === 'not-expected') {
+    const now = (await readLocks(host)).find((l) => l.name === seen.name);
+    throw new OpsdeckError('command', `the lock ${seen.name} changed hands meanwhile${now ? `: ${describeHolder(now)}` : ''}`, 'look again: opsdeck lock ' + seen.name);
+  }
 }

@@ -1,57 +1,36 @@
 // The one runner of operations, for the console, the CLI and the wizard alike. It refuses in
-// read-only mode and without the confirmation the target needs (and audits the refusal), takes
-// the environments' locks on the host, writes the plan and then each step's start and end to
-// the host's state journal (fsynced before going on), audits each step's intent and result,
+// read-only mode and without the confirmation the target needs (protection as the config says
+// it now, never as a stored plan says it; the refusal audited), takes the environments' locks
+// on the host, writes the plan and then each step's start and end to the host's state journal
+// (fsynced before going on), audits each step's intent before it and its result after it,
 // runs the steps, and on a failure stops, shows why (stderr and the unit's last journal lines)
 // and rolls back where the operation says so. `resume` and `rollback` pick an operation up from
-// its journal, after Ctrl+C, a crash, `kill -9` or a dropped connection.
+// its journal, after Ctrl+C, a crash, `kill -9` or a dropped connection. A holder whose lock is
+// broken under it stops at once (interrupted), whatever step it is in.
 import type { Host } from '../host/host.js';
 import { readJournal } from '../journal/read.js';
-import type { GateSample } from '../status/gate.js';
-import { daemonReloadArgv, killPidArgv, killUnitArgv, unitActionArgv } from '../systemd/units.js';
-import { CommandError, OpsdeckError, describeError, trimStderr } from '../text/errors.js';
-import { AuditLog, currentUser, type AuditRecord } from './audit.js';
-import { acquireLocks, currentOwner, lockName, ownerAliveHere, readLocks, type HeldLocks } from './lock.js';
-import { reapplies, type Check, type Operation, type Step } from './operation.js';
-import { StateJournal, progressOf, readStoredOperations, stepData, type OperationStatus, type StoredOperation } from './state.js';
-import { afterRecorded, canUndo, HostLost, kindOf, StepFailure, type StepEnv, type StepEvent, type StepPreview } from './steps/index.js';
-import { processStartTime } from './steps/pid.js';
 import { showUnits } from '../systemd/units.js';
+import { CommandError, OpsdeckError, describeError } from '../text/errors.js';
+import { currentUser, type AuditLog } from './audit.js';
+import { LockError, acquireLocks, currentOwner, operationLockNames, operationOwnerAlive, readLocks, type HeldLocks, type LockInfo } from './lock.js';
+import type { Check, Operation } from './operation.js';
+import { operationResult, type OperationEvent, type OperationResult } from './outcome.js';
+import { confirmedBy, OperationRecorder, requiredPhrase, type Confirmation } from './recorder.js';
+import type { Protection, PolicySubject } from './policy.js';
+import { planRollback } from './rollback.js';
+import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, stepData, type OperationStatus, type StoredOperation } from './state.js';
 
-export type Confirmation = { kind: 'typed-name'; text: string } | { kind: 'dialog' } | { kind: 'yes-flag' } | { kind: 'prompt' };
-
-export type OperationEvent =
-  | { type: 'planned'; op: Operation; mode: 'run' | 'resume' | 'rollback' }
-  | { type: 'locked'; names: string[] }
-  | { type: 'step-started'; index: number; step: Step; resumed: boolean }
-  | { type: 'output'; index: number; line: string }
-  | { type: 'progress'; index: number; done: number; total: number | null; unit: 'bytes' | 'files' | 'steps' }
-  | { type: 'gate-sample'; index: number; sample: GateSample }
-  | { type: 'step-finished'; index: number; ok: boolean; durationMs: number; exitCode: number | null; error?: string; stderr?: string; journal?: string[] }
-  | { type: 'undo-started'; index: number; step: Step }
-  | { type: 'undone'; index: number; ok: boolean; error?: string }
-  | { type: 'ended'; result: OperationResult };
-
-export interface OperationResult {
-  id: string;
-  status: Exclude<OperationStatus, 'running'>;
-  ok: boolean;
-  /** One line for the result dialog and the CLI. */
-  summary: string;
-  failedStep: number | null;
-  error: string | null;
-  /** The failed step's stderr and the unit's journal lines of the last seconds. */
-  stderr: string;
-  journal: string[];
-  /** A record the audit log could not take (the step ran, but is not recorded): why. */
-  auditError: string | null;
-  durationMs: number;
-}
+export { requiredPhrase, type Confirmation } from './recorder.js';
+export type { OperationEvent, OperationResult } from './outcome.js';
+import { HostLost, kindOf, ROLLBACK_KINDS, StepFailure, type StepEnv, type StepEvent, type StepPreview } from './steps/index.js';
+import { processStartTime } from './steps/pid.js';
 
 export interface RunnerDeps {
   hostFor: (name: string) => Host;
   audit: AuditLog;
-  readonly: (op: Pick<Operation, 'host' | 'environments'>) => boolean;
+  readonly: (op: PolicySubject) => boolean;
+  /** Protection from the config (policy.ts): the plan's own word is not taken for it. */
+  protection: (op: Pick<Operation, 'host' | 'environments'>) => Protection;
 }
 
 export interface RunOptions {
@@ -65,41 +44,38 @@ function isHostLost(error: unknown): boolean {
   return error instanceof HostLost || (error instanceof CommandError && (error.kind === 'unreachable' || error.kind === 'lab'));
 }
 
-function confirmedBy(confirmation: Confirmation | null): AuditRecord['confirmedBy'] {
-  if (!confirmation) return 'none';
-  return confirmation.kind === 'typed-name' ? 'typed-name' : confirmation.kind === 'yes-flag' ? '--yes' : confirmation.kind === 'prompt' ? 'prompt' : 'dialog';
+const now = () => new Date().toISOString();
+
+/** Steps the journal says were started (finished or not). */
+function begunSteps(stored: StoredOperation): Set<number> {
+  const begun = new Set<number>();
+  for (const e of stored.events) if (e.event === 'step-started') begun.add(e.step);
+  return begun;
 }
 
-/** The command a step stands for in the audit log (the exact argv where it is one). */
-export function stepArgv(step: Step): string[] {
-  switch (step.kind) {
-    case 'command':
-      return step.argv;
-    case 'systemctl':
-      return step.verb === 'kill' ? killUnitArgv(step.unit, step.signal ?? 'SIGTERM') : unitActionArgv(step.verb, step.unit);
-    case 'daemon-reload':
-      return daemonReloadArgv();
-    case 'stop-pid':
-      return killPidArgv(step.pid, 'TERM');
-    case 'write-file':
-      return ['write-file', step.path, `mode=${step.mode.toString(8)}`];
-    case 'remove-file':
-      return ['remove-file', step.path];
-    case 'health-gate':
-      return ['health-gate', ...(step.probe ? [step.probe.url] : []), ...(step.unit ? [step.unit] : [])];
-  }
-}
-
-/** The phrase a protected operation needs typed. */
-export function requiredPhrase(op: Pick<Operation, 'protected' | 'phrase' | 'environment' | 'host'>): string | null {
-  return op.protected ? (op.phrase ?? op.environment ?? op.host) : null;
+/** Where a run starts from: fresh (0) or resumed, and what the steps recorded so far. */
+interface Start {
+  start: number;
+  unfinished: number | null;
+  data: Map<number, Record<string, unknown>>;
+  begun: Set<number>;
 }
 
 export class OperationRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly recorder: OperationRecorder;
 
-  isReadonly(op: Pick<Operation, 'host' | 'environments'>): boolean {
+  constructor(private readonly deps: RunnerDeps) {
+    this.recorder = new OperationRecorder(deps.audit, deps.hostFor);
+  }
+
+  isReadonly(op: PolicySubject): boolean {
     return this.deps.readonly(op);
+  }
+
+  /** The operation with its protection as the config says it now (what the confirm dialog and the prompt ask for). */
+  guarded(op: Operation): Operation {
+    const { protected: isProtected, phrase } = this.deps.protection(op);
+    return { ...op, protected: isProtected, phrase };
   }
 
   /** Every step's preview (commands, diffs, undo), from the hosts' live state; nothing is written. */
@@ -110,7 +86,7 @@ export class OperationRunner {
   /** Record that an operation was refused and return the error to show (a refusal that cannot be recorded is still one). */
   refuse(op: Operation, why: string, hint: string | undefined, confirmation: Confirmation | null): OpsdeckError {
     try {
-      this.record(op, null, { argv: stepArgv(op.steps[0]!), exitCode: null, stderr: why, durationMs: 0 }, 'refused', confirmedBy(confirmation));
+      this.recorder.record(op, null, { argv: op.steps[0] ? kindOf(op.steps[0]).argv(op.steps[0]) : [], exitCode: null, stderr: why, durationMs: 0 }, 'refused', confirmedBy(confirmation));
     } catch (error) {
       return new OpsdeckError('usage', why, `${hint ? `${hint}; ` : ''}the refusal itself could not be recorded: ${describeError(error)}`);
     }
@@ -118,28 +94,40 @@ export class OperationRunner {
   }
 
   private checkAllowed(op: Operation, confirmation: Confirmation): void {
+    const protection = this.deps.protection(op);
+    if (protection.unknown.length > 0) {
+      throw this.refuse(op, `operation ${op.id} touches ${protection.unknown.join(', ')}, which the config does not have`, 'run it with the config it was made with', confirmation);
+    }
     if (this.isReadonly(op)) {
       throw this.refuse(op, `read-only mode: ${op.title} is not allowed${op.environments.length > 0 ? ` (it touches ${op.environments.join(', ')})` : ''}`, 'drop --readonly, or readonly: true from the config, to act', confirmation);
     }
-    const phrase = requiredPhrase(op);
+    const phrase = requiredPhrase({ ...op, ...protection });
     if (phrase && confirmation.kind !== 'yes-flag' && !(confirmation.kind === 'typed-name' && confirmation.text === phrase)) {
       throw this.refuse(op, `${op.title} on protected ${phrase} needs its name typed to confirm`, undefined, confirmation);
     }
     this.deps.audit.ensureWritable();
   }
 
-  private async lock(op: Operation, confirmation: Confirmation, takeOver: boolean, emit: (e: OperationEvent) => void): Promise<HeldLocks> {
-    const names = (op.environments.length > 0 ? op.environments : [null]).map(lockName);
+  /** Take the operation's locks; a lock lost later aborts `stop` (the holder must not go on). */
+  private async lock(op: Operation, confirmation: Confirmation, takeOver: boolean, stop: AbortController, emit: (e: OperationEvent) => void): Promise<HeldLocks> {
+    const names = operationLockNames(op);
     try {
-      const held = await acquireLocks(this.deps.hostFor(op.host), names, { ...currentOwner(currentUser()), op: op.id, title: op.title, since: new Date().toISOString() }, { takeOver });
+      const held = await acquireLocks(this.deps.hostFor(op.host), names, { ...currentOwner(currentUser()), op: op.id, title: op.title, since: now() }, { takeOver, onLost: (why) => stop.abort(new Error(why)) });
       emit({ type: 'locked', names });
       return held;
     } catch (error) {
-      if (error instanceof OpsdeckError) {
-        this.refuse(op, error.message, error.hint, confirmation);
-      }
+      // Refused because another holds it: that is a refusal to record. A host that cannot be reached is not.
+      if (error instanceof LockError) this.refuse(op, error.message, error.hint, confirmation);
       throw error;
     }
+  }
+
+  /** One signal for "stop here": the operator's, or the lock's loss. */
+  private stopper(options: RunOptions): AbortController {
+    const stop = new AbortController();
+    if (options.signal?.aborted) stop.abort(options.signal.reason);
+    options.signal?.addEventListener('abort', () => stop.abort(new Error('stopped by the operator')), { once: true });
+    return stop;
   }
 
   /** Plan -> host: lock, journal, preflight, every step; a failure rolls back or stops as the operation says. */
@@ -147,56 +135,66 @@ export class OperationRunner {
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'run' });
-    const locks = await this.lock(op, confirmation, false, emit);
+    const stop = this.stopper(options);
+    const locks = await this.lock(op, confirmation, false, stop, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     try {
       await journal.create(op, currentOwner(currentUser()));
-      return await this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), started: new Set() }, options);
+      return await this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), begun: new Set() }, { ...options, signal: stop.signal });
     } finally {
       await locks.release().catch(() => undefined);
     }
   }
 
   /** Continue an interrupted operation from its first unfinished step, its preflight checked again. */
-  async resume(stored: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
-    const op = stored.plan;
-    const progress = progressOf(stored, await this.ownerAlive(op));
-    if (progress.status !== 'interrupted' && progress.status !== 'failed') {
-      throw new OpsdeckError('usage', `operation ${op.id} is ${progress.status}: there is nothing to resume`, progress.status === 'running' ? 'it is still running (see opsdeck ops)' : undefined);
-    }
+  async resume(seen: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
+    const op = seen.plan;
+    const refuseUnless = (status: OperationStatus) => {
+      if (RESUMABLE.includes(status)) return;
+      const hint = IN_PROGRESS.includes(status) ? 'it is still going on (see opsdeck ops)' : status === 'rollback-interrupted' ? `its rollback was cut off: finish it with opsdeck ops rollback ${op.id}` : undefined;
+      throw new OpsdeckError('usage', `operation ${op.id} is ${status}: there is nothing to resume`, hint);
+    };
+    refuseUnless(progressOf(seen, await this.ownerAlive(op)).status);
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'resume' });
-    const locks = await this.lock(op, confirmation, true, emit);
+    const stop = this.stopper(options);
+    const locks = await this.lock(op, confirmation, true, stop, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     try {
-      await journal.append({ event: 'resumed', at: new Date().toISOString(), by: currentOwner(currentUser()) });
+      // What it is now, with the lock held: another opsdeck may have resumed or rolled it back meanwhile.
+      const stored = await this.storedNow(op, seen);
+      const progress = progressOf(stored, true);
+      refuseUnless(progress.status === 'running' ? 'interrupted' : progress.status);
+      await journal.append({ event: 'resumed', at: now(), by: currentOwner(currentUser()) });
       const start = op.steps.findIndex((_, i) => !progress.done.includes(i));
-      const started = new Set<number>();
-      for (const e of stored.events) if (e.event === 'step-started') started.add(e.step);
-      return await this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), started }, options);
+      return await this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), begun: begunSteps(stored) }, { ...options, signal: stop.signal });
     } finally {
       await locks.release().catch(() => undefined);
     }
   }
 
-  /** Undo the finished steps of an operation, in reverse (re-applying steps run again after what they applied is undone). */
-  async rollback(stored: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
-    const op = stored.plan;
-    const progress = progressOf(stored, await this.ownerAlive(op));
-    if (progress.status === 'running') throw new OpsdeckError('usage', `operation ${op.id} is still running`, 'stop it first (Ctrl+C where it runs), or break its lock if its owner is dead: opsdeck lock ENV --break');
-    if (progress.status === 'rolled-back') throw new OpsdeckError('usage', `operation ${op.id} is rolled back already`);
+  /** Undo what an operation did, in reverse (re-applying steps run again once what they applied is put back). */
+  async rollback(seen: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
+    const op = seen.plan;
+    const refuseUnless = (status: OperationStatus) => {
+      if (IN_PROGRESS.includes(status)) throw new OpsdeckError('usage', `operation ${op.id} is still ${status}`, 'stop it first (Ctrl+C where it runs), or break its lock if its owner is dead: opsdeck lock ENV --break');
+      if (status === 'rolled-back') throw new OpsdeckError('usage', `operation ${op.id} is rolled back already`);
+    };
+    refuseUnless(progressOf(seen, await this.ownerAlive(op)).status);
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'rollback' });
-    const locks = await this.lock(op, confirmation, true, emit);
+    const stop = this.stopper(options);
+    const locks = await this.lock(op, confirmation, true, stop, emit);
     const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
-    const started = Date.now();
+    const startedAt = Date.now();
     try {
-      const begun = new Set<number>();
-      for (const e of stored.events) if (e.event === 'step-started') begun.add(e.step);
-      const outcome = await this.undoAll(op, journal, confirmation, new Set(progress.done), begun, stepData(stored), emit);
-      const result = this.result(op, outcome.ok ? 'rolled-back' : 'rollback-failed', started, { error: outcome.error, ok: outcome.ok });
+      const stored = await this.storedNow(op, seen);
+      const progress = progressOf(stored, false);
+      refuseUnless(progress.status);
+      const outcome = await this.undoAll(op, journal, confirmation, new Set(progress.done), begunSteps(stored), stepData(stored), emit);
+      const result = operationResult(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { error: outcome.error, ok: outcome.ok });
       emit({ type: 'ended', result });
       return result;
     } finally {
@@ -209,11 +207,23 @@ export class OperationRunner {
     return (await readStoredOperations(this.deps.hostFor(op.host), op.id))[0];
   }
 
-  /** Whether the opsdeck that last ran an operation still runs it (its lock is held and not stale). */
+  private async storedNow(op: Operation, seen: StoredOperation): Promise<StoredOperation> {
+    const stored = await this.stored(op);
+    if (!stored) throw new OpsdeckError('command', `operation ${op.id} is gone from host ${op.host} (its journal cannot be read)`);
+    // The plan acted on is the one the operator confirmed: a plan changed on the host meanwhile is not run.
+    if (JSON.stringify(stored.plan) !== JSON.stringify(seen.plan)) throw new OpsdeckError('command', `the plan of operation ${op.id} changed on host ${op.host} since it was shown`, 'look again: opsdeck ops show ' + op.id);
+    return stored;
+  }
+
+  /** Whether the opsdeck that runs an operation still holds its lock, alive. */
   async ownerAlive(op: Operation): Promise<boolean> {
-    const names = (op.environments.length > 0 ? op.environments : [null]).map(lockName);
-    const locks = await readLocks(this.deps.hostFor(op.host)).catch(() => []);
-    return locks.some((l) => names.includes(l.name) && l.owner?.op === op.id && !l.stale && ownerAliveHere(l.owner) !== false);
+    return (await this.liveOwners(op.host))(op);
+  }
+
+  /** The host's locks, read once, as a test of whether an operation's owner is alive (for lists of them). */
+  async liveOwners(hostName: string): Promise<(op: Pick<Operation, 'id' | 'environments'>) => boolean> {
+    const locks: LockInfo[] = await readLocks(this.deps.hostFor(hostName)).catch(() => []);
+    return (op) => operationOwnerAlive(op, locks);
   }
 
   private async preflight(op: Operation): Promise<string | null> {
@@ -235,81 +245,104 @@ export class OperationRunner {
     return start !== check.startTime ? `PID ${check.pid} is now another process than the one planned for (${check.command})` : null;
   }
 
-  private async execute(
-    op: Operation,
-    journal: StateJournal,
-    confirmation: Confirmation,
-    from: { start: number; unfinished: number | null; data: Map<number, Record<string, unknown>>; started: Set<number> },
-    options: RunOptions,
-  ): Promise<OperationResult> {
+  private async execute(op: Operation, journal: StateJournal, confirmation: Confirmation, from: Start, options: RunOptions & { signal: AbortSignal }): Promise<OperationResult> {
     const startedAt = Date.now();
     const emit = options.onEvent ?? (() => undefined);
     const by = confirmedBy(confirmation);
+    const signal = options.signal;
     const done = new Set<number>(op.steps.map((_, i) => i).filter((i) => i < from.start));
-    const end = (result: OperationResult) => {
+    const end = async (result: OperationResult) => {
+      // Failed with nothing a rollback could undo: it is over (not left open in every header and list).
+      if (result.status === 'failed' && !this.undoable(op, done, from.begun)) await journal.markEnded().catch(() => undefined);
       emit({ type: 'ended', result });
       return result;
     };
-    const problem = await this.preflight(op);
+    const interrupted = async (reason: string, index: number, argv: string[] | null, stepStart: number, auditError: string | null, error?: string) => {
+      await journal.append({ event: 'interrupted', at: now(), reason }).catch(() => undefined);
+      if (argv) this.recorder.tryRecord(op, index, { argv, exitCode: null, stderr: reason, durationMs: Date.now() - stepStart }, 'abandoned', by);
+      const step = op.steps[index];
+      return end(operationResult(op, 'interrupted', startedAt, { error: error ?? `${reason}${step ? ` at step ${index + 1} (${step.title})` : ''}; resume or roll back later`, auditError }));
+    };
+    const stopReason = () => (signal.reason instanceof Error ? signal.reason.message : 'stopped by the operator');
+
+    let problem: string | null;
+    try {
+      problem = await this.preflight(op);
+    } catch (error) {
+      if (isHostLost(error)) return interrupted(`lost host: ${describeError(error)}`, from.start, null, Date.now(), null);
+      problem = describeError(error);
+    }
     if (problem) {
-      await journal.append({ event: 'failed', at: new Date().toISOString(), step: null, error: `preflight: ${problem}` });
-      return end(this.result(op, 'failed', startedAt, { error: `preflight: ${problem}` }));
+      await journal.append({ event: 'failed', at: now(), step: null, error: `preflight: ${problem}` });
+      return end(operationResult(op, 'failed', startedAt, { error: `preflight: ${problem}`, undoable: this.undoable(op, done, from.begun) }));
     }
     let auditError: string | null = null;
     for (let index = from.start; index < op.steps.length; index++) {
       const step = op.steps[index]!;
-      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, signal: options.signal, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
+      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, signal, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
       const kind = kindOf(step);
+      const argv = kind.argv(step);
+      if (signal.aborted) return interrupted(stopReason(), index, null, Date.now(), auditError);
       const resumed = index === from.unfinished;
       let before: Record<string, unknown> | undefined;
       try {
         before = resumed ? from.data.get(index) : await kind.before?.(step, env);
       } catch (error) {
+        if (isHostLost(error)) return interrupted(`lost host ${env.host.name}: ${describeError(error)}`, index, null, Date.now(), auditError);
         const message = describeError(error);
-        await journal.append({ event: 'failed', at: new Date().toISOString(), step: index, error: message });
+        await journal.append({ event: 'failed', at: now(), step: index, error: message });
         return end(await this.afterFailure(op, journal, confirmation, done, from, index, startedAt, message, '', null, emit));
       }
-      // The intent, on the host and in the audit log, before anything changes.
-      if (!resumed) await journal.append({ event: 'step-started', at: new Date().toISOString(), step: index, ...(before ? { data: before } : {}) });
-      from.started.add(index);
-      const argv = stepArgv(step);
+      if (before) from.data.set(index, before);
+      // The intent, in the audit log and then on the host, before anything changes.
       try {
-        this.record(op, index, { argv, exitCode: null, stderr: '', durationMs: 0 }, 'started', by);
+        this.recorder.record(op, index, { argv, exitCode: null, stderr: '', durationMs: 0 }, 'started', by);
       } catch (error) {
         auditError = describeError(error);
-        await journal.append({ event: 'interrupted', at: new Date().toISOString(), reason: `the audit log cannot be written: ${auditError}` });
-        return end(this.result(op, 'interrupted', startedAt, { error: `step ${index + 1} was not run: the audit log could not take its intent`, auditError }));
+        return interrupted(`the audit log cannot be written: ${auditError}`, index, null, Date.now(), auditError, `step ${index + 1} was not run: the audit log could not take its intent`);
       }
+      if (!resumed) await journal.append({ event: 'step-started', at: now(), step: index, ...(before ? { data: before } : {}) });
+      from.begun.add(index);
       emit({ type: 'step-started', index, step, resumed });
       const stepStart = Date.now();
+      let outcome: Awaited<ReturnType<typeof kind.run>>;
       try {
-        const outcome = await kind.run(step, env, before, resumed);
-        await journal.append({ event: 'step-finished', at: new Date().toISOString(), step: index, ok: true, exitCode: outcome.exitCode, ...(outcome.data ? { data: outcome.data } : {}) });
-        done.add(index);
-        auditError = this.tryRecord(op, index, { argv, exitCode: outcome.exitCode, stderr: '', durationMs: Date.now() - stepStart }, 'ok', by) ?? auditError;
-        emit({ type: 'step-finished', index, ok: true, durationMs: Date.now() - stepStart, exitCode: outcome.exitCode });
-        await afterRecorded(step, env).catch(() => undefined);
+        outcome = await kind.run(step, env, before, resumed);
       } catch (error) {
-        if (options.signal?.aborted || isHostLost(error)) {
+        if (signal.aborted || isHostLost(error)) {
           // Stop here: the step may still be going on (a detached command, a systemd job); a resume reattaches.
           // A lost host: its outcome is unknown, and the journal (on that host) may not be reachable either.
-          const reason = options.signal?.aborted ? 'stopped by the operator' : `lost host ${env.host.name}: ${describeError(error)}`;
-          await journal.append({ event: 'interrupted', at: new Date().toISOString(), reason }).catch(() => undefined);
-          this.tryRecord(op, index, { argv, exitCode: null, stderr: reason, durationMs: Date.now() - stepStart }, 'abandoned', by);
-          return end(this.result(op, 'interrupted', startedAt, { error: `${reason} at step ${index + 1} (${step.title}); resume or roll back later`, auditError }));
+          return interrupted(signal.aborted ? stopReason() : `lost host ${env.host.name}: ${describeError(error)}`, index, argv, stepStart, auditError);
         }
         const failure = error instanceof StepFailure ? error : new StepFailure(describeError(error));
-        await journal.append({ event: 'step-finished', at: new Date().toISOString(), step: index, ok: false, exitCode: failure.exitCode, error: failure.message });
-        auditError = this.tryRecord(op, index, { argv, exitCode: failure.exitCode, stderr: failure.stderr || failure.message, durationMs: Date.now() - stepStart }, 'failed', by) ?? auditError;
+        await journal.append({ event: 'step-finished', at: now(), step: index, ok: false, exitCode: failure.exitCode, error: failure.message });
+        auditError = this.recorder.tryRecord(op, index, { argv, exitCode: failure.exitCode, stderr: failure.stderr || failure.message, durationMs: Date.now() - stepStart }, 'failed', by) ?? auditError;
+        await kind.afterRecorded?.(step, env).catch(() => undefined);
         const journalLines = failure.unit ? await this.recentJournal(env.host, failure.unit, stepStart) : [];
         emit({ type: 'step-finished', index, ok: false, durationMs: Date.now() - stepStart, exitCode: failure.exitCode, error: failure.message, stderr: failure.stderr, journal: journalLines });
-        await journal.append({ event: 'failed', at: new Date().toISOString(), step: index, error: failure.message });
+        await journal.append({ event: 'failed', at: now(), step: index, error: failure.message });
         return end(await this.afterFailure(op, journal, confirmation, done, from, index, startedAt, failure.message, failure.stderr, journalLines, emit));
       }
+      // Done on the host: from here on a failure to record it is not the step's failure.
+      done.add(index);
+      if (outcome.data) from.data.set(index, { ...from.data.get(index), ...outcome.data });
+      journal.defer({ event: 'step-finished', at: now(), step: index, ok: true, exitCode: outcome.exitCode, ...(outcome.data ? { data: outcome.data } : {}) });
+      auditError = this.recorder.tryRecord(op, index, { argv, exitCode: outcome.exitCode, stderr: '', durationMs: Date.now() - stepStart }, 'ok', by) ?? auditError;
+      emit({ type: 'step-finished', index, ok: true, durationMs: Date.now() - stepStart, exitCode: outcome.exitCode });
+      if (kind.afterRecorded) {
+        // e.g. a detached command's transient unit: removed once its end is on disk (a resume reads it till then).
+        const flushed = await journal.flush().then(() => true, () => false);
+        if (flushed) await kind.afterRecorded(step, env).catch(() => undefined);
+      }
     }
-    await journal.append({ event: 'finished', at: new Date().toISOString() });
-    await journal.markEnded();
-    return end(this.result(op, 'finished', startedAt, { auditError }));
+    try {
+      await journal.append({ event: 'finished', at: now() });
+      await journal.markEnded();
+    } catch (error) {
+      // Every step is done; only the record of it is missing (a resume finds nothing left to do).
+      return end(operationResult(op, 'interrupted', startedAt, { error: `every step is done, but the end could not be written to host ${op.host}: ${describeError(error)}`, auditError }));
+    }
+    return end(operationResult(op, 'finished', startedAt, { auditError }));
   }
 
   private async afterFailure(
@@ -317,7 +350,7 @@ export class OperationRunner {
     journal: StateJournal,
     confirmation: Confirmation,
     done: Set<number>,
-    from: { data: Map<number, Record<string, unknown>>; started: Set<number> },
+    from: Start,
     failed: number,
     startedAt: number,
     error: string,
@@ -326,76 +359,70 @@ export class OperationRunner {
     emit: (e: OperationEvent) => void,
   ): Promise<OperationResult> {
     const facts = { failedStep: failed, error, stderr, journal: journalLines ?? [] };
-    if (op.onFailure !== 'rollback') return this.result(op, 'failed', startedAt, { ...facts, undoable: done.size > 0 });
-    const data = await this.recordedData(op, journal, from.data);
-    const outcome = await this.undoAll(op, journal, confirmation, done, from.started, data, emit);
-    return this.result(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { ...facts, error: outcome.ok ? `${error} (rolled back)` : `${error}; the rollback failed too: ${outcome.error}` });
+    if (op.onFailure !== 'rollback') return operationResult(op, 'failed', startedAt, { ...facts, undoable: this.undoable(op, done, from.begun) });
+    const outcome = await this.undoAll(op, journal, confirmation, done, from.begun, from.data, emit);
+    return operationResult(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { ...facts, error: outcome.ok ? `${error} (rolled back)` : `${error}; the rollback failed too: ${outcome.error}` });
   }
 
-  /** What the steps recorded (their start data and end data), as the journal on the host has it. */
-  private async recordedData(op: Operation, journal: StateJournal, known: Map<number, Record<string, unknown>>): Promise<Map<number, Record<string, unknown>>> {
-    const stored = (await readStoredOperations(journal.host, op.id))[0];
-    return stored ? stepData(stored) : known;
+  /** Whether a rollback would do anything. */
+  private undoable(op: Operation, done: ReadonlySet<number>, begun: ReadonlySet<number>): boolean {
+    return planRollback(op.steps, { done, begun, ...ROLLBACK_KINDS }).some((a) => a.how !== 'cannot');
   }
 
+  /** Undo, in the order planRollback gives; each undo's intent audited and journaled before it runs. */
   private async undoAll(
     op: Operation,
     journal: StateJournal,
     confirmation: Confirmation,
-    done: Set<number>,
-    begun: Set<number>,
+    done: ReadonlySet<number>,
+    begun: ReadonlySet<number>,
     data: Map<number, Record<string, unknown>>,
     emit: (e: OperationEvent) => void,
   ): Promise<{ ok: boolean; error: string | null }> {
     const by = confirmedBy(confirmation);
-    await journal.append({ event: 'rollback-started', at: new Date().toISOString(), by: currentOwner(currentUser()) });
+    await journal.append({ event: 'rollback-started', at: now(), by: currentOwner(currentUser()) });
     let ok = true;
     let firstError: string | null = null;
-    let pending: number[] = [];
-    const undoOne = async (index: number, again: boolean) => {
+    const fail = (index: number, message: string) => {
+      ok = false;
+      firstError ??= `step ${index + 1} (${op.steps[index]!.title}): ${message}`;
+    };
+    for (const action of planRollback(op.steps, { done, begun, ...ROLLBACK_KINDS })) {
+      const index = action.index;
       const step = op.steps[index]!;
+      const kind = kindOf(step);
+      if (action.how === 'cannot') {
+        fail(index, `cannot be undone: ${kind.undoText(step)}`);
+        continue;
+      }
+      const reapply = action.how === 'reapply';
       const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
-      emit({ type: 'undo-started', index, step });
-      await journal.append({ event: 'undo-started', at: new Date().toISOString(), step: index });
-      const argv = stepArgv(step);
+      const argv = kind.argv(step);
+      const note = reapply ? 'run again to re-apply' : `undo: ${kind.undoText(step)}`;
+      try {
+        this.recorder.record(op, index, { argv, exitCode: null, stderr: note, durationMs: 0 }, 'undo-started', by);
+      } catch (error) {
+        fail(index, `not undone: the audit log could not take its intent: ${describeError(error)}`);
+        break;
+      }
+      emit({ type: 'undo-started', index, step, reapply });
+      await journal.append({ event: 'undo-started', at: now(), step: index });
       const t = Date.now();
       try {
-        if (again) await kindOf(step).run(step, env, undefined, false);
-        else await kindOf(step).undo!(step, env, data.get(index) ?? {});
-        await journal.append({ event: 'undone', at: new Date().toISOString(), step: index, ok: true });
-        this.tryRecord(op, index, { argv, exitCode: 0, stderr: again ? 'run again to re-apply' : '', durationMs: Date.now() - t }, 'undone', by);
+        if (reapply) await kind.run(step, env, undefined, false);
+        else await kind.undo!(step, env, data.get(index) ?? {});
+        await journal.append({ event: 'undone', at: now(), step: index, ok: true });
+        this.recorder.tryRecord(op, index, { argv, exitCode: 0, stderr: note, durationMs: Date.now() - t }, 'undone', by);
         emit({ type: 'undone', index, ok: true });
       } catch (error) {
         const message = describeError(error);
-        ok = false;
-        firstError ??= `step ${index + 1} (${step.title}): ${message}`;
-        await journal.append({ event: 'undone', at: new Date().toISOString(), step: index, ok: false, error: message });
-        this.tryRecord(op, index, { argv, exitCode: null, stderr: message, durationMs: Date.now() - t }, 'undo-failed', by);
+        fail(index, message);
+        await journal.append({ event: 'undone', at: now(), step: index, ok: false, error: message }).catch(() => undefined);
+        this.recorder.tryRecord(op, index, { argv, exitCode: null, stderr: message, durationMs: Date.now() - t }, 'undo-failed', by);
         emit({ type: 'undone', index, ok: false, error: message });
       }
-    };
-    const flush = async () => {
-      for (const index of pending.sort((a, b) => a - b)) await undoOne(index, true);
-      pending = [];
-    };
-    for (let index = op.steps.length - 1; index >= 0; index--) {
-      const step = op.steps[index]!;
-      if (reapplies(step)) {
-        // Re-applied after what it applied is undone (a restart that failed half-way counts too).
-        if (done.has(index) || begun.has(index)) pending.push(index);
-        continue;
-      }
-      if (!done.has(index) || kindOf(step).inert) continue;
-      if (!canUndo(step)) {
-        ok = false;
-        firstError ??= `step ${index + 1} (${step.title}) cannot be undone: ${kindOf(step).undoText(step)}`;
-        continue;
-      }
-      await undoOne(index, false);
-      await flush();
     }
-    await flush();
-    await journal.append({ event: 'rolled-back', at: new Date().toISOString(), ok, ...(firstError ? { error: firstError } : {}) });
+    await journal.append({ event: 'rolled-back', at: now(), ok, ...(firstError ? { error: firstError } : {}) });
     if (ok) await journal.markEnded();
     return { ok, error: firstError };
   }
@@ -409,64 +436,5 @@ export class OperationRunner {
       for (const e of entries) lines.push(`${new Date(e.timeUs / 1000).toISOString().slice(11, 19)} ${e.message}`);
     }).catch(() => undefined);
     return lines;
-  }
-
-  private result(op: Operation, status: OperationResult['status'], startedAt: number, facts: Partial<OperationResult> & { undoable?: boolean } = {}): OperationResult {
-    const durationMs = Date.now() - startedAt;
-    const error = facts.error ?? null;
-    const summary =
-      status === 'finished' ? `${op.title}: done in ${durationMs} ms`
-        : status === 'rolled-back' ? `${op.title}: ${facts.failedStep !== undefined && facts.failedStep !== null ? `failed at step ${facts.failedStep + 1}, ` : ''}rolled back${error ? `: ${error}` : ''}`
-          : status === 'interrupted' ? `${op.title}: interrupted${error ? `: ${error}` : ''} (opsdeck ops resume ${op.id}, or rollback)`
-            : `${op.title}: ${status}${error ? `: ${error}` : ''}${status === 'failed' && facts.undoable ? ` (opsdeck ops rollback ${op.id} undoes what was done)` : ''}`;
-    const auditError = facts.auditError ?? null;
-    return {
-      id: op.id,
-      status,
-      ok: (facts.ok ?? status === 'finished') && auditError === null,
-      summary: auditError ? `${summary} — NOT RECORDED in the audit log: ${auditError}` : summary,
-      failedStep: facts.failedStep ?? null,
-      error,
-      stderr: facts.stderr ?? '',
-      journal: facts.journal ?? [],
-      auditError,
-      durationMs,
-    };
-  }
-
-  private tryRecord(op: Operation, step: number | null, facts: { argv: string[]; exitCode: number | null; stderr: string; durationMs: number }, outcome: AuditRecord['outcome'], by: AuditRecord['confirmedBy']): string | null {
-    try {
-      this.record(op, step, facts, outcome, by);
-      return null;
-    } catch (error) {
-      return describeError(error);
-    }
-  }
-
-  private record(op: Operation, step: number | null, facts: { argv: string[]; exitCode: number | null; stderr: string; durationMs: number }, outcome: AuditRecord['outcome'], by: AuditRecord['confirmedBy']): void {
-    const hostName = step === null ? op.host : op.steps[step]!.host;
-    let wrappedArgv: string[] = [];
-    try {
-      wrappedArgv = this.deps.hostFor(hostName).wrap(facts.argv);
-    } catch {
-      /* the host cannot be addressed (e.g. the lab is down): the record still goes in */
-    }
-    this.deps.audit.append({
-      time: new Date().toISOString(),
-      user: currentUser(),
-      host: hostName,
-      environment: op.environment,
-      action: step === null || op.steps.length === 1 ? op.title : `${op.title} — step ${step + 1}/${op.steps.length}: ${op.steps[step]!.title}`,
-      target: op.target,
-      argv: facts.argv,
-      wrappedArgv,
-      exitCode: facts.exitCode,
-      durationMs: facts.durationMs,
-      outcome,
-      ...(facts.stderr ? { stderr: trimStderr(facts.stderr) } : {}),
-      confirmedBy: by,
-      operation: op.id,
-      ...(step !== null ? { step: step + 1 } : {}),
-    });
   }
 }

@@ -4,9 +4,11 @@
 // as they were). Whoever reads it next (`ops resume`, `ops rollback`, the console's header
 // after a crash) knows exactly where the operation stood.
 import path from 'node:path';
+import { sanitizeLine } from '../text/sanitize.js';
 import type { Host } from '../host/host.js';
 import { appendDurably, makeDirectory, writeFileAtomic } from '../host/files.js';
 import { isOperationId, type Operation } from './operation.js';
+import { checkStoredPlan } from './stored-plan.js';
 
 export const STATE_DIR = '/var/lib/opsdeck';
 export const OPS_DIR = `${STATE_DIR}/ops`;
@@ -16,6 +18,8 @@ export interface Owner {
   /** The machine opsdeck runs on (its host name). */
   from: string;
   pid: number;
+  /** The PID's start time (a PID reused by another process is not the owner). */
+  pidStart?: string;
   /** machine-id:boot-id of that machine, so a process on the same machine can be checked. */
   machine: string;
 }
@@ -42,9 +46,19 @@ export function backupPath(id: string, step: number): string {
   return `${operationDir(id)}/backup/${step}`;
 }
 
-/** One operation's journal on its host. */
+/**
+ * One operation's journal on its host. Each record is one line, written with one write() (dd
+ * bs=1M, fullblock) under O_APPEND and fsynced, and starts with a newline: a line torn by a
+ * crash mid-write stays a damaged line of its own and never swallows the next record.
+ *
+ * A step's successful end may be `deferred`: it goes to disk with the next record (the next
+ * step's start), one round trip per step instead of two. Losing it to a crash only means a
+ * resume checks that step on the host again, which every kind of step is built to do.
+ */
 export class StateJournal {
   readonly dir: string;
+  private pending: JournalEvent[] = [];
+
   constructor(
     readonly host: Host,
     readonly id: string,
@@ -52,26 +66,37 @@ export class StateJournal {
     this.dir = operationDir(id);
   }
 
-  /** Before the first step: the directory, the plan, and the `started` line. */
+  /** Before the first step: the directory (private), the plan, and the `started` line. */
   async create(op: Operation, by: Owner): Promise<void> {
+    await makeDirectory(this.host, OPS_DIR, 0o700);
     await makeDirectory(this.host, `${this.dir}/backup`, 0o700);
     await writeFileAtomic(this.host, `${this.dir}/plan.json`, JSON.stringify(op, null, 1) + '\n', 0o600);
     await this.append({ event: 'started', at: new Date().toISOString(), by });
   }
 
-  /** One event, on disk (fsynced) before this resolves. */
+  /** One event (after any deferred ones), on disk (fsynced) before this resolves. */
   async append(event: JournalEvent): Promise<void> {
-    await appendDurably(this.host, `${this.dir}/journal.jsonl`, JSON.stringify(event) + '\n');
+    const events = [...this.pending, event];
+    this.pending = [];
+    await appendDurably(this.host, `${this.dir}/journal.jsonl`, events.map((e) => '\n' + JSON.stringify(e)).join(''));
+  }
+
+  /** Write what was deferred, now. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const events = this.pending;
+    this.pending = [];
+    await appendDurably(this.host, `${this.dir}/journal.jsonl`, events.map((e) => '\n' + JSON.stringify(e)).join(''));
+  }
+
+  /** An event that may wait for the next append (see above). */
+  defer(event: JournalEvent): void {
+    this.pending.push(event);
   }
 
   /** It ended for good (finished, or rolled back): listing what is open skips it from now on. */
   async markEnded(): Promise<void> {
     await writeFileAtomic(this.host, `${this.dir}/ended`, new Date().toISOString() + '\n', 0o600);
-  }
-
-  /** Several events in one write (a step's end and the next one's start). */
-  async appendAll(events: readonly JournalEvent[]): Promise<void> {
-    if (events.length > 0) await appendDurably(this.host, `${this.dir}/journal.jsonl`, events.map((e) => JSON.stringify(e) + '\n').join(''));
   }
 }
 
@@ -82,43 +107,81 @@ export interface StoredOperation {
   damaged: number;
 }
 
+/** A plan.json that is there but cannot be used, and why (shown by `ops`, never acted on). */
+export interface UnusablePlan {
+  id: string;
+  error: string;
+}
+
+const JOURNAL_EVENTS = new Set(['started', 'resumed', 'rollback-started', 'step-started', 'step-finished', 'undo-started', 'undone', 'interrupted', 'failed', 'finished', 'rolled-back']);
+
+/** A journal line, if it is one: known event, its step a step of the plan. */
+function checkEvent(raw: unknown, steps: number): JournalEvent | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const e = raw as Record<string, unknown>;
+  if (typeof e.event !== 'string' || !JOURNAL_EVENTS.has(e.event) || typeof e.at !== 'string') return null;
+  if ('step' in e && e.step !== null && !(Number.isSafeInteger(e.step) && (e.step as number) >= 0 && (e.step as number) < steps)) return null;
+  if (['step-started', 'step-finished', 'undo-started', 'undone'].includes(e.event) && typeof e.step !== 'number') return null;
+  if ((e.event === 'step-finished' || e.event === 'undone' || e.event === 'rolled-back') && typeof e.ok !== 'boolean') return null;
+  if ('data' in e && e.data !== undefined && (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data))) return null;
+  for (const key of ['reason', 'error'] as const) if (key in e && e[key] !== undefined && e[key] !== null) e[key] = sanitizeLine(String(e[key]));
+  return e as unknown as JournalEvent;
+}
+
+const STORED_FILE = new RegExp(`^${OPS_DIR.replace(/[/.]/g, '\\$&')}/([^/]+)/(plan\\.json|journal\\.jsonl):`);
+
 /** Plans and journals from `grep -r -z` output: "PATH:CONTENT\0" per file (JSON holds no NUL). */
-export function parseStoredOperations(stdout: string): StoredOperation[] {
-  const byId = new Map<string, { plan?: Operation; events: JournalEvent[]; damaged: number }>();
+export function parseStoredOperations(stdout: string, unusable: UnusablePlan[] = []): StoredOperation[] {
+  const byId = new Map<string, { plan?: unknown; planDamaged: boolean; lines: string[] }>();
   for (const record of stdout.split('\0')) {
-    const match = /^\/var\/lib\/opsdeck\/ops\/([^/]+)\/(plan\.json|journal\.jsonl):/.exec(record);
+    const match = STORED_FILE.exec(record);
     if (!match || !isOperationId(match[1]!)) continue;
-    const entry = byId.get(match[1]!) ?? { events: [], damaged: 0 };
+    const entry = byId.get(match[1]!) ?? { planDamaged: false, lines: [] };
     byId.set(match[1]!, entry);
     const content = record.slice(match[0].length);
     if (match[2] === 'plan.json') {
       try {
-        entry.plan = JSON.parse(content) as Operation;
+        entry.plan = JSON.parse(content);
       } catch {
-        entry.damaged++;
+        entry.planDamaged = true;
       }
-      continue;
-    }
-    for (const line of content.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        entry.events.push(JSON.parse(line) as JournalEvent);
-      } catch {
-        entry.damaged++;
-      }
-    }
+    } else entry.lines.push(...content.split('\n'));
   }
   const out: StoredOperation[] = [];
-  for (const [id, entry] of byId) if (entry.plan && entry.plan.id === id) out.push({ plan: entry.plan, events: entry.events, damaged: entry.damaged });
+  for (const [id, entry] of byId) {
+    if (entry.plan === undefined) {
+      if (entry.planDamaged) unusable.push({ id, error: 'its plan.json cannot be read (damaged)' });
+      continue;
+    }
+    const checked = checkStoredPlan(entry.plan);
+    if ('error' in checked || checked.plan.id !== id) {
+      unusable.push({ id, error: 'error' in checked ? checked.error : `its plan.json names another operation (${sanitizeLine(checked.plan.id)})` });
+      continue;
+    }
+    const events: JournalEvent[] = [];
+    let damaged = 0;
+    for (const line of entry.lines) {
+      if (!line.trim()) continue;
+      let event: JournalEvent | null = null;
+      try {
+        event = checkEvent(JSON.parse(line), checked.plan.steps.length);
+      } catch {
+        event = null;
+      }
+      if (event) events.push(event);
+      else damaged++;
+    }
+    out.push({ plan: checked.plan, events, damaged });
+  }
   return out.sort((a, b) => a.plan.id.localeCompare(b.plan.id));
 }
 
 /** Every operation journaled on a host (one command), or only one by id. */
-export async function readStoredOperations(host: Host, id?: string): Promise<StoredOperation[]> {
+export async function readStoredOperations(host: Host, id?: string, unusable?: UnusablePlan[]): Promise<StoredOperation[]> {
   const where = id ? operationDir(id) : OPS_DIR;
   // -s: no such directory yet is an empty answer (exit 2 without output).
   const { stdout } = await host.run(['grep', '-r', '-H', '-a', '-s', '-z', '--include=plan.json', '--include=journal.jsonl', '', '--', where], { okExitCodes: [0, 1, 2], maxOutputBytes: 64 * 1024 * 1024 });
-  return parseStoredOperations(stdout);
+  return parseStoredOperations(stdout, unusable);
 }
 
 /**
@@ -143,7 +206,12 @@ export async function readOpenOperations(host: Host): Promise<StoredOperation[]>
   return parseStoredOperations(content);
 }
 
-export type OperationStatus = 'running' | 'interrupted' | 'failed' | 'finished' | 'rolled-back' | 'rollback-failed';
+export type OperationStatus = 'running' | 'interrupted' | 'failed' | 'finished' | 'rolling-back' | 'rollback-interrupted' | 'rolled-back' | 'rollback-failed';
+
+/** Statuses an operation can be resumed from (a rollback cut off is finished by rolling back, never by running forward). */
+export const RESUMABLE: readonly OperationStatus[] = ['interrupted', 'failed'];
+/** Statuses of an operation that is still going on somewhere. */
+export const IN_PROGRESS: readonly OperationStatus[] = ['running', 'rolling-back'];
 
 export interface OperationProgress {
   status: OperationStatus;
@@ -165,6 +233,7 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
   const started = new Set<number>();
   let status: OperationStatus | null = null;
   let reason: string | null = null;
+  let rollingBack = false;
   for (const e of stored.events) {
     switch (e.event) {
       case 'started':
@@ -172,6 +241,7 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
       case 'rollback-started':
         status = null;
         reason = null;
+        rollingBack = e.event === 'rollback-started';
         break;
       case 'step-started':
         started.add(e.step);
@@ -200,13 +270,14 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
       case 'rolled-back':
         status = e.ok ? 'rolled-back' : 'rollback-failed';
         reason = e.error ?? null;
+        rollingBack = false;
         break;
     }
   }
   // No word on how it ended: still running if its owner lives, else cut off (kill -9, a crash, a lost connection).
   if (status === null) {
-    status = ownerAlive ? 'running' : 'interrupted';
-    if (!ownerAlive) reason = 'opsdeck stopped while it ran (killed, crashed or disconnected)';
+    status = ownerAlive ? (rollingBack ? 'rolling-back' : 'running') : rollingBack ? 'rollback-interrupted' : 'interrupted';
+    if (!ownerAlive) reason = `opsdeck stopped while it ${rollingBack ? 'rolled it back' : 'ran'} (killed, crashed or disconnected)`;
   }
   const unfinished = [...started].filter((s) => !done.has(s)).sort((a, b) => a - b)[0] ?? null;
   return { status, done: [...done].sort((a, b) => a - b), unfinished, undone: [...undone].sort((a, b) => a - b), lastEventAt: stored.events.at(-1)?.at ?? null, reason };
@@ -221,6 +292,3 @@ export function stepData(stored: StoredOperation): Map<number, Record<string, un
   return data;
 }
 
-export function journalFile(id: string): string {
-  return path.posix.join(operationDir(id), 'journal.jsonl');
-}

@@ -9,7 +9,7 @@ import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { commandLine, listListeners, readProcesses } from '../systemd/listeners.js';
 import { quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
-import { normalizeUnitName, showUnits } from '../systemd/units.js';
+import { environmentUnits, normalizeUnitName, showUnits } from '../systemd/units.js';
 import { processStartTime } from './steps/pid.js';
 
 export interface Target {
@@ -38,10 +38,7 @@ export type TargetFacts =
  */
 export function decideTarget(config: Config, hostOf: (environment: string) => string, facts: TargetFacts): Target {
   const onHost = Object.keys(config.environments).filter((name) => hostOf(name) === facts.host);
-  const units = (name: string) => {
-    const env = config.environments[name]!;
-    return [...(env.unit ? [env.unit] : []), ...env.relatedUnits];
-  };
+  const units = (name: string) => environmentUnits(config.environments[name]!);
   const environments = onHost.filter((name) => {
     if (facts.kind === 'host') return true;
     if (facts.kind === 'unit') return units(name).includes(facts.unit);
@@ -110,7 +107,7 @@ export async function resolveUnitTarget(config: Config, hosts: HostRegistry, nam
   } catch {
     throw unknownTargetError(config, name, configFile, 'nor a valid unit name');
   }
-  const owner = Object.keys(config.environments).find((e) => [config.environments[e]!.unit, ...config.environments[e]!.relatedUnits].includes(unit));
+  const owner = Object.keys(config.environments).find((e) => environmentUnits(config.environments[e]!).includes(unit));
   const host = owner ? hostOf(owner) : hosts.effectiveName('local');
   if (!owner && mustExist) {
     const found = (await showUnits(hosts.get(host), [unit])).get(unit);
@@ -160,6 +157,9 @@ export async function describeProcess(host: Host, pid: number): Promise<ProcessD
   ]);
   const process = facts.get(pid);
   if (!process || startTime === null) return null;
+  // The facts were read in parallel: the PID must still be the same process after all of them
+  // (a PID recycled in between would pair one process's command with another's start time).
+  if ((await processStartTime(host, pid)) !== startTime) return null;
   const dir = cwd.stdout.split('\0')[0];
   return {
     pid,
@@ -191,7 +191,7 @@ export async function resolvePidTarget(config: Config, hosts: HostRegistry, pid:
     const env = config.environments[options.env]!;
     if (!options.force) {
       throw new UsageError(
-        `PID ${pid} (${process.command}) is not part of environment ${options.env}: ${process.unit ? `it runs in ${process.unit}` : 'it runs in no unit'}, not in ${[env.unit, ...env.relatedUnits].filter(Boolean).join(', ') || 'its units (none)'}, and holds ${process.ports.length > 0 ? `port ${process.ports.join(', ')}` : 'no port'}, not ${env.ports.join(', ') || 'its ports (none)'}`,
+        `PID ${pid} (${process.command}) is not part of environment ${options.env}: ${process.unit ? `it runs in ${process.unit}` : 'it runs in no unit'}, not in ${environmentUnits(env).join(', ') || 'its units (none)'}, and holds ${process.ports.length > 0 ? `port ${process.ports.join(', ')}` : 'no port'}, not ${env.ports.join(', ') || 'its ports (none)'}`,
         'check the PID, or pass --force to kill it anyway (it is then treated as part of the environment)',
       );
     }

@@ -60,7 +60,7 @@ export function unifiedDiff(file: string, before: string | null, after: string |
   const changed = ops.map((op, i) => (op.kind !== ' ' ? i : -1)).filter((i) => i >= 0);
   let k = 0;
   while (k < changed.length) {
-    let from = Math.max(0, changed[k]! - CONTEXT);
+    const from = Math.max(0, changed[k]! - CONTEXT);
     let to = Math.min(ops.length, changed[k]! + CONTEXT + 1);
     while (k + 1 < changed.length && changed[k + 1]! - CONTEXT <= to) {
       k++;
@@ -75,7 +75,6 @@ export function unifiedDiff(file: string, before: string | null, after: string |
     const range = (at: number, count: number) => (count === 1 ? `${at + 1}` : `${count === 0 ? at : at + 1},${count}`);
     out.push(`@@ -${range(before, oldCount)} +${range(after, newCount)} @@`);
     for (const op of hunk) out.push(`${op.kind}${op.line}`);
-    from = to;
   }
   return out.join('\n') + '\n';
 }

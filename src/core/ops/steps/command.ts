@@ -33,17 +33,24 @@ async function runDirect(step: CommandStep, env: StepEnv) {
   const ok = step.okExitCodes ?? [0];
   try {
     const result = await env.host.run(step.argv, { timeoutMs: step.timeoutMs ?? 90_000, okExitCodes: ANY_EXIT, ...(env.signal ? { signal: env.signal } : {}) });
-    const output = [...lines(result.stdout), ...lines(result.stderr)];
-    for (const line of output) env.emit({ type: 'output', line });
+    for (const line of [...lines(result.stdout), ...lines(result.stderr)]) env.emit({ type: 'output', line });
     if (!ok.includes(result.exitCode)) throw new StepFailure(`\`${step.argv.join(' ')}\` exited with ${result.exitCode}`, result.exitCode, trimStderr(result.stderr));
-    return { exitCode: result.exitCode, output };
+    return { exitCode: result.exitCode };
   } catch (error) {
     throw error instanceof StepFailure ? error : stepError(error);
   }
 }
 
+/** Stop and forget a step's transient unit (RemainAfterExit keeps it until then). */
+async function removeTransient(env: StepEnv, unit: string): Promise<void> {
+  await env.host.run(['systemctl', 'stop', '--no-ask-password', '--', unit], { okExitCodes: [0, 1, 5] });
+  await env.host.run(['systemctl', 'reset-failed', '--no-ask-password', '--', unit], { okExitCodes: [0, 1, 5] });
+}
+
 async function runDetached(step: CommandStep, env: StepEnv, resume: boolean) {
   const unit = transientUnit(env.op.id, env.index);
+  // Fresh: a unit of that name left by an earlier attempt (a run rolled back, then resumed) would make systemd-run refuse.
+  if (!resume) await removeTransient(env, unit).catch((error: unknown) => { throw stepError(error); });
   const current = resume ? (await showUnits(env.host, [unit])).get(unit) : undefined;
   // Resumed: if the host still has the unit, it ran (or runs): wait for it rather than run it twice.
   if (!current || current.loadState === 'not-found') {
@@ -79,7 +86,7 @@ async function runDetached(step: CommandStep, env: StepEnv, resume: boolean) {
       if (exitCode === null || !(step.okExitCodes ?? [0]).includes(exitCode)) {
         throw new StepFailure(`\`${step.argv.join(' ')}\` (in ${unit}) ${exitCode === null ? `ended with result ${state.result}` : `exited with ${exitCode}`}`, exitCode, output.slice(-6).join('\n'), unit);
       }
-      return { exitCode, output, data: { transientUnit: unit } };
+      return { exitCode, data: { transientUnit: unit } };
     }
     if (Date.now() > deadline) {
       await env.host.run(['systemctl', 'stop', '--no-ask-password', '--', unit], { okExitCodes: [0, 1, 5] }).catch(() => undefined);
@@ -90,7 +97,8 @@ async function runDetached(step: CommandStep, env: StepEnv, resume: boolean) {
   }
 }
 
-export const commandStep: StepKind<CommandStep> & { cleanup(step: CommandStep, env: StepEnv): Promise<void> } = {
+export const commandStep: StepKind<CommandStep> = {
+  argv: (step) => step.argv,
   async preview(step, env) {
     const commands = step.detach ? [systemdRunArgv(step, env.op.id, env.index)] : [step.argv];
     return { commands, diff: null, undo: this.undoText(step), notes: step.detach ? ['runs in a transient unit on the host: a lost connection does not stop it'] : [] };
@@ -99,19 +107,13 @@ export const commandStep: StepKind<CommandStep> & { cleanup(step: CommandStep, e
     return step.detach ? runDetached(step, env, resume) : runDirect(step, env);
   },
   /** After its end is journaled: the transient unit is removed (not before, so a resume can read it). */
-  async cleanup(step, env) {
-    if (!step.detach) return;
-    const unit = transientUnit(env.op.id, env.index);
-    await env.host.run(['systemctl', 'stop', '--no-ask-password', '--', unit], { okExitCodes: [0, 1, 5] }).catch(() => undefined);
-    await env.host.run(['systemctl', 'reset-failed', '--no-ask-password', '--', unit], { okExitCodes: [0, 1, 5] }).catch(() => undefined);
+  async afterRecorded(step, env) {
+    if (step.detach) await removeTransient(env, transientUnit(env.op.id, env.index));
+  },
+  async undo(step, env) {
+    if (step.undoArgv) await runDirect({ ...step, argv: step.undoArgv, detach: false }, env);
   },
   undoText(step) {
     return step.undoArgv ? `run ${step.undoArgv.join(' ')}` : 'a command cannot be undone unless the operation says how';
   },
 };
-
-/** A step with an undo command gets an undo(). */
-export async function undoCommand(step: CommandStep, env: StepEnv): Promise<void> {
-  if (!step.undoArgv) return;
-  await runDirect({ ...step, argv: step.undoArgv, detach: false }, env);
-}

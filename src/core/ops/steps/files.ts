@@ -18,6 +18,19 @@ function refuseOddFile(path: string, info: FileInfo): void {
   if (info.exists && info.type !== 'file') throw new StepFailure(`${path} is a ${info.type === 'link' ? 'symbolic link' : info.type}, not a regular file: opsdeck does not write through it`);
 }
 
+/** The file's directory must be a directory itself, not a link to one elsewhere (or be missing, to be made). */
+async function refuseOddDirectory(host: Host, file: string): Promise<FileInfo> {
+  const info = await fileInfo(host, dirname(file));
+  if (info.exists && info.type !== 'directory') throw new StepFailure(`${dirname(file)} is a ${info.type === 'link' ? 'symbolic link' : info.type}, not a directory: opsdeck does not write through it`);
+  return info;
+}
+
+/** What a step's start recorded about the file; a record without it cannot be undone safely. */
+function existedBefore(data: Record<string, unknown>, path: string): boolean {
+  if (typeof data.existed !== 'boolean') throw new StepFailure(`the journal does not say whether ${path} existed before: it is left as it is`);
+  return data.existed;
+}
+
 async function currentText(host: Host, path: string): Promise<{ info: FileInfo; text: string | null }> {
   const info = await fileInfo(host, path);
   const bytes = info.type === 'file' ? await readFileBytes(host, path) : null;
@@ -32,12 +45,20 @@ async function keep(env: StepEnv, path: string, before: Record<string, unknown> 
   if (!kept.exists) await copyExactly(env.host, path, copy);
 }
 
+/**
+ * Put the file back as it was. The copy is made (complete, renamed into place) before the file
+ * is touched, so a step cut off before its copy exists never touched the file either.
+ */
 async function putBack(env: StepEnv, path: string, data: Record<string, unknown>): Promise<void> {
-  if (data.existed) await restoreExactly(env.host, backupPath(env.op.id, env.index), path);
-  else await removeFile(env.host, path);
+  if (!existedBefore(data, path)) return removeFile(env.host, path);
+  const copy = backupPath(env.op.id, env.index);
+  if ((await fileInfo(env.host, copy)).exists) await restoreExactly(env.host, copy, path);
+  else env.emit({ type: 'output', line: `${path} was not touched (no copy of it was made yet): nothing to put back` });
 }
 
 export const writeFileStep: StepKind<WriteStep> = {
+  argv: (step) => ['write-file', step.path, `mode=${step.mode.toString(8)}`],
+  undoesBegun: true,
   async preview(step, env) {
     const { info, text } = await currentText(env.host, step.path);
     const notes = info.exists && info.type !== 'file' ? [`${step.path} is a ${info.type}: the step will refuse it`] : [];
@@ -57,9 +78,10 @@ export const writeFileStep: StepKind<WriteStep> = {
   async before(step, env) {
     const info = await fileInfo(env.host, step.path);
     refuseOddFile(step.path, info);
-    return { existed: info.exists, dirExisted: (await fileInfo(env.host, dirname(step.path))).exists };
+    return { existed: info.exists, dirExisted: (await refuseOddDirectory(env.host, step.path)).exists };
   },
   async run(step, env, before) {
+    await refuseOddDirectory(env.host, step.path);
     refuseOddFile(step.path, await fileInfo(env.host, step.path));
     await keep(env, step.path, before);
     if (!before?.dirExisted) await makeDirectory(env.host, dirname(step.path), 0o755);
@@ -77,6 +99,8 @@ export const writeFileStep: StepKind<WriteStep> = {
 };
 
 export const removeFileStep: StepKind<RemoveStep> = {
+  argv: (step) => ['remove-file', step.path],
+  undoesBegun: true,
   async preview(step, env) {
     const { info, text } = await currentText(env.host, step.path);
     return {
@@ -87,17 +111,19 @@ export const removeFileStep: StepKind<RemoveStep> = {
     };
   },
   async before(step, env) {
+    await refuseOddDirectory(env.host, step.path);
     const info = await fileInfo(env.host, step.path);
     refuseOddFile(step.path, info);
     return { existed: info.exists };
   },
   async run(step, env, before) {
+    await refuseOddDirectory(env.host, step.path);
     await keep(env, step.path, before);
     await removeFile(env.host, step.path);
     return { exitCode: 0, data: { existed: Boolean(before?.existed) } };
   },
-  undo(step, env, data) {
-    return data.existed ? restoreExactly(env.host, backupPath(env.op.id, env.index), step.path) : Promise.resolve();
+  async undo(step, env, data) {
+    if (existedBefore(data, step.path)) await putBack(env, step.path, data);
   },
   undoText(step) {
     return `put ${step.path} back as it was`;

@@ -9,6 +9,7 @@ import { StepFailure, type StepKind } from './kind.js';
 type GateStep = Extract<Step, { kind: 'health-gate' }>;
 
 export const gateStep: StepKind<GateStep> = {
+  argv: (step) => ['health-gate', ...(step.probe ? [step.probe.url] : []), ...(step.unit ? [step.unit] : [])],
   async preview(step) {
     const commands: string[][] = [];
     if (step.probe) commands.push(curlArgv([{ url: step.probe.url, timeoutMs: step.probe.timeoutMs ?? 3000 }]));

@@ -1,14 +1,14 @@
 // Every kind of step, by name.
 import type { Step, StepKind as Kind } from '../operation.js';
-import { commandStep, undoCommand } from './command.js';
+import { commandStep } from './command.js';
 import { removeFileStep, writeFileStep } from './files.js';
 import { gateStep } from './gate.js';
-import type { StepEnv, StepKind } from './kind.js';
+import type { StepKind } from './kind.js';
 import { stopPidStep } from './pid.js';
 import { daemonReloadStep, systemctlStep } from './systemd.js';
 
 const KINDS: { [K in Kind]: StepKind<Extract<Step, { kind: K }>> } = {
-  command: { ...commandStep, undo: (step: Extract<Step, { kind: 'command' }>, env: StepEnv) => undoCommand(step, env) },
+  command: commandStep,
   'write-file': writeFileStep,
   'remove-file': removeFileStep,
   systemctl: systemctlStep,
@@ -24,12 +24,17 @@ export function kindOf(step: Step): StepKind {
 /** Whether a step has an undo (or, re-applying, is undone by running again). */
 export function canUndo(step: Step): boolean {
   if (step.kind === 'command') return Boolean(step.undoArgv);
+  if (step.kind === 'systemctl' && step.verb === 'kill') return false;
   return Boolean(kindOf(step).undo);
 }
 
-/** Called once a step's end is journaled (a detached command's transient unit is removed then). */
-export async function afterRecorded(step: Step, env: StepEnv): Promise<void> {
-  if (step.kind === 'command') await commandStep.cleanup(step, env);
+/** It changes nothing a rollback could put back (a health gate; clearing a unit's failed state). */
+export function isInert(step: Step): boolean {
+  return Boolean(kindOf(step).inert) || (step.kind === 'systemctl' && step.verb === 'reset-failed');
 }
+
+/** What the rollback planner needs to know of the kinds of step. */
+export const ROLLBACK_KINDS = { canUndo, inert: isInert, undoesBegun: (step: Step) => Boolean(kindOf(step).undoesBegun) };
+
 
 export { HostLost, StepFailure, type StepEnv, type StepEvent, type StepPreview, type StepOutcome } from './kind.js';

@@ -34,10 +34,8 @@ export interface StepOutcome {
   exitCode: number | null;
   /** Kept in the journal with the step's end, for undo and resume. */
   data?: Record<string, unknown>;
-  output?: string[];
 }
 
-/** A step that failed: what failed, its exit code and stderr; `unit`: whose journal explains it. */
 /** A step whose outcome is unknown because the host could not be reached: the operation is
  *  interrupted (to resume once the host answers), never taken for failed and rolled back. */
 export class HostLost extends Error {
@@ -56,6 +54,7 @@ export function stepError(error: unknown, unit: string | null = null): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** A step that failed: what failed, its exit code and stderr; `unit`: whose journal explains it. */
 export class StepFailure extends Error {
   constructor(
     message: string,
@@ -69,6 +68,8 @@ export class StepFailure extends Error {
 }
 
 export interface StepKind<S extends Step = Step> {
+  /** The command the step stands for in the audit log (the exact argv where it is one). */
+  argv(step: S): string[];
   preview(step: S, env: Omit<StepEnv, 'emit' | 'index'> & { index: number }): Promise<StepPreview>;
   /** What is there before it runs, journaled with its start (e.g. a unit's invocation). */
   before?(step: S, env: StepEnv): Promise<Record<string, unknown>>;
@@ -81,6 +82,10 @@ export interface StepKind<S extends Step = Step> {
   undo?(step: S, env: StepEnv, data: Record<string, unknown>): Promise<void>;
   /** How it is undone, or why it cannot be, in words. */
   undoText(step: S): string;
+  /** Once its end is on disk in the journal, ended well or not (a detached command's transient unit is removed then). */
+  afterRecorded?(step: S, env: StepEnv): Promise<void>;
   /** It changes nothing (a health gate): a rollback passes it by. */
   inert?: boolean;
+  /** Cut off half-way, it can still be undone from what its start recorded (its undo checks the host). */
+  undoesBegun?: boolean;
 }

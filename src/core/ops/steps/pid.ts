@@ -36,6 +36,7 @@ async function signal(env: StepEnv, step: StopStep, name: 'TERM' | 'KILL'): Prom
 }
 
 export const stopPidStep: StepKind<StopStep> = {
+  argv: (step) => killPidArgv(step.pid, 'TERM'),
   async preview(step) {
     return {
       commands: [killPidArgv(step.pid, 'TERM'), killPidArgv(step.pid, 'KILL')],
