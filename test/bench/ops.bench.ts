@@ -248,7 +248,7 @@ export async function benchOps(config: string): Promise<BenchRow[]> {
     auditTime.ms += performance.now() - t;
     auditTime.count++;
   };
-  const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), audit, readonly: () => false });
+  const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), audit, readonly: () => false, protection: () => ({ protected: false, phrase: null, unknown: [] }) });
   const rows: BenchRow[] = [];
   try {
     const lab = hosts.get('lab');

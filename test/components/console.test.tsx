@@ -77,6 +77,21 @@ describe('the console', () => {
     unmount();
   });
 
+  it('takes no confirmation from a pasted chunk: its name and Enter pasted together run nothing', async () => {
+    const { store } = makeStore();
+    const { lastFrame, stdin, unmount } = renderConsole(store);
+    stdin.write('r');
+    await vi.waitFor(() => expect(lastFrame()).toMatch(/\$ systemctl restart/));
+    stdin.write('production\r');
+    await settle();
+    expect(store.getState().overlay?.kind).toBe('confirm');
+    expect(lastFrame()).toMatch(/a pasted key does not confirm/);
+    stdin.write('\x1b');
+    await settle(80);
+    expect(store.getState().overlay).toBeNull();
+    unmount();
+  });
+
   it('hides mutating keys in read-only mode and says so', async () => {
     const { store } = makeStore({ readonly: true });
     const { lastFrame, stdin, unmount } = renderConsole(store);

@@ -64,7 +64,9 @@ describeLab('the console in a real terminal', () => {
     await waitFor(/PRODUCTION: production/);
     await keys('r');
     await waitFor(/Type production to confirm/);
-    await keys('y', 'Enter');
+    await keys('y');
+    await waitFor(/Type production to confirm: y/);
+    await keys('Enter');
     await waitFor(/type production exactly/);
     expect(auditLines().filter((l) => l.environment === 'production')).toEqual([]);
     await keys('BSpace');

@@ -4,11 +4,12 @@
 // the middle (listed interrupted, a stale lock, resumed; or rolled back), and the SSH
 // connection lost in the middle of a step (it finishes on the host; resume picks up after it).
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { newOperationId, type Operation } from '../../src/core/ops/operation.js';
+import { transientUnit } from '../../src/core/ops/steps/command.js';
 import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, privateLab, repoRoot } from '../support/lab.js';
 import { cmdline } from '../support/proc.js';
@@ -116,6 +117,10 @@ describeLab('operations', () => {
     // Each step is in the audit log with the operation's id, intent before result.
     const audit = readFileSync(path.join(work, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.operation === id);
     expect(audit.map((r) => `${r.step}:${r.outcome}`).slice(0, 8)).toEqual(['1:started', '1:ok', '2:started', '2:ok', '3:started', '3:ok', '4:started', '4:ok']);
+    // The rollback: the drop-in put back first, then daemon-reload and restart run again (the unit restarted with the old file).
+    expect(audit.filter((r) => r.outcome === 'undone').map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(audit.filter((r) => r.outcome === 'undo-started').map((r) => r.step)).toEqual([1, 2, 3]);
+    expect((await production()).unit!.invocationId).not.toBe(fixed.unit!.invocationId);
   }, 120_000);
 
   it('rolls back by itself when a step fails, showing the unit\'s own journal lines', async () => {
@@ -174,6 +179,31 @@ describeLab('operations', () => {
     expect(readFileSync(unitFile()).equals(pristine)).toBe(true);
   }, 180_000);
 
+  it('stops at once when its lock is taken from under it, and leaves the new holder\'s lock alone', async () => {
+    const child = slowOverride();
+    const id = await (async () => {
+      let found: string | null = null;
+      await until('the gate step to start', () => {
+        found = runningOp();
+        return found !== null && journalOf(found).some((e) => e.event === 'step-started' && e.step === 3);
+      }, 60_000);
+      return found!;
+    })();
+    // Someone breaks the lock and another opsdeck takes it (a foreign owner, on another machine).
+    const lockFile = path.join(stateDir(), 'locks', 'production.lock');
+    const intruder = JSON.stringify({ user: 'other', from: 'elsewhere', pid: 4242, pidStart: '1', machine: 'another:boot', op: 'someone-else', title: 'not ours', since: new Date().toISOString(), nonce: 'x' });
+    rmSync(lockFile);
+    symlinkSync(intruder, lockFile);
+    const stopped = await child;
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toMatch(/interrupted: the lock of production on host lab was taken: production is locked by other from elsewhere/);
+    expect(readlinkSync(lockFile)).toBe(intruder);
+    expect(JSON.parse((await cli(['ops', 'show', id, '--json'])).stdout)).toMatchObject({ status: 'interrupted' });
+    rmSync(lockFile);
+    expect((await cli(['ops', 'rollback', id, '--yes'])).code).toBe(0);
+    expect(existsSync(dropIn())).toBe(false);
+  }, 180_000);
+
   it('a step over ssh finishes on the host when the connection (and opsdeck) die mid-way; resume picks up after it', async () => {
     const { config } = loadConfig(lab!.config);
     if (!config.hosts['lab-ssh']) throw new Error('the lab has no ssh host: install openssh-server');
@@ -202,7 +232,11 @@ describeLab('operations', () => {
     const opFile = path.join(work, 'op.json');
     writeFileSync(opFile, JSON.stringify(op));
     const child = execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'support', 'run-operation.ts'), lab!.config, opFile], { reject: false, env: env(), cwd: repoRoot });
-    await until('the detached step to start on the host', () => journalOf(op.id).some((e) => e.event === 'step-started' && e.step === 0), 30_000);
+    // Running on the host: its transient unit is active (the journal's step-started comes before it).
+    const { hosts: labHosts } = labContext(lab!.config);
+    const unit = transientUnit(op.id, 0);
+    await until('the detached step to run on the host', async () => (await labHosts.get('lab').run(['systemctl', 'show', '--property=ActiveState', '--value', '--', unit])).stdout.trim() === 'active', 30_000);
+    await labHosts.closeAll();
     // The operator's side goes away: opsdeck killed, and its ssh connection with it.
     const masters = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => cmdline(p).includes(`-${child.pid} [mux]`));
     process.kill(child.pid!, 'SIGKILL');

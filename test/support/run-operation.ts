@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import type { Operation } from '../../src/core/ops/operation.js';
-import { auditLogFor, readonlyPolicy } from '../../src/core/ops/policy.js';
+import { runnerPolicies } from '../../src/core/ops/policy.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 
 const [configFile, opFile] = process.argv.slice(2) as [string, string];
 const { config } = loadConfig(configFile);
 const hosts = new HostRegistry(config);
-const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), audit: auditLogFor(config), readonly: readonlyPolicy(config, false) });
+const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), ...runnerPolicies(config, false) });
 const op = JSON.parse(readFileSync(opFile, 'utf8')) as Operation;
 const result = await runner.run(op, { kind: 'yes-flag' }, { onEvent: (e) => process.stdout.write(JSON.stringify(e) + '\n') });
 process.stdout.write(JSON.stringify({ type: 'result', result }) + '\n');
