@@ -10,6 +10,7 @@ import { OperationRunner } from '../core/ops/runner.js';
 import { beginShutdown, killAllChildren, killGroup, trackGroup, untrackGroup } from '../core/host/children.js';
 import { UsageError } from '../core/text/errors.js';
 import { fullyReadonly, runnerPolicies } from '../core/ops/policy.js';
+import { hostResolver } from '../core/ops/target.js';
 import { createAppStore } from '../store/app-store.js';
 import { startPoller } from '../store/poller.js';
 import type { Screen } from './console-screen.js';
@@ -35,7 +36,7 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
   }
   const ctx = loadContext(options);
   const globalReadonly = Boolean(options.readonly);
-  const runner = new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, globalReadonly) });
+  const runner = new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, globalReadonly, hostResolver(ctx.config, ctx.hosts)) });
   const store = createAppStore({ config: ctx.config, configFile: ctx.file, hosts: ctx.hosts, runner, readonly: fullyReadonly(ctx.config, globalReadonly), logCapacity: ctx.config.logBufferLines });
 
   // The first refresh's commands go out before anything else: the hosts work on them while

@@ -9,6 +9,7 @@ import { runnerPolicies } from '../core/ops/policy.js';
 import { previewLines, undoSummary, type PreviewLine } from '../core/ops/preview.js';
 import { OperationRunner, requiredPhrase, type Confirmation, type OperationEvent, type OperationResult } from '../core/ops/runner.js';
 import type { StoredOperation } from '../core/ops/state.js';
+import { hostResolver } from '../core/ops/target.js';
 import { sanitizeLine } from '../core/text/sanitize.js';
 import type { CliContext } from './context.js';
 import { MARK, paint } from './format.js';
@@ -22,7 +23,7 @@ export interface OperateOptions {
 }
 
 export function runnerFor(ctx: CliContext, options: { readonly?: boolean | undefined }): OperationRunner {
-  return new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, Boolean(options.readonly)) });
+  return new OperationRunner({ hostFor: (name) => ctx.hosts.get(name), ...runnerPolicies(ctx.config, Boolean(options.readonly), hostResolver(ctx.config, ctx.hosts)) });
 }
 
 const STYLE: Record<PreviewLine['style'], (s: string) => string> = {
@@ -54,7 +55,7 @@ export async function operate(ctx: CliContext, op: Operation, options: OperateOp
   }
   const confirmation = await confirm(ctx, runner, op, options);
   if (!confirmation) return 1;
-  const result = await runWithInterrupts(runner, (signal, onEvent) => runner.run(op, confirmation, { signal, onEvent }), op, options);
+  const result = await runWithInterrupts(runner, (signal, onEvent) => runner.run(op, confirmation, { signal, onEvent }), op, confirmation, options);
   const code = report(result, options);
   const undo = result.ok && !options.json ? undoSummary(op) : null;
   if (undo) process.stdout.write(paint.dim(`  undo: ${sanitizeLine(undo)}\n`));
@@ -64,11 +65,11 @@ export async function operate(ctx: CliContext, op: Operation, options: OperateOp
 /** resume / rollback of a stored operation, with the same confirmation and reporting. */
 export async function operateStored(ctx: CliContext, stored: StoredOperation, what: 'resume' | 'rollback', options: OperateOptions): Promise<number> {
   const runner = runnerFor(ctx, options);
-  // Confirmed as the config protects it now, whatever the stored plan says.
-  const op = runner.guarded(stored.plan);
+  // Confirmed as the config protects everything it may touch now, whatever the stored plan says.
+  const op = runner.forStored(stored.plan);
   const confirmation = await confirm(ctx, runner, op, options, what);
   if (!confirmation) return 1;
-  const result = await runWithInterrupts(runner, (signal, onEvent) => (what === 'resume' ? runner.resume(stored, confirmation, { signal, onEvent }) : runner.rollback(stored, confirmation, { signal, onEvent })), op, options);
+  const result = await runWithInterrupts(runner, (signal, onEvent) => (what === 'resume' ? runner.resume(stored, confirmation, { signal, onEvent }) : runner.rollback(stored, confirmation, { signal, onEvent })), op, confirmation, options);
   return report(result, options);
 }
 
@@ -113,6 +114,7 @@ async function runWithInterrupts(
   runner: OperationRunner,
   start: (signal: AbortSignal, onEvent: (e: OperationEvent) => void) => Promise<OperationResult>,
   op: Operation,
+  confirmation: Confirmation,
   options: OperateOptions,
 ): Promise<OperationResult> {
   const abort = new AbortController();
@@ -148,7 +150,8 @@ async function runWithInterrupts(
     let result = await start(abort.signal, printer.event);
     if (rollbackAfter && result.status === 'interrupted') {
       const stored = await runner.stored(op);
-      if (stored) result = await runner.rollback(stored, { kind: 'yes-flag' }, { onEvent: printer.event });
+      // The operator chose it at the Ctrl+C question: the confirmation given for the run covers it.
+      if (stored) result = await runner.rollback(stored, confirmation, { onEvent: printer.event, ranAs: op });
     }
     return result;
   } finally {

@@ -8,8 +8,8 @@ import { isOperationId } from '../core/ops/operation.js';
 import { auditLogFor } from '../core/ops/policy.js';
 import { OPS_DIR, RESUMABLE, progressOf, readStoredOperations, type StoredOperation, type UnusablePlan } from '../core/ops/state.js';
 import { storedActionLines } from '../core/ops/preview.js';
-import { hostResolver } from '../core/ops/target.js';
-import { UsageError } from '../core/text/errors.js';
+import { hostResolver, operationHostNames } from '../core/ops/target.js';
+import { UsageError, describeError } from '../core/text/errors.js';
 import { formatAge, secondsSince } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
@@ -21,11 +21,10 @@ interface OpsOptions extends GlobalOptions, OperateOptions {
   all?: boolean;
 }
 
-/** The hosts operations may live on: every environment's (as --host reaches it). */
+/** The hosts operations may live on: an environment's, or every one opsdeck may act on (as --host reaches them). */
 function opsHosts(ctx: CliContext, env?: string): Host[] {
-  const hostOf = hostResolver(ctx.config, ctx.hosts);
-  const names = env ? [hostOf(env)] : [...new Set(Object.keys(ctx.config.environments).map(hostOf))];
-  return (names.length > 0 ? names : [ctx.hosts.effectiveName('local')]).map((n) => ctx.hosts.get(n));
+  const names = env ? [hostResolver(ctx.config, ctx.hosts)(env)] : operationHostNames(ctx.config, ctx.hosts);
+  return names.map((n) => ctx.hosts.get(n));
 }
 
 interface Found {
@@ -34,17 +33,33 @@ interface Found {
   unusable: Array<UnusablePlan & { host: Host }>;
 }
 
+/**
+ * Every operation on those hosts, each once (two host entries may reach one machine, e.g. the
+ * lab directly and over ssh: the one the plan names wins). A host that does not answer is
+ * said on stderr and the others are listed.
+ */
 async function allOperations(ctx: CliContext, hosts: Host[], id?: string): Promise<Found> {
   const runner = runnerFor(ctx, {});
   const perHost = await Promise.all(
     hosts.map(async (host) => {
       const unusable: UnusablePlan[] = [];
-      // The host's locks are read once for all of its operations.
-      const [stored, alive] = await Promise.all([readStoredOperations(host, id, unusable), runner.liveOwners(host.name)]);
-      return { found: stored.map((s) => ({ host, stored: s, alive: alive(s.plan) })), unusable: unusable.map((u) => ({ ...u, host })) };
+      try {
+        // The host's locks are read once for all of its operations.
+        const [stored, alive] = await Promise.all([readStoredOperations(host, id, unusable), runner.liveOwners(host.name)]);
+        return { found: stored.map((s) => ({ host, stored: s, alive: alive(s.plan) })), unusable: unusable.map((u) => ({ ...u, host })) };
+      } catch (error) {
+        process.stderr.write(`${paint.warn('opsdeck:')} cannot read the operations of host ${host.name}: ${sanitizeLine(describeError(error))}\n`);
+        return { found: [], unusable: [] };
+      }
     }),
   );
-  return { found: perHost.flatMap((h) => h.found), unusable: perHost.flatMap((h) => h.unusable) };
+  const byId = new Map<string, Found['found'][number]>();
+  for (const entry of perHost.flatMap((h) => h.found)) {
+    const seen = byId.get(entry.stored.plan.id);
+    if (!seen || (seen.host.name !== seen.stored.plan.host && entry.host.name === entry.stored.plan.host)) byId.set(entry.stored.plan.id, entry);
+  }
+  const unusable = new Map(perHost.flatMap((h) => h.unusable).map((u) => [u.id, u]));
+  return { found: [...byId.values()], unusable: [...unusable.values()] };
 }
 
 async function findOperation(ctx: CliContext, id: string): Promise<{ host: Host; stored: StoredOperation; alive: boolean }> {

@@ -8,7 +8,7 @@ import { JournalFollower } from '../core/journal/follow.js';
 import { readOpenOperations, readStoredOperations, progressOf, type StoredOperation } from '../core/ops/state.js';
 import type { Operation } from '../core/ops/operation.js';
 import type { Confirmation, OperationEvent } from '../core/ops/runner.js';
-import { hostResolver } from '../core/ops/target.js';
+import { operationHostNames } from '../core/ops/target.js';
 import { describeError } from '../core/text/errors.js';
 import { sanitizeLine } from '../core/text/sanitize.js';
 import type { Canceller, OpenOperation, OperationMode, OperationView, OperationsActions, Slice, SliceContext } from './types.js';
@@ -112,10 +112,8 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
   };
 
   const findStored = async (id: string): Promise<StoredOperation | null> => {
-    const hostOf = hostResolver(get().config, deps.hosts);
-    const hosts = [...new Set(Object.keys(get().config.environments).map(hostOf))];
-    for (const name of hosts.length > 0 ? hosts : [deps.hosts.effectiveName('local')]) {
-      const found = (await readStoredOperations(deps.hosts.get(name), id))[0];
+    for (const name of operationHostNames(get().config, deps.hosts)) {
+      const found = await readStoredOperations(deps.hosts.get(name), id).then((s) => s[0], () => undefined);
       if (found) return found;
     }
     return null;
@@ -149,7 +147,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
         else {
           const stored = await findStored(op.id);
           if (!stored) throw new Error(`operation ${op.id} is no longer on its host`);
-          if (JSON.stringify(deps.runner.guarded(stored.plan)) !== JSON.stringify(op)) throw new Error(`the plan of operation ${op.id} changed on its host since it was shown: look again`);
+          if (JSON.stringify(deps.runner.forStored(stored.plan)) !== JSON.stringify(op)) throw new Error(`the plan of operation ${op.id} changed on its host since it was shown: look again`);
           // Steps already done show as done; the runner goes on from there.
           const progress = progressOf(stored, false);
           patch((view) => ({ steps: view.steps.map((s, i) => (progress.undone.includes(i) ? { ...s, state: 'undone' } : progress.done.includes(i) ? { ...s, state: 'done' } : s)) }));
@@ -160,7 +158,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
           const stored = await deps.runner.stored(op);
           if (stored) {
             patch({ mode: 'rollback' });
-            result = await deps.runner.rollback(stored, confirmation, { onEvent });
+            result = await deps.runner.rollback(stored, confirmation, { onEvent, ranAs: op });
           }
         }
         flush();
@@ -196,8 +194,8 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
           notify(`operation ${id} is not on any host of the config`, 'warn');
           return;
         }
-        // Confirmed as the config protects it now, whatever the stored plan says.
-        get().actions.propose(deps.runner.guarded(stored.plan), mode);
+        // Confirmed as the config protects everything it may touch now, whatever the stored plan says.
+        get().actions.propose(deps.runner.forStored(stored.plan), mode);
       } catch (error) {
         notify(`cannot ${mode} ${id}: ${describeError(error)}`, 'error');
       }
@@ -205,8 +203,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
     async refreshOpenOperations(force = false) {
       if (!force && now() - openAskedAt < OPEN_EVERY_MS) return;
       openAskedAt = now();
-      const hostOf = hostResolver(get().config, deps.hosts);
-      const hosts = [...new Set(Object.keys(get().config.environments).map(hostOf))];
+      const hosts = operationHostNames(get().config, deps.hosts);
       const open: OpenOperation[] = [];
       await Promise.all(
         hosts.map(async (name) => {
@@ -216,6 +213,8 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
               const progress = progressOf(stored, alive(stored.plan));
               // The one running in this console is in view already.
               if ((progress.status === 'running' || progress.status === 'rolling-back') && stored.plan.id === get().operation?.op.id) continue;
+              // Two host entries can reach one machine: each operation once.
+              if (open.some((o) => o.id === stored.plan.id)) continue;
               open.push({ id: stored.plan.id, host: name, title: stored.plan.title, environment: stored.plan.environment, status: progress.status, reason: progress.reason, done: progress.done.length, steps: stored.plan.steps.length });
             }
           } catch {

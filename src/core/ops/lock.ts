@@ -12,8 +12,8 @@
 // that one we hold aside), read there, and removed only if it is the one expected; otherwise
 // it is put back (`mv -T -n`, which never replaces a lock taken meanwhile).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
+import { hostname } from 'node:os';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { makeDirectory } from '../host/files.js';
 import { OpsdeckError } from '../text/errors.js';
@@ -68,7 +68,11 @@ export function operationLockNames(op: { environments: readonly string[] }): str
 
 let machineId: string | undefined;
 
-/** This machine and boot (a PID only means something on the machine and boot it came from). */
+/**
+ * This machine, boot and PID namespace: a PID only means something where it came from.
+ * Containers made from one image can share a machine-id and do share the kernel's boot id, but
+ * each has its own PID namespace. Without a machine-id, '' (PIDs are then never checked).
+ */
 export function thisMachine(): string {
   if (machineId === undefined) {
     const read = (file: string) => {
@@ -78,7 +82,14 @@ export function thisMachine(): string {
         return '';
       }
     };
-    machineId = `${read('/etc/machine-id') || os.hostname()}:${read('/proc/sys/kernel/random/boot_id')}`;
+    let pidNamespace = '';
+    try {
+      pidNamespace = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      /* no /proc: the machine and boot must do */
+    }
+    const id = read('/etc/machine-id');
+    machineId = id ? `${id}:${read('/proc/sys/kernel/random/boot_id')}:${pidNamespace}` : '';
   }
   return machineId;
 }
@@ -95,12 +106,12 @@ export function localStartTime(pid: number): string | null {
 }
 
 export function currentOwner(user: string): Owner {
-  return { user, from: os.hostname(), pid: process.pid, pidStart: localStartTime(process.pid) ?? '', machine: thisMachine() };
+  return { user, from: hostname(), pid: process.pid, pidStart: localStartTime(process.pid) ?? '', machine: thisMachine() };
 }
 
 /** Whether an owner process is alive, as far as this machine can tell (null: it runs elsewhere). */
 export function ownerAliveHere(owner: Owner): boolean | null {
-  if (owner.machine !== thisMachine()) return null;
+  if (!owner.machine || owner.machine !== thisMachine()) return null;
   if (owner.pid === process.pid) return true;
   const start = localStartTime(owner.pid);
   // The same PID, started at another time, is another process: the owner is gone.
@@ -197,28 +208,38 @@ export class LockUnavailable extends OpsdeckError {
 
 type RemoveOutcome = 'removed' | 'absent' | 'not-expected';
 
+/** The lock as it is now: its target and when it was last touched (host clock, ms), or null. */
+async function readOneLock(host: Host, file: string): Promise<{ target: string; touchedAt: number } | null> {
+  const { stdout } = await host.run(['find', file, '-maxdepth', '0', '-type', 'l', '-printf', '%T@\\t%l\\0'], { okExitCodes: [0, 1] });
+  const match = /^(\d+(?:\.\d+)?)\t(.*)\0$/s.exec(stdout);
+  return match ? { target: match[2]!, touchedAt: Number(match[1]) * 1000 } : null;
+}
+
 /**
- * Remove the lock `name` only if its target is `expected` (or, with a function, if it accepts
- * it): renamed aside atomically first, so the lock read is the lock removed.
+ * Remove the lock `name` only if it is the one expected (its target, and for a break also its
+ * last touch): looked at first, so a live lock of another is never even moved; then renamed
+ * aside atomically, so the lock checked again there is the lock removed; put back otherwise.
  */
-async function removeIf(host: Host, name: string, expected: (target: string) => boolean): Promise<{ outcome: RemoveOutcome; target: string | null }> {
+async function removeIf(host: Host, name: string, expected: (lock: { target: string; touchedAt: number }) => boolean): Promise<{ outcome: RemoveOutcome; target: string | null }> {
   const where = lockPath(name);
+  const seen = await readOneLock(host, where);
+  if (!seen) return { outcome: 'absent', target: null };
+  if (!expected(seen)) return { outcome: 'not-expected', target: seen.target };
   const aside = `${where}.${randomBytes(6).toString('hex')}.aside`;
   const moved = await host.run(['mv', '-T', '--', where, aside], { okExitCodes: [0, 1] });
   if (moved.exitCode !== 0) {
     if (/No such file or directory/.test(moved.stderr)) return { outcome: 'absent', target: null };
     throw new LockUnavailable(`cannot move the lock ${name} aside on host ${host.name}: ${moved.stderr.trim()}`);
   }
-  const read = await host.run(['readlink', '--', aside], { okExitCodes: [0, 1] });
-  const target = read.stdout.replace(/\n$/, '');
-  if (read.exitCode === 0 && expected(target)) {
+  const held = await readOneLock(host, aside);
+  if (held && expected(held)) {
     await host.run(['rm', '-f', '--', aside]);
-    return { outcome: 'removed', target };
+    return { outcome: 'removed', target: held.target };
   }
-  // Not the lock we meant: back where it was, unless a new one was taken in that instant (then its holder wins).
+  // It changed in between: back where it was, unless a new one was taken in that instant (then its holder wins).
   await host.run(['mv', '-T', '-n', '--', aside, where], { okExitCodes: [0, 1] });
   await host.run(['rm', '-f', '--', aside], { okExitCodes: [0, 1] });
-  return { outcome: 'not-expected', target };
+  return { outcome: 'not-expected', target: held?.target ?? null };
 }
 
 /** Locks an operation holds on a host; touched while held (if still its own), released once. */
@@ -226,6 +247,7 @@ export class HeldLocks {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
   private lostReported = false;
+  private readonly lost = new Set<string>();
 
   constructor(
     readonly host: Host,
@@ -251,6 +273,7 @@ export class HeldLocks {
     }
     if (this.released) return;
     const lost = this.names.filter((name) => locks.find((l) => l.name === name)?.target !== this.target);
+    for (const name of lost) this.lost.add(name);
     if (lost.length > 0) {
       if (!this.lostReported) {
         this.lostReported = true;
@@ -267,7 +290,8 @@ export class HeldLocks {
     if (this.released) return;
     this.released = true;
     clearInterval(this.timer);
-    for (const name of this.names) await removeIf(this.host, name, (target) => target === this.target);
+    // A lock already found taken by another is not ours to touch.
+    for (const name of this.names) if (!this.lost.has(name)) await removeIf(this.host, name, (lock) => lock.target === this.target);
   }
 }
 
@@ -287,7 +311,7 @@ export async function acquireLocks(host: Host, names: readonly string[], owner: 
   }
   const taken: string[] = [];
   const give = async () => {
-    for (const name of taken) await removeIf(host, name, (t) => t === target).catch(() => undefined);
+    for (const name of taken) await removeIf(host, name, (lock) => lock.target === target).catch(() => undefined);
   };
   try {
     for (const name of unique) {
@@ -300,7 +324,7 @@ export async function acquireLocks(host: Host, names: readonly string[], owner: 
       const lock = (await readLocks(host)).find((l) => l.name === name);
       if (lock && options.takeOver && lock.stale && lock.owner?.op === owner.op) {
         // Our own operation's lock, its former holder dead: removed if it is still that one, then taken like any other.
-        const removed = await removeIf(host, name, (t) => t === lock.target);
+        const removed = await removeIf(host, name, (l) => l.target === lock.target && l.touchedAt === lock.touchedAt);
         const retaken = removed.outcome !== 'not-expected' ? await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] }) : null;
         if (retaken?.exitCode === 0) {
           taken.push(name);
@@ -320,7 +344,8 @@ export async function acquireLocks(host: Host, names: readonly string[], owner: 
 
 /** Remove a lock (after the operator confirmed it is dead): only the one seen, not a new one taken since. */
 export async function breakLock(host: Host, seen: LockInfo): Promise<void> {
-  const { outcome } = await removeIf(host, seen.name, (target) => target === seen.target);
+  // The same owner and not touched since it was shown as stale: a holder that woke up meanwhile keeps its lock.
+  const { outcome } = await removeIf(host, seen.name, (lock) => lock.target === seen.target && lock.touchedAt === seen.touchedAt);
   if (outcome === 'not-expected') {
     const now = (await readLocks(host)).find((l) => l.name === seen.name);
     throw new OpsdeckError('command', `the lock ${seen.name} changed hands meanwhile${now ? `: ${describeHolder(now)}` : ''}`, 'look again: opsdeck lock ' + seen.name);

@@ -44,7 +44,21 @@ export function auditLogFor(config: Config): AuditLog {
   return new AuditLog(config.auditLog ?? defaultAuditPath());
 }
 
-/** Everything the runner needs from the config: where to audit, what is read-only, what is protected. */
-export function runnerPolicies(config: Config, globalReadonly: boolean): { audit: AuditLog; readonly: ReturnType<typeof readonlyPolicy>; protection: ReturnType<typeof protectionPolicy> } {
-  return { audit: auditLogFor(config), readonly: readonlyPolicy(config, globalReadonly), protection: protectionPolicy(config) };
+/**
+ * Every environment a plan read back from a host may touch: the ones it names, and every
+ * environment on a host any of its steps acts on. A stored plan's own list is not trusted
+ * (it may be old, or edited on the host): resuming or rolling it back is confirmed, locked and
+ * held to read-only as for everything on those hosts.
+ */
+export function storedScopePolicy(config: Config, hostOf: (environment: string) => string): (plan: Pick<Operation, 'host' | 'environments' | 'steps' | 'preflight'>) => string[] {
+  return (plan) => {
+    const hosts = new Set([plan.host, ...plan.steps.map((s) => s.host), ...plan.preflight.map((c) => c.host)]);
+    const onHosts = Object.keys(config.environments).filter((name) => hosts.has(hostOf(name)));
+    return [...new Set([...plan.environments, ...onHosts])];
+  };
+}
+
+/** Everything the runner needs from the config: where to audit, what is read-only, what is protected, what a stored plan may touch. */
+export function runnerPolicies(config: Config, globalReadonly: boolean, hostOf: (environment: string) => string) {
+  return { audit: auditLogFor(config), readonly: readonlyPolicy(config, globalReadonly), protection: protectionPolicy(config), storedScope: storedScopePolicy(config, hostOf) };
 }

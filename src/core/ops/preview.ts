@@ -5,7 +5,7 @@ import { shellQuote, type Host } from '../host/host.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import type { Check, Operation } from './operation.js';
 import { planRollback } from './rollback.js';
-import type { OperationProgress, StoredOperation } from './state.js';
+import { rollbackFacts, type OperationProgress, type StoredOperation } from './state.js';
 import { canUndo, isInert, kindOf, ROLLBACK_KINDS, type StepPreview } from './steps/index.js';
 
 export interface PreviewLine {
@@ -71,12 +71,11 @@ export function storedActionLines(stored: StoredOperation, progress: OperationPr
     });
     return out;
   }
-  const begun = new Set(stored.events.flatMap((e) => (e.event === 'step-started' ? [e.step] : [])));
-  const actions = planRollback(op.steps, { done: new Set(progress.done), begun, ...ROLLBACK_KINDS });
+  const actions = planRollback(op.steps, { ...rollbackFacts(progress), ...ROLLBACK_KINDS });
   push(actions.length > 0 ? 'undoes, last first:' : 'nothing to undo: no step changed anything', actions.length > 0 ? 'plain' : 'warn');
   for (const a of actions) {
     const step = op.steps[a.index]!;
-    const how = a.how === 'reapply' ? 'run again' : a.how === 'cannot' ? 'CANNOT be undone' : kindOf(step).undoText(step);
+    const how = a.how === 'reapply' ? 'run again' : a.how === 'cannot' ? (a.cutOff ? 'cut off, its outcome unknown: CANNOT be undone safely' : 'CANNOT be undone') : kindOf(step).undoText(step);
     push(`${a.index + 1}. ${step.title}   → ${how}${progress.unfinished === a.index ? ' (cut off)' : ''}`, a.how === 'cannot' ? 'warn' : 'command');
   }
   return out;

@@ -11,18 +11,23 @@ import { reapplies, type Step } from './operation.js';
 export type RollbackAction =
   | { how: 'undo'; index: number }
   | { how: 'reapply'; index: number }
-  | { how: 'cannot'; index: number };
+  /** It cannot be undone; `cutOff`: it was cut off half-way and whether it changed anything is unknown. */
+  | { how: 'cannot'; index: number; cutOff: boolean };
 
 export interface RollbackFacts {
   /** Steps that finished well and are not undone yet. */
   done: ReadonlySet<number>;
-  /** Steps that started (finished or not). */
-  begun: ReadonlySet<number>;
+  /** Steps that started and never ended (cut off: whether they changed anything is unknown). */
+  cutOff: ReadonlySet<number>;
+  /** Steps whose last try failed (ended: a kind that can tell from the host undoes what it left). */
+  failed: ReadonlySet<number>;
+  /** Steps a rollback undid already (a second rollback does not undo them again). */
+  undone?: ReadonlySet<number>;
   /** Whether a kind of step can be undone at all. */
   canUndo: (step: Step) => boolean;
   /** Whether it changes nothing (a health gate). */
   inert: (step: Step) => boolean;
-  /** Whether a step cut off half-way can still be undone from what its start recorded (files, systemctl). */
+  /** Whether a step cut off or failed half-way can still be undone from what its start recorded (files, systemctl). */
   undoesBegun: (step: Step) => boolean;
 }
 
@@ -39,16 +44,21 @@ export function planRollback(steps: readonly Step[], facts: RollbackFacts): Roll
   for (let index = steps.length - 1; index >= 0; index--) {
     const step = steps[index]!;
     const done = facts.done.has(index);
-    const cutOff = !done && facts.begun.has(index);
+    const undone = facts.undone?.has(index) ?? false;
+    const cutOff = !done && !undone && facts.cutOff.has(index);
+    const failed = !done && !undone && facts.failed.has(index);
     if (reapplies(step)) {
-      // A restart that failed half-way counts too: it is run again once things are put back.
-      if (done || cutOff) registered.push(index);
+      // A restart that failed or was cut off half-way counts too: it is run again once things are put back.
+      // Run again by an earlier rollback (undone) too: a file put back now makes it dirty again.
+      if (done || undone || facts.cutOff.has(index) || facts.failed.has(index)) registered.push(index);
       continue;
     }
-    if (facts.inert(step)) continue;
-    if (!done && !(cutOff && facts.undoesBegun(step))) continue;
-    if (!facts.canUndo(step)) {
-      if (done) actions.push({ how: 'cannot', index });
+    if (facts.inert(step) || !(done || cutOff || failed)) continue;
+    const fromStart = facts.undoesBegun(step);
+    // A failed step that cannot tell from the host what it left is taken to have changed nothing.
+    if (failed && !fromStart) continue;
+    if (!facts.canUndo(step) || (cutOff && !fromStart)) {
+      actions.push({ how: 'cannot', index, cutOff });
       continue;
     }
     if (!touchesOnlyFiles(step)) flush();

@@ -10,19 +10,19 @@
 import type { Host } from '../host/host.js';
 import { readJournal } from '../journal/read.js';
 import { showUnits } from '../systemd/units.js';
-import { CommandError, OpsdeckError, describeError } from '../text/errors.js';
+import { OpsdeckError, describeError } from '../text/errors.js';
 import { currentUser, type AuditLog } from './audit.js';
 import { LockError, acquireLocks, currentOwner, operationLockNames, operationOwnerAlive, readLocks, type HeldLocks, type LockInfo } from './lock.js';
 import type { Check, Operation } from './operation.js';
 import { operationResult, type OperationEvent, type OperationResult } from './outcome.js';
 import { confirmedBy, OperationRecorder, requiredPhrase, type Confirmation } from './recorder.js';
 import type { Protection, PolicySubject } from './policy.js';
-import { planRollback } from './rollback.js';
-import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, stepData, type OperationStatus, type StoredOperation } from './state.js';
+import { planRollback, type RollbackFacts } from './rollback.js';
+import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, rollbackFacts, stepData, type JournalEvent, type OperationStatus, type StoredOperation } from './state.js';
 
 export { requiredPhrase, type Confirmation } from './recorder.js';
 export type { OperationEvent, OperationResult } from './outcome.js';
-import { HostLost, kindOf, ROLLBACK_KINDS, StepFailure, type StepEnv, type StepEvent, type StepPreview } from './steps/index.js';
+import { endMayWait, kindOf, OutcomeUnknown, ROLLBACK_KINDS, StepFailure, stepError, type StepEnv, type StepEvent, type StepPreview } from './steps/index.js';
 import { processStartTime } from './steps/pid.js';
 
 export interface RunnerDeps {
@@ -31,34 +31,39 @@ export interface RunnerDeps {
   readonly: (op: PolicySubject) => boolean;
   /** Protection from the config (policy.ts): the plan's own word is not taken for it. */
   protection: (op: Pick<Operation, 'host' | 'environments'>) => Protection;
+  /** Every environment a stored plan may touch (policy.ts): its own list is not trusted. */
+  storedScope: (plan: Operation) => string[];
 }
 
 export interface RunOptions {
   /** Abort: stop here (the operation is left interrupted, to resume or roll back later). */
   signal?: AbortSignal;
   onEvent?: (event: OperationEvent) => void;
+  /**
+   * Rolling back what this very process just ran (Ctrl+C, then "roll back"): the environments
+   * are the ones it was confirmed for, not every one on its hosts as for a plan read back.
+   */
+  ranAs?: Operation;
 }
 
-/** The host did not answer (ssh down, lab gone): the step's outcome is unknown, not failed. */
-function isHostLost(error: unknown): boolean {
-  return error instanceof HostLost || (error instanceof CommandError && (error.kind === 'unreachable' || error.kind === 'lab'));
+/** Why a step's outcome is unknown (the host did not answer, a command did not end in time), or null when it plainly failed. */
+function unknownOutcome(error: unknown): string | null {
+  const step = stepError(error);
+  return step instanceof OutcomeUnknown ? step.message : null;
 }
 
 const now = () => new Date().toISOString();
-
-/** Steps the journal says were started (finished or not). */
-function begunSteps(stored: StoredOperation): Set<number> {
-  const begun = new Set<number>();
-  for (const e of stored.events) if (e.event === 'step-started') begun.add(e.step);
-  return begun;
-}
 
 /** Where a run starts from: fresh (0) or resumed, and what the steps recorded so far. */
 interface Start {
   start: number;
   unfinished: number | null;
   data: Map<number, Record<string, unknown>>;
-  begun: Set<number>;
+  /** Where each step stands (rollbackFacts), kept up to date as the run goes. */
+  done: Set<number>;
+  cutOff: Set<number>;
+  failed: Set<number>;
+  undone: Set<number>;
 }
 
 export class OperationRunner {
@@ -76,6 +81,14 @@ export class OperationRunner {
   guarded(op: Operation): Operation {
     const { protected: isProtected, phrase } = this.deps.protection(op);
     return { ...op, protected: isProtected, phrase };
+  }
+
+  /**
+   * A plan read back from a host, as it is acted on: over every environment it may touch (locked,
+   * read-only and protection as for all of them), its protection from the config.
+   */
+  forStored(plan: Operation): Operation {
+    return this.guarded({ ...plan, environments: this.deps.storedScope(plan) });
   }
 
   /** Every step's preview (commands, diffs, undo), from the hosts' live state; nothing is written. */
@@ -108,13 +121,26 @@ export class OperationRunner {
     this.deps.audit.ensureWritable();
   }
 
-  /** Take the operation's locks; a lock lost later aborts `stop` (the holder must not go on). */
-  private async lock(op: Operation, confirmation: Confirmation, takeOver: boolean, stop: AbortController, emit: (e: OperationEvent) => void): Promise<HeldLocks> {
+  /**
+   * Take the operation's locks and open its journal, with one signal for "stop here": the
+   * operator's, or the lock's loss. A lock lost also fences the journal: it is the new
+   * holder's now, and this one writes nothing more to it.
+   */
+  private async hold(op: Operation, confirmation: Confirmation, takeOver: boolean, options: RunOptions, emit: (e: OperationEvent) => void): Promise<{ stop: AbortController; journal: StateJournal; locks: HeldLocks }> {
+    const stop = new AbortController();
+    const stopped = () => stop.abort(new Error('stopped by the operator'));
+    if (options.signal?.aborted) stopped();
+    options.signal?.addEventListener('abort', stopped, { once: true });
+    const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
     const names = operationLockNames(op);
+    const onLost = (why: string) => {
+      journal.fence(why);
+      stop.abort(new Error(why));
+    };
     try {
-      const held = await acquireLocks(this.deps.hostFor(op.host), names, { ...currentOwner(currentUser()), op: op.id, title: op.title, since: now() }, { takeOver, onLost: (why) => stop.abort(new Error(why)) });
+      const locks = await acquireLocks(this.deps.hostFor(op.host), names, { ...currentOwner(currentUser()), op: op.id, title: op.title, since: now() }, { takeOver, onLost });
       emit({ type: 'locked', names });
-      return held;
+      return { stop, journal, locks };
     } catch (error) {
       // Refused because another holds it: that is a refusal to record. A host that cannot be reached is not.
       if (error instanceof LockError) this.refuse(op, error.message, error.hint, confirmation);
@@ -122,25 +148,15 @@ export class OperationRunner {
     }
   }
 
-  /** One signal for "stop here": the operator's, or the lock's loss. */
-  private stopper(options: RunOptions): AbortController {
-    const stop = new AbortController();
-    if (options.signal?.aborted) stop.abort(options.signal.reason);
-    options.signal?.addEventListener('abort', () => stop.abort(new Error('stopped by the operator')), { once: true });
-    return stop;
-  }
-
   /** Plan -> host: lock, journal, preflight, every step; a failure rolls back or stops as the operation says. */
   async run(op: Operation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'run' });
-    const stop = this.stopper(options);
-    const locks = await this.lock(op, confirmation, false, stop, emit);
-    const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
+    const { stop, journal, locks } = await this.hold(op, confirmation, false, options, emit);
     try {
       await journal.create(op, currentOwner(currentUser()));
-      return await this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), begun: new Set() }, { ...options, signal: stop.signal });
+      return await this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), done: new Set(), cutOff: new Set(), failed: new Set(), undone: new Set() }, { ...options, signal: stop.signal });
     } finally {
       await locks.release().catch(() => undefined);
     }
@@ -148,7 +164,7 @@ export class OperationRunner {
 
   /** Continue an interrupted operation from its first unfinished step, its preflight checked again. */
   async resume(seen: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
-    const op = seen.plan;
+    const op = this.forStored(seen.plan);
     const refuseUnless = (status: OperationStatus) => {
       if (RESUMABLE.includes(status)) return;
       const hint = IN_PROGRESS.includes(status) ? 'it is still going on (see opsdeck ops)' : status === 'rollback-interrupted' ? `its rollback was cut off: finish it with opsdeck ops rollback ${op.id}` : undefined;
@@ -158,17 +174,15 @@ export class OperationRunner {
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'resume' });
-    const stop = this.stopper(options);
-    const locks = await this.lock(op, confirmation, true, stop, emit);
-    const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
+    const { stop, journal, locks } = await this.hold(op, confirmation, true, options, emit);
     try {
       // What it is now, with the lock held: another opsdeck may have resumed or rolled it back meanwhile.
       const stored = await this.storedNow(op, seen);
-      const progress = progressOf(stored, true);
-      refuseUnless(progress.status === 'running' ? 'interrupted' : progress.status);
+      const progress = progressOf(stored, false);
+      refuseUnless(progress.status);
       await journal.append({ event: 'resumed', at: now(), by: currentOwner(currentUser()) });
       const start = op.steps.findIndex((_, i) => !progress.done.includes(i));
-      return await this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), begun: begunSteps(stored) }, { ...options, signal: stop.signal });
+      return await this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), ...rollbackFacts(progress) }, { ...options, signal: stop.signal });
     } finally {
       await locks.release().catch(() => undefined);
     }
@@ -176,7 +190,7 @@ export class OperationRunner {
 
   /** Undo what an operation did, in reverse (re-applying steps run again once what they applied is put back). */
   async rollback(seen: StoredOperation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
-    const op = seen.plan;
+    const op = options.ranAs?.id === seen.plan.id ? this.guarded({ ...seen.plan, environments: options.ranAs.environments }) : this.forStored(seen.plan);
     const refuseUnless = (status: OperationStatus) => {
       if (IN_PROGRESS.includes(status)) throw new OpsdeckError('usage', `operation ${op.id} is still ${status}`, 'stop it first (Ctrl+C where it runs), or break its lock if its owner is dead: opsdeck lock ENV --break');
       if (status === 'rolled-back') throw new OpsdeckError('usage', `operation ${op.id} is rolled back already`);
@@ -185,16 +199,14 @@ export class OperationRunner {
     this.checkAllowed(op, confirmation);
     const emit = options.onEvent ?? (() => undefined);
     emit({ type: 'planned', op, mode: 'rollback' });
-    const stop = this.stopper(options);
-    const locks = await this.lock(op, confirmation, true, stop, emit);
-    const journal = new StateJournal(this.deps.hostFor(op.host), op.id);
+    const { stop, journal, locks } = await this.hold(op, confirmation, true, options, emit);
     const startedAt = Date.now();
     try {
       const stored = await this.storedNow(op, seen);
       const progress = progressOf(stored, false);
       refuseUnless(progress.status);
-      const outcome = await this.undoAll(op, journal, confirmation, new Set(progress.done), begunSteps(stored), stepData(stored), emit);
-      const result = operationResult(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { error: outcome.error, ok: outcome.ok });
+      const outcome = await this.undoAll(op, journal, confirmation, rollbackFacts(progress), stepData(stored), stop.signal, emit);
+      const result = operationResult(op, outcome.status, startedAt, { error: outcome.error, ok: outcome.status === 'rolled-back' });
       emit({ type: 'ended', result });
       return result;
     } finally {
@@ -226,8 +238,12 @@ export class OperationRunner {
     return (op) => operationOwnerAlive(op, locks);
   }
 
-  private async preflight(op: Operation): Promise<string | null> {
+  /** The checks before the first step; on a resume, not those about a process its own step already stopped. */
+  private async preflight(op: Operation, from: Start): Promise<string | null> {
+    const touched = (i: number) => from.done.has(i) || from.cutOff.has(i) || from.failed.has(i);
+    const stopped = new Set(op.steps.flatMap((s, i) => (s.kind === 'stop-pid' && touched(i) ? [s.pid] : [])));
     for (const check of op.preflight) {
+      if (check.kind === 'pid-is' && stopped.has(check.pid)) continue;
       const problem = await this.check(check);
       if (problem) return problem;
     }
@@ -250,10 +266,9 @@ export class OperationRunner {
     const emit = options.onEvent ?? (() => undefined);
     const by = confirmedBy(confirmation);
     const signal = options.signal;
-    const done = new Set<number>(op.steps.map((_, i) => i).filter((i) => i < from.start));
     const end = async (result: OperationResult) => {
       // Failed with nothing a rollback could undo: it is over (not left open in every header and list).
-      if (result.status === 'failed' && !this.undoable(op, done, from.begun)) await journal.markEnded().catch(() => undefined);
+      if (result.status === 'failed' && !this.undoable(op, from)) await journal.markEnded().catch(() => undefined);
       emit({ type: 'ended', result });
       return result;
     };
@@ -267,14 +282,15 @@ export class OperationRunner {
 
     let problem: string | null;
     try {
-      problem = await this.preflight(op);
+      problem = await this.preflight(op, from);
     } catch (error) {
-      if (isHostLost(error)) return interrupted(`lost host: ${describeError(error)}`, from.start, null, Date.now(), null);
+      const unknown = unknownOutcome(error);
+      if (unknown) return interrupted(unknown, from.start, null, Date.now(), null);
       problem = describeError(error);
     }
     if (problem) {
       await journal.append({ event: 'failed', at: now(), step: null, error: `preflight: ${problem}` });
-      return end(operationResult(op, 'failed', startedAt, { error: `preflight: ${problem}`, undoable: this.undoable(op, done, from.begun) }));
+      return end(operationResult(op, 'failed', startedAt, { error: `preflight: ${problem}`, undoable: this.undoable(op, from) }));
     }
     let auditError: string | null = null;
     for (let index = from.start; index < op.steps.length; index++) {
@@ -286,12 +302,14 @@ export class OperationRunner {
       const resumed = index === from.unfinished;
       let before: Record<string, unknown> | undefined;
       try {
-        before = resumed ? from.data.get(index) : await kind.before?.(step, env);
+        // What was there before the step's first try: a step run again keeps it (its undo must restore that, not its own half-way state).
+        before = from.data.get(index) ?? (await kind.before?.(step, env));
       } catch (error) {
-        if (isHostLost(error)) return interrupted(`lost host ${env.host.name}: ${describeError(error)}`, index, null, Date.now(), auditError);
+        const unknown = unknownOutcome(error);
+        if (unknown) return interrupted(unknown, index, null, Date.now(), auditError);
         const message = describeError(error);
         await journal.append({ event: 'failed', at: now(), step: index, error: message });
-        return end(await this.afterFailure(op, journal, confirmation, done, from, index, startedAt, message, '', null, emit));
+        return end(await this.afterFailure(op, journal, confirmation, from, index, startedAt, message, '', null, signal, emit));
       }
       if (before) from.data.set(index, before);
       // The intent, in the audit log and then on the host, before anything changes.
@@ -302,45 +320,52 @@ export class OperationRunner {
         return interrupted(`the audit log cannot be written: ${auditError}`, index, null, Date.now(), auditError, `step ${index + 1} was not run: the audit log could not take its intent`);
       }
       if (!resumed) await journal.append({ event: 'step-started', at: now(), step: index, ...(before ? { data: before } : {}) });
-      from.begun.add(index);
+      from.cutOff.add(index);
+      from.failed.delete(index);
       emit({ type: 'step-started', index, step, resumed });
       const stepStart = Date.now();
       let outcome: Awaited<ReturnType<typeof kind.run>>;
       try {
         outcome = await kind.run(step, env, before, resumed);
       } catch (error) {
-        if (signal.aborted || isHostLost(error)) {
-          // Stop here: the step may still be going on (a detached command, a systemd job); a resume reattaches.
-          // A lost host: its outcome is unknown, and the journal (on that host) may not be reachable either.
-          return interrupted(signal.aborted ? stopReason() : `lost host ${env.host.name}: ${describeError(error)}`, index, argv, stepStart, auditError);
-        }
+        const unknown = signal.aborted ? stopReason() : unknownOutcome(error);
+        // Stop here: the step may still be going on (a detached command, a systemd job); a resume asks the host.
+        if (unknown) return interrupted(unknown, index, argv, stepStart, auditError);
         const failure = error instanceof StepFailure ? error : new StepFailure(describeError(error));
         await journal.append({ event: 'step-finished', at: now(), step: index, ok: false, exitCode: failure.exitCode, error: failure.message });
+        from.cutOff.delete(index);
+        from.failed.add(index);
         auditError = this.recorder.tryRecord(op, index, { argv, exitCode: failure.exitCode, stderr: failure.stderr || failure.message, durationMs: Date.now() - stepStart }, 'failed', by) ?? auditError;
         await kind.afterRecorded?.(step, env).catch(() => undefined);
         const journalLines = failure.unit ? await this.recentJournal(env.host, failure.unit, stepStart) : [];
         emit({ type: 'step-finished', index, ok: false, durationMs: Date.now() - stepStart, exitCode: failure.exitCode, error: failure.message, stderr: failure.stderr, journal: journalLines });
         await journal.append({ event: 'failed', at: now(), step: index, error: failure.message });
-        return end(await this.afterFailure(op, journal, confirmation, done, from, index, startedAt, failure.message, failure.stderr, journalLines, emit));
+        return end(await this.afterFailure(op, journal, confirmation, from, index, startedAt, failure.message, failure.stderr, journalLines, signal, emit));
       }
       // Done on the host: from here on a failure to record it is not the step's failure.
-      done.add(index);
+      from.cutOff.delete(index);
+      from.done.add(index);
       if (outcome.data) from.data.set(index, { ...from.data.get(index), ...outcome.data });
-      journal.defer({ event: 'step-finished', at: now(), step: index, ok: true, exitCode: outcome.exitCode, ...(outcome.data ? { data: outcome.data } : {}) });
+      const finished: JournalEvent = { event: 'step-finished', at: now(), step: index, ok: true, exitCode: outcome.exitCode, ...(outcome.data ? { data: outcome.data } : {}) };
       auditError = this.recorder.tryRecord(op, index, { argv, exitCode: outcome.exitCode, stderr: '', durationMs: Date.now() - stepStart }, 'ok', by) ?? auditError;
       emit({ type: 'step-finished', index, ok: true, durationMs: Date.now() - stepStart, exitCode: outcome.exitCode });
-      if (kind.afterRecorded) {
-        // e.g. a detached command's transient unit: removed once its end is on disk (a resume reads it till then).
-        const flushed = await journal.flush().then(() => true, () => false);
-        if (flushed) await kind.afterRecorded(step, env).catch(() => undefined);
+      if (endMayWait(step)) journal.defer(finished);
+      else {
+        // Not safe to run twice: its end is on disk before anything else happens (and before a detached command's unit is removed).
+        try {
+          await journal.append(finished);
+        } catch (error) {
+          return interrupted(`step ${index + 1} ran, but its end could not be written to host ${op.host}: ${describeError(error)}`, index, null, Date.now(), auditError);
+        }
+        await kind.afterRecorded?.(step, env).catch(() => undefined);
       }
     }
     try {
       await journal.append({ event: 'finished', at: now() });
       await journal.markEnded();
     } catch (error) {
-      // Every step is done; only the record of it is missing (a resume finds nothing left to do).
-      return end(operationResult(op, 'interrupted', startedAt, { error: `every step is done, but the end could not be written to host ${op.host}: ${describeError(error)}`, auditError }));
+      // Every step is done; only the record of it is missing (what was deferred stays for the retry of that write).
+      return interrupted(`every step is done, but the end could not be written to host ${op.host}: ${describeError(error)}`, op.steps.length - 1, null, Date.now(), auditError);
     }
     return end(operationResult(op, 'finished', startedAt, { auditError }));
   }
@@ -349,36 +374,37 @@ export class OperationRunner {
     op: Operation,
     journal: StateJournal,
     confirmation: Confirmation,
-    done: Set<number>,
     from: Start,
     failed: number,
     startedAt: number,
     error: string,
     stderr: string,
     journalLines: string[] | null,
+    signal: AbortSignal,
     emit: (e: OperationEvent) => void,
   ): Promise<OperationResult> {
     const facts = { failedStep: failed, error, stderr, journal: journalLines ?? [] };
-    if (op.onFailure !== 'rollback') return operationResult(op, 'failed', startedAt, { ...facts, undoable: this.undoable(op, done, from.begun) });
-    const outcome = await this.undoAll(op, journal, confirmation, done, from.begun, from.data, emit);
-    return operationResult(op, outcome.ok ? 'rolled-back' : 'rollback-failed', startedAt, { ...facts, error: outcome.ok ? `${error} (rolled back)` : `${error}; the rollback failed too: ${outcome.error}` });
+    if (op.onFailure !== 'rollback') return operationResult(op, 'failed', startedAt, { ...facts, undoable: this.undoable(op, from) });
+    const outcome = await this.undoAll(op, journal, confirmation, from, from.data, signal, emit);
+    const said = outcome.status === 'rolled-back' ? `${error} (rolled back)` : outcome.status === 'rollback-interrupted' ? `${error}; the rollback was cut off: ${outcome.error}` : `${error}; the rollback failed too: ${outcome.error}`;
+    return operationResult(op, outcome.status, startedAt, { ...facts, error: said });
   }
 
   /** Whether a rollback would do anything. */
-  private undoable(op: Operation, done: ReadonlySet<number>, begun: ReadonlySet<number>): boolean {
-    return planRollback(op.steps, { done, begun, ...ROLLBACK_KINDS }).some((a) => a.how !== 'cannot');
+  private undoable(op: Operation, facts: Omit<RollbackFacts, keyof typeof ROLLBACK_KINDS>): boolean {
+    return planRollback(op.steps, { ...facts, ...ROLLBACK_KINDS }).some((a) => a.how !== 'cannot');
   }
 
-  /** Undo, in the order planRollback gives; each undo's intent audited and journaled before it runs. */
+  /** Undo, in the order planRollback gives; each undo's intent audited and journaled before it runs. A lost lock stops it. */
   private async undoAll(
     op: Operation,
     journal: StateJournal,
     confirmation: Confirmation,
-    done: ReadonlySet<number>,
-    begun: ReadonlySet<number>,
+    facts: Omit<RollbackFacts, keyof typeof ROLLBACK_KINDS>,
     data: Map<number, Record<string, unknown>>,
+    signal: AbortSignal,
     emit: (e: OperationEvent) => void,
-  ): Promise<{ ok: boolean; error: string | null }> {
+  ): Promise<{ status: 'rolled-back' | 'rollback-failed' | 'rollback-interrupted'; error: string | null }> {
     const by = confirmedBy(confirmation);
     await journal.append({ event: 'rollback-started', at: now(), by: currentOwner(currentUser()) });
     let ok = true;
@@ -387,15 +413,21 @@ export class OperationRunner {
       ok = false;
       firstError ??= `step ${index + 1} (${op.steps[index]!.title}): ${message}`;
     };
-    for (const action of planRollback(op.steps, { done, begun, ...ROLLBACK_KINDS })) {
+    for (const action of planRollback(op.steps, { ...facts, ...ROLLBACK_KINDS })) {
+      if (signal.aborted) {
+        const reason = signal.reason instanceof Error ? signal.reason.message : 'stopped';
+        await journal.append({ event: 'interrupted', at: now(), reason }).catch(() => undefined);
+        return { status: 'rollback-interrupted', error: `${reason} (roll back again to finish: opsdeck ops rollback ${op.id})` };
+      }
       const index = action.index;
       const step = op.steps[index]!;
       const kind = kindOf(step);
       if (action.how === 'cannot') {
-        fail(index, `cannot be undone: ${kind.undoText(step)}`);
+        fail(index, action.cutOff ? 'it was cut off and whether it changed anything is unknown: check it by hand' : `cannot be undone: ${kind.undoText(step)}`);
         continue;
       }
       const reapply = action.how === 'reapply';
+      // Not the operator's signal: an undo, once begun, is finished (half an undo helps nobody).
       const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
       const argv = kind.argv(step);
       const note = reapply ? 'run again to re-apply' : `undo: ${kind.undoText(step)}`;
@@ -424,7 +456,7 @@ export class OperationRunner {
     }
     await journal.append({ event: 'rolled-back', at: now(), ok, ...(firstError ? { error: firstError } : {}) });
     if (ok) await journal.markEnded();
-    return { ok, error: firstError };
+    return { status: ok ? 'rolled-back' : 'rollback-failed', error: firstError };
   }
 
   /** The unit's journal since the step began (and a few seconds before): why it failed, in its own words. */

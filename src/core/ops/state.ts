@@ -8,7 +8,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import type { Host } from '../host/host.js';
 import { appendDurably, makeDirectory, writeFileAtomic } from '../host/files.js';
 import { isOperationId, type Operation } from './operation.js';
-import { checkStoredPlan } from './stored-plan.js';
+import { checkStoredPlan, isTime } from './stored-plan.js';
 
 export const STATE_DIR = '/var/lib/opsdeck';
 export const OPS_DIR = `${STATE_DIR}/ops`;
@@ -58,6 +58,7 @@ export function backupPath(id: string, step: number): string {
 export class StateJournal {
   readonly dir: string;
   private pending: JournalEvent[] = [];
+  private fenced: string | null = null;
 
   constructor(
     readonly host: Host,
@@ -76,17 +77,28 @@ export class StateJournal {
 
   /** One event (after any deferred ones), on disk (fsynced) before this resolves. */
   async append(event: JournalEvent): Promise<void> {
-    const events = [...this.pending, event];
-    this.pending = [];
-    await appendDurably(this.host, `${this.dir}/journal.jsonl`, events.map((e) => '\n' + JSON.stringify(e)).join(''));
+    await this.write([event]);
   }
 
   /** Write what was deferred, now. */
   async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const events = this.pending;
+    if (this.pending.length > 0) await this.write([]);
+  }
+
+  /**
+   * No more writes: the lock was lost, and the journal is another holder's now. Every write
+   * after this throws, so a stale holder never writes over what the new one records.
+   */
+  fence(reason: string): void {
+    this.fenced = reason;
+  }
+
+  private async write(events: JournalEvent[]): Promise<void> {
+    if (this.fenced) throw new Error(`not written to the journal of ${this.id}: ${this.fenced}`);
+    const all = [...this.pending, ...events];
+    await appendDurably(this.host, `${this.dir}/journal.jsonl`, all.map((e) => '\n' + JSON.stringify(e)).join(''));
+    // Only once on disk: a write that failed keeps what was deferred for the next one.
     this.pending = [];
-    await appendDurably(this.host, `${this.dir}/journal.jsonl`, events.map((e) => '\n' + JSON.stringify(e)).join(''));
   }
 
   /** An event that may wait for the next append (see above). */
@@ -119,7 +131,7 @@ const JOURNAL_EVENTS = new Set(['started', 'resumed', 'rollback-started', 'step-
 function checkEvent(raw: unknown, steps: number): JournalEvent | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const e = raw as Record<string, unknown>;
-  if (typeof e.event !== 'string' || !JOURNAL_EVENTS.has(e.event) || typeof e.at !== 'string') return null;
+  if (typeof e.event !== 'string' || !JOURNAL_EVENTS.has(e.event) || !isTime(e.at)) return null;
   if ('step' in e && e.step !== null && !(Number.isSafeInteger(e.step) && (e.step as number) >= 0 && (e.step as number) < steps)) return null;
   if (['step-started', 'step-finished', 'undo-started', 'undone'].includes(e.event) && typeof e.step !== 'number') return null;
   if ((e.event === 'step-finished' || e.event === 'undone' || e.event === 'rolled-back') && typeof e.ok !== 'boolean') return null;
@@ -219,6 +231,10 @@ export interface OperationProgress {
   done: number[];
   /** A step that started and has no end in the journal (cut off mid-way). */
   unfinished: number | null;
+  /** Every such step (its outcome unknown). */
+  cutOff: number[];
+  /** Steps whose last try ended in failure. */
+  failed: number[];
   /** Steps undone by a rollback. */
   undone: number[];
   lastEventAt: string | null;
@@ -231,6 +247,7 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
   const done = new Set<number>();
   const undone = new Set<number>();
   const started = new Set<number>();
+  const failed = new Set<number>();
   let status: OperationStatus | null = null;
   let reason: string | null = null;
   let rollingBack = false;
@@ -245,10 +262,12 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
         break;
       case 'step-started':
         started.add(e.step);
+        failed.delete(e.step);
         break;
       case 'step-finished':
         started.delete(e.step);
         if (e.ok) done.add(e.step);
+        else failed.add(e.step);
         break;
       case 'undone':
         if (e.ok) {
@@ -257,7 +276,8 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
         }
         break;
       case 'interrupted':
-        status = 'interrupted';
+        // A rollback cut off is finished by rolling back, never by running forward.
+        status = rollingBack ? 'rollback-interrupted' : 'interrupted';
         reason = e.reason;
         break;
       case 'failed':
@@ -279,16 +299,26 @@ export function progressOf(stored: StoredOperation, ownerAlive: boolean): Operat
     status = ownerAlive ? (rollingBack ? 'rolling-back' : 'running') : rollingBack ? 'rollback-interrupted' : 'interrupted';
     if (!ownerAlive) reason = `opsdeck stopped while it ${rollingBack ? 'rolled it back' : 'ran'} (killed, crashed or disconnected)`;
   }
-  const unfinished = [...started].filter((s) => !done.has(s)).sort((a, b) => a - b)[0] ?? null;
-  return { status, done: [...done].sort((a, b) => a - b), unfinished, undone: [...undone].sort((a, b) => a - b), lastEventAt: stored.events.at(-1)?.at ?? null, reason };
+  const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
+  const cutOff = sorted(started).filter((s) => !done.has(s));
+  return { status, done: sorted(done), unfinished: cutOff[0] ?? null, cutOff, failed: sorted(failed), undone: sorted(undone), lastEventAt: stored.events.at(-1)?.at ?? null, reason };
 }
 
-/** The steps' start data (what was there before, recorded when each began), by step. */
+/**
+ * The steps' data, by step: what was there before (recorded when each first began: a step run
+ * again after a failure keeps the state from before its first try), with what its end added.
+ */
 export function stepData(stored: StoredOperation): Map<number, Record<string, unknown>> {
   const data = new Map<number, Record<string, unknown>>();
   for (const e of stored.events) {
-    if ((e.event === 'step-started' || e.event === 'step-finished') && e.data) data.set(e.step, { ...data.get(e.step), ...e.data });
+    if (e.event === 'step-started' && e.data) data.set(e.step, { ...e.data, ...data.get(e.step) });
+    if (e.event === 'step-finished' && e.data) data.set(e.step, { ...data.get(e.step), ...e.data });
   }
   return data;
 }
 
+
+/** What the rollback planner needs of where an operation stands. */
+export function rollbackFacts(progress: OperationProgress): { done: Set<number>; cutOff: Set<number>; failed: Set<number>; undone: Set<number> } {
+  return { done: new Set(progress.done), cutOff: new Set(progress.cutOff), failed: new Set(progress.failed), undone: new Set(progress.undone) };
+}

@@ -21,12 +21,18 @@ function field<T>(o: Fields, key: string, check: (v: unknown) => v is T, what: s
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+/** A host or environment name, as the config allows them (so it is safe to print as it is). */
+const isName = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/.test(v);
+/** A time as opsdeck writes them (toISOString). */
+export const isTime = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/.test(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isArgv = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every(isText);
 const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const oneOf = <T extends string>(...values: T[]) => (v: unknown): v is T => typeof v === 'string' && (values as string[]).includes(v);
+/** A unit name as systemd allows it (escaped names included), never an option. */
+const isUnit = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]{0,255}$/.test(v);
 const isAbsolutePath = (v: unknown): v is string => isText(v) && v.startsWith('/') && !v.split('/').includes('..');
 const isExitCodes = (v: unknown): v is number[] => Array.isArray(v) && v.every((c) => isCount(c) && c < 256);
 
@@ -34,7 +40,7 @@ const VERBS = ['start', 'stop', 'restart', 'reload', 'enable', 'disable', 'reset
 
 function checkStep(raw: unknown, where: string): Step {
   if (!isObject(raw)) throw new PlanError(`${where} is not an object`);
-  const host = field(raw, 'host', isText, 'a host name', where);
+  const host = field(raw, 'host', isName, 'a host name', where);
   const title = sanitizeLine(field(raw, 'title', isString, 'a title', where));
   const kind = field(raw, 'kind', oneOf('command', 'write-file', 'remove-file', 'systemctl', 'daemon-reload', 'stop-pid', 'health-gate'), 'a known step kind', where);
   const common = { host, title };
@@ -57,7 +63,7 @@ function checkStep(raw: unknown, where: string): Step {
       return {
         kind,
         verb: field(raw, 'verb', oneOf(...VERBS), 'a systemctl verb', where),
-        unit: field(raw, 'unit', (v): v is string => isText(v) && !v.startsWith('-') && v.length > 0, 'a unit name', where),
+        unit: field(raw, 'unit', isUnit, 'a unit name', where),
         ...(raw.signal !== undefined ? { signal: field(raw, 'signal', (v): v is string => isString(v) && /^(SIG)?[A-Z0-9+-]{1,12}$/.test(v), 'a signal name', where) } : {}),
         ...common,
       };
@@ -78,7 +84,7 @@ function checkStep(raw: unknown, where: string): Step {
       return {
         kind,
         ...(probe !== undefined ? { probe: probe as unknown as NonNullable<Extract<Step, { kind: 'health-gate' }>['probe']> } : {}),
-        ...(raw.unit !== undefined ? { unit: field(raw, 'unit', isText, 'a unit name', where) } : {}),
+        ...(raw.unit !== undefined ? { unit: field(raw, 'unit', isUnit, 'a unit name', where) } : {}),
         settleMs: field(raw, 'settleMs', isCount, 'a number of ms', where),
         timeoutMs: field(raw, 'timeoutMs', isCount, 'a number of ms', where),
         intervalMs: field(raw, 'intervalMs', (v): v is number => isCount(v) && v >= 100, 'a number of ms (100 or more)', where),
@@ -99,18 +105,18 @@ export function checkStoredPlan(raw: unknown): { plan: Operation } | { error: st
       const where = `preflight[${i}]`;
       if (!isObject(c)) throw new PlanError(`${where} is not an object`);
       const kind = field(c, 'kind', oneOf('unit-exists', 'pid-is'), 'a known check', where);
-      const host = field(c, 'host', isText, 'a host name', where);
-      if (kind === 'unit-exists') return { kind, host, unit: field(c, 'unit', isText, 'a unit name', where) };
+      const host = field(c, 'host', isName, 'a host name', where);
+      if (kind === 'unit-exists') return { kind, host, unit: field(c, 'unit', isUnit, 'a unit name', where) };
       return { kind, host, pid: field(c, 'pid', isCount, 'a PID', where), startTime: field(c, 'startTime', isString, 'a start time', where), command: sanitizeLine(field(c, 'command', isString, 'a command line', where)) };
     });
     const createdBy = field(raw, 'createdBy', isObject, 'an object', w);
-    const environments = field(raw, 'environments', isTextList, 'a list of environment names', w);
-    const environment = raw.environment === null ? null : field(raw, 'environment', isText, 'an environment name or null', w);
+    const environments = field(raw, 'environments', (v): v is string[] => Array.isArray(v) && v.every(isName), 'a list of environment names', w);
+    const environment = raw.environment === null ? null : field(raw, 'environment', isName, 'an environment name or null', w);
     const plan: Operation = {
       id,
       kind: sanitizeLine(field(raw, 'kind', isString, 'a kind', w)),
       title: sanitizeLine(field(raw, 'title', isString, 'a title', w)),
-      host: field(raw, 'host', isText, 'a host name', w),
+      host: field(raw, 'host', isName, 'a host name', w),
       environment,
       environments,
       target: sanitizeLine(field(raw, 'target', isString, 'a target', w)),
@@ -118,7 +124,7 @@ export function checkStoredPlan(raw: unknown): { plan: Operation } | { error: st
       risk: field(raw, 'risk', oneOf('low', 'medium', 'high'), 'low, medium or high', w),
       protected: field(raw, 'protected', isBool, 'true or false', w),
       phrase: raw.phrase === null || raw.phrase === undefined ? null : sanitizeLine(field(raw, 'phrase', isString, 'a phrase', w)),
-      createdAt: field(raw, 'createdAt', isString, 'a time', w),
+      createdAt: field(raw, 'createdAt', isTime, 'a time', w),
       createdBy: { user: sanitizeLine(field(createdBy, 'user', isString, 'a user', 'plan.createdBy')), from: sanitizeLine(field(createdBy, 'from', isString, 'a machine', 'plan.createdBy')) },
       preflight,
       steps,

@@ -55,6 +55,15 @@ export function decideTarget(config: Config, hostOf: (environment: string) => st
   };
 }
 
+/**
+ * Every host operations may be journaled on: each environment's, each configured host, and
+ * this machine (a PID or a unit of no environment is acted on, and journaled, where it is).
+ */
+export function operationHostNames(config: Config, hosts: HostRegistry): string[] {
+  const hostOf = hostResolver(config, hosts);
+  return [...new Set([...Object.keys(config.environments).map(hostOf), ...hosts.names().map((n) => hosts.effectiveName(n))])];
+}
+
 /** An environment's host as commands reach it: --host, when given, is every environment's host. */
 export function hostResolver(config: Config, hosts: HostRegistry): (environment: string) => string {
   return (environment) => hosts.effectiveName(config.environments[environment]!.host);

@@ -5,7 +5,7 @@ import type { Step } from '../operation.js';
 import { readJournal } from '../../journal/read.js';
 import { showUnits, type UnitStatus } from '../../systemd/units.js';
 import { trimStderr } from '../../text/errors.js';
-import { HostLost, StepFailure, stepError, type StepEnv, type StepKind } from './kind.js';
+import { OutcomeUnknown, StepFailure, stepError, type StepEnv, type StepKind } from './kind.js';
 
 /** How long a detached step waits for its host to answer again before leaving it to a resume. */
 const REATTACH_MS = 30_000;
@@ -70,7 +70,7 @@ async function runDetached(step: CommandStep, env: StepEnv, resume: boolean) {
     } catch (error) {
       // The host did not answer (a dropped connection): the unit goes on there; ask again for a
       // while (ssh reconnects by itself), then leave it to a resume.
-      if (!(stepError(error) instanceof HostLost) || env.signal?.aborted) throw stepError(error);
+      if (!(stepError(error) instanceof OutcomeUnknown) || env.signal?.aborted) throw stepError(error);
       lostSince ??= Date.now();
       if (Date.now() - lostSince > REATTACH_MS) throw stepError(error);
       await new Promise((r) => setTimeout(r, 1000));

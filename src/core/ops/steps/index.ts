@@ -37,4 +37,13 @@ export function isInert(step: Step): boolean {
 export const ROLLBACK_KINDS = { canUndo, inert: isInert, undoesBegun: (step: Step) => Boolean(kindOf(step).undoesBegun) };
 
 
-export { HostLost, StepFailure, type StepEnv, type StepEvent, type StepPreview, type StepOutcome } from './kind.js';
+export { OutcomeUnknown, stepError, StepFailure, type StepEnv, type StepEvent, type StepPreview, type StepOutcome } from './kind.js';
+
+/**
+ * Whether a step's successful end may wait for the next journal record (StateJournal.defer):
+ * only a step that is harmless to run twice, since a crash in between makes resume run it
+ * again. A command or a signal is recorded at once.
+ */
+export function endMayWait(step: Step): boolean {
+  return step.kind !== 'command' && !(step.kind === 'systemctl' && step.verb === 'kill');
+}

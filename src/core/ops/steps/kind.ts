@@ -36,19 +36,28 @@ export interface StepOutcome {
   data?: Record<string, unknown>;
 }
 
-/** A step whose outcome is unknown because the host could not be reached: the operation is
- *  interrupted (to resume once the host answers), never taken for failed and rolled back. */
-export class HostLost extends Error {
-  constructor(message: string) {
+/**
+ * A step whose outcome is unknown: the host could not be reached, or the command did not end
+ * in time (systemd may still be working on the job; a remote command may still run). The
+ * operation is interrupted (resume asks the host, rollback is offered), never taken for
+ * failed and rolled back while the step may still be going on.
+ */
+export class OutcomeUnknown extends Error {
+  constructor(
+    message: string,
+    readonly why: 'lost-host' | 'timeout',
+  ) {
     super(message);
-    this.name = 'HostLost';
+    this.name = 'OutcomeUnknown';
   }
 }
 
-/** A command's error as a step's: a host that did not answer is HostLost, anything else a failure. */
+/** A command's error as a step's: a host that did not answer or a command that did not end is OutcomeUnknown, anything else a failure. */
 export function stepError(error: unknown, unit: string | null = null): Error {
+  if (error instanceof OutcomeUnknown || error instanceof StepFailure) return error;
   if (error instanceof CommandError) {
-    if (error.kind === 'unreachable' || error.kind === 'lab') return new HostLost(error.message);
+    if (error.kind === 'unreachable' || error.kind === 'lab') return new OutcomeUnknown(`lost host ${error.host}: ${error.message}`, 'lost-host');
+    if (error.kind === 'timeout') return new OutcomeUnknown(`${error.message}: its outcome is unknown`, 'timeout');
     return new StepFailure(error.message, error.exitCode ?? null, error.stderr, unit);
   }
   return error instanceof Error ? error : new Error(String(error));
