@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { currentOwner, operationOwnerAlive, parseLockOwner, parseLocks, STALE_AFTER_MS, thisMachine } from '../../src/core/ops/lock.js';
 import type { Operation, Step } from '../../src/core/ops/operation.js';
-import { protectionPolicy } from '../../src/core/ops/policy.js';
+import { protectionPolicy, storedScopePolicy } from '../../src/core/ops/policy.js';
 import { storedActionLines } from '../../src/core/ops/preview.js';
 import { planRollback } from '../../src/core/ops/rollback.js';
-import { parseStoredOperations, progressOf, type JournalEvent, type UnusablePlan } from '../../src/core/ops/state.js';
+import { parseStoredOperations, progressOf, stepData, type JournalEvent, type UnusablePlan } from '../../src/core/ops/state.js';
 import { ROLLBACK_KINDS } from '../../src/core/ops/steps/index.js';
 import { undoNeeded } from '../../src/core/ops/steps/systemd.js';
 
@@ -113,6 +113,28 @@ describe('stored operations read back', () => {
     expect(JSON.stringify(stored!.events)).not.toMatch(/\\u001b/);
   });
 
+  it('refuses names and times that are not names and times (they are printed as they are)', () => {
+    for (const plan of [{ ...op([write]), environment: 'prod\x1b]52;c;aGk=\x07' }, { ...op([write]), createdAt: 'yesterday\x1b[2J' }, { ...op([{ ...write, host: 'lab\x1b[2J' }]) }]) {
+      const unusable: UnusablePlan[] = [];
+      expect(parseStoredOperations(storedText(plan, []), unusable)).toEqual([]);
+      expect(unusable).toHaveLength(1);
+    }
+    const [stored] = parseStoredOperations(storedText(op([write]), [{ event: 'started', at: '\x1b[2J', by: {} }]));
+    expect(stored!.events).toEqual([]);
+  });
+
+  it('keeps what a step found before its first try, with what its end added', () => {
+    const [stored] = parseStoredOperations(
+      storedText(op([stopA]), [
+        { event: 'step-started', at, step: 0, data: { activeState: 'active' } },
+        { event: 'step-finished', at, step: 0, ok: false, error: 'timeout' },
+        { event: 'step-started', at, step: 0, data: { activeState: 'inactive' } },
+        { event: 'step-finished', at, step: 0, ok: true, data: { note: 'x' } },
+      ]),
+    );
+    expect(stepData(stored!).get(0)).toEqual({ activeState: 'active', note: 'x' });
+  });
+
   it('drops events that name a step the plan does not have', () => {
     const [stored] = parseStoredOperations(storedText(op([write]), [{ event: 'step-finished', at, step: 5, ok: true }, { event: 'step-started', at, step: -1 }, { event: 'nope', at }]));
     expect(stored!.events).toEqual([]);
@@ -128,28 +150,34 @@ describe('where an operation stands', () => {
   it('running while its owner lives, interrupted when it is gone, with the step that was cut off', () => {
     const events = [started, ev({ event: 'step-started', step: 0 }), ev({ event: 'step-finished', step: 0, ok: true }), ev({ event: 'step-started', step: 1 })];
     expect(progressOf(stored(events), true)).toMatchObject({ status: 'running', done: [0], unfinished: 1 });
-    expect(progressOf(stored(events), false)).toMatchObject({ status: 'interrupted', done: [0], unfinished: 1 });
+    expect(progressOf(stored(events), false)).toMatchObject({ status: 'interrupted', done: [0], unfinished: 1, cutOff: [1], failed: [] });
+    const retried = [...events, ev({ event: 'step-finished', step: 1, ok: false }), ev({ event: 'failed', step: 1, error: 'x' })];
+    expect(progressOf(stored(retried), false)).toMatchObject({ status: 'failed', cutOff: [], failed: [1] });
   });
 
   it('a rollback cut off is rollback-interrupted (rolled back further, never resumed), rolling-back while it goes on', () => {
     const events = [started, ev({ event: 'step-started', step: 0 }), ev({ event: 'step-finished', step: 0, ok: true }), ev({ event: 'failed', step: 1, error: 'x' }), ev({ event: 'rollback-started', by: currentOwner('root') } as never), ev({ event: 'undo-started', step: 0 })];
     expect(progressOf(stored(events), false).status).toBe('rollback-interrupted');
     expect(progressOf(stored(events), true).status).toBe('rolling-back');
+    // Stopped in the middle of its rollback (a lock taken from it): still a rollback to finish, not a run to resume.
+    expect(progressOf(stored([...events, ev({ event: 'interrupted', reason: 'lock taken' })]), false).status).toBe('rollback-interrupted');
     const finished = [...events, ev({ event: 'undone', step: 0, ok: true }), ev({ event: 'rolled-back', ok: true })];
     expect(progressOf(stored(finished), false)).toMatchObject({ status: 'rolled-back', done: [], undone: [0] });
   });
 });
 
 describe('the order of a rollback', () => {
-  const plan = (steps: Step[], done: number[], begun: number[] = done) => planRollback(steps, { done: new Set(done), begun: new Set(begun), ...ROLLBACK_KINDS }).map((a) => `${a.how}:${a.index}`);
+  const plan = (steps: Step[], done: number[], cutOff: number[] = [], failed: number[] = [], undone: number[] = []) =>
+    planRollback(steps, { done: new Set(done), cutOff: new Set(cutOff), failed: new Set(failed), undone: new Set(undone), ...ROLLBACK_KINDS }).map((a) => `${a.how}:${a.index}`);
 
   it('puts the file back, then reloads and restarts (lowest first), the gate passed by', () => {
-    expect(plan([write, reload, restart, gate], [0, 1, 2], [0, 1, 2, 3])).toEqual(['undo:0', 'reapply:1', 'reapply:2']);
+    expect(plan([write, reload, restart, gate], [0, 1, 2], [], [3])).toEqual(['undo:0', 'reapply:1', 'reapply:2']);
   });
 
-  it('a restart that failed half-way is run again too; one that never began is not', () => {
-    expect(plan([write, reload, restart, gate], [0, 1], [0, 1, 2])).toEqual(['undo:0', 'reapply:1', 'reapply:2']);
-    expect(plan([write, reload, restart, gate], [0, 1], [0, 1])).toEqual(['undo:0', 'reapply:1']);
+  it('a restart that failed or was cut off half-way is run again too; one that never began is not', () => {
+    expect(plan([write, reload, restart, gate], [0, 1], [], [2])).toEqual(['undo:0', 'reapply:1', 'reapply:2']);
+    expect(plan([write, reload, restart, gate], [0, 1], [2])).toEqual(['undo:0', 'reapply:1', 'reapply:2']);
+    expect(plan([write, reload, restart, gate], [0, 1])).toEqual(['undo:0', 'reapply:1']);
   });
 
   it('re-applies once after several files, and again before a start that must see them', () => {
@@ -162,9 +190,19 @@ describe('the order of a rollback', () => {
     expect(plan([reload, write], [0, 1])).toEqual(['undo:1']);
   });
 
-  it('undoes a file step cut off half-way from its recorded start; says what cannot be undone', () => {
+  it('undoes a file or systemctl step that failed or was cut off from its recorded start; a command cut off cannot be', () => {
     expect(plan([write, reload], [], [0])).toEqual(['undo:0']);
+    expect(plan([stopA, write], [], [], [0])).toEqual(['undo:0']);
+    const command: Step = { kind: 'command', argv: ['migrate'], undoArgv: ['unmigrate'], ...h };
+    expect(plan([write, command], [0], [1])).toEqual(['cannot:1', 'undo:0']);
+    // A command that failed (it ended) is taken to have changed nothing.
+    expect(plan([write, command], [0], [], [1])).toEqual(['undo:0']);
     expect(plan([kill, write], [0, 1])).toEqual(['undo:1', 'cannot:0']);
+  });
+
+  it('a second rollback leaves what the first undid, and re-applies again for what it puts back now', () => {
+    // The first rollback undid the drop-in of step 1 and re-ran reload and restart, then failed on step 0.
+    expect(plan([write2, write, reload, restart], [0], [], [], [1, 2, 3])).toEqual(['undo:0', 'reapply:2', 'reapply:3']);
   });
 });
 
@@ -192,6 +230,12 @@ describe('protection of an operation', () => {
     expect(protection({ host: 'local', environments: ['production'] })).toEqual({ protected: true, phrase: 'production', unknown: [] });
     expect(protection({ host: 'local', environments: ['development'] })).toEqual({ protected: false, phrase: null, unknown: [] });
     expect(protection({ host: 'local', environments: ['staging'] }).unknown).toEqual(['staging']);
+  });
+
+  it('a plan read back is held to every environment on the hosts it acts on', () => {
+    const scope = storedScopePolicy(config, (env) => config.environments[env]!.host);
+    expect(scope(op([restart], { environments: [], host: 'local' }))).toEqual(['production', 'development']);
+    expect(scope(op([{ ...restart, host: 'elsewhere' }], { environments: ['development'], host: 'elsewhere' }))).toEqual(['development']);
   });
 
   it('a rollback preview lists the real order, re-applies included', () => {

@@ -17,7 +17,7 @@ class ScriptedRunner extends OperationRunner {
   private finish!: (result: OperationResult) => void;
   rolledBack = false;
   constructor() {
-    super({ hostFor: () => { throw new Error('no host in this test'); }, audit: null as never, readonly: () => false, protection: (o) => ({ protected: o.environments.includes('production'), phrase: o.environments.includes('production') ? 'production' : null, unknown: [] }) });
+    super({ hostFor: () => { throw new Error('no host in this test'); }, audit: null as never, readonly: () => false, protection: (o) => ({ protected: o.environments.includes('production'), phrase: o.environments.includes('production') ? 'production' : null, unknown: [] }), storedScope: (plan) => plan.environments });
   }
   override async run(_op: Operation, _c: unknown, options: RunOptions = {}): Promise<OperationResult> {
     this.emit = options.onEvent ?? (() => undefined);

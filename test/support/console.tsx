@@ -8,7 +8,7 @@ import { onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
-import { protectionPolicy } from '../../src/core/ops/policy.js';
+import { protectionPolicy, storedScopePolicy } from '../../src/core/ops/policy.js';
 import type { Host } from '../../src/core/host/host.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import type { StatusReport } from '../../src/core/status/collect.js';
@@ -56,7 +56,7 @@ export function makeStore(options: { readonly?: boolean; keys?: Record<string, s
   onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
   const auditFile = path.join(auditDir, 'audit.jsonl');
   const hosts = options.host ? new OneHost(config, options.host) : new HostRegistry(config);
-  const runner = options.runner ?? new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false, protection: protectionPolicy(config) });
+  const runner = options.runner ?? new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false, protection: protectionPolicy(config), storedScope: storedScopePolicy(config, (env) => config.environments[env]!.host) });
   const store = createAppStore({ config, configFile: 'test.yaml', hosts, runner, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
   return { store, auditFile };

@@ -11,7 +11,7 @@ import { OperationRunner } from '../../src/core/ops/runner.js';
 const [configFile, opFile] = process.argv.slice(2) as [string, string];
 const { config } = loadConfig(configFile);
 const hosts = new HostRegistry(config);
-const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), ...runnerPolicies(config, false) });
+const runner = new OperationRunner({ hostFor: (n) => hosts.get(n), ...runnerPolicies(config, false, (env) => config.environments[env]!.host) });
 const op = JSON.parse(readFileSync(opFile, 'utf8')) as Operation;
 const result = await runner.run(op, { kind: 'yes-flag' }, { onEvent: (e) => process.stdout.write(JSON.stringify(e) + '\n') });
 process.stdout.write(JSON.stringify({ type: 'result', result }) + '\n');
