@@ -9,7 +9,7 @@ import { protectionPolicy, storedScopePolicy } from '../../src/core/ops/policy.j
 import { storedActionLines } from '../../src/core/ops/preview.js';
 import { planRollback } from '../../src/core/ops/rollback.js';
 import { parseStoredOperations, progressOf, stepData, type JournalEvent, type UnusablePlan } from '../../src/core/ops/state.js';
-import { ROLLBACK_KINDS } from '../../src/core/ops/steps/index.js';
+import { endMayWait, ROLLBACK_KINDS } from '../../src/core/ops/steps/index.js';
 import { undoNeeded } from '../../src/core/ops/steps/systemd.js';
 
 const ID = '20261129-161502-production-3fa9';
@@ -203,6 +203,18 @@ describe('the order of a rollback', () => {
   it('a second rollback leaves what the first undid, and re-applies again for what it puts back now', () => {
     // The first rollback undid the drop-in of step 1 and re-ran reload and restart, then failed on step 0.
     expect(plan([write2, write, reload, restart], [0], [], [], [1, 2, 3])).toEqual(['undo:0', 'reapply:2', 'reapply:3']);
+  });
+});
+
+describe('when a step\'s end may wait for the next record', () => {
+  it('waits when running it twice is harmless, or when nothing runs on a host before the next record', () => {
+    const command: Step = { kind: 'command', argv: ['migrate'], ...h };
+    expect(endMayWait(write, restart)).toBe(true);
+    expect(endMayWait(command, command)).toBe(true); // a command asks nothing before it runs
+    expect(endMayWait(command, undefined)).toBe(true); // the end record comes right after
+    expect(endMayWait(command, restart)).toBe(false); // a restart reads the unit first
+    expect(endMayWait(kill, write)).toBe(false);
+    expect(endMayWait({ ...command, detach: true }, command)).toBe(false); // its unit is removed once its end is on disk
   });
 });
 

@@ -349,7 +349,7 @@ export class OperationRunner {
       const finished: JournalEvent = { event: 'step-finished', at: now(), step: index, ok: true, exitCode: outcome.exitCode, ...(outcome.data ? { data: outcome.data } : {}) };
       auditError = this.recorder.tryRecord(op, index, { argv, exitCode: outcome.exitCode, stderr: '', durationMs: Date.now() - stepStart }, 'ok', by) ?? auditError;
       emit({ type: 'step-finished', index, ok: true, durationMs: Date.now() - stepStart, exitCode: outcome.exitCode });
-      if (endMayWait(step)) journal.defer(finished);
+      if (endMayWait(step, op.steps[index + 1])) journal.defer(finished);
       else {
         // Not safe to run twice: its end is on disk before anything else happens (and before a detached command's unit is removed).
         try {

@@ -40,10 +40,14 @@ export const ROLLBACK_KINDS = { canUndo, inert: isInert, undoesBegun: (step: Ste
 export { OutcomeUnknown, stepError, StepFailure, type StepEnv, type StepEvent, type StepPreview, type StepOutcome } from './kind.js';
 
 /**
- * Whether a step's successful end may wait for the next journal record (StateJournal.defer):
- * only a step that is harmless to run twice, since a crash in between makes resume run it
- * again. A command or a signal is recorded at once.
+ * Whether a step's successful end may wait for the next journal record (StateJournal.defer),
+ * given the step after it. A crash before that record makes resume run the step again, so it
+ * waits only when that is harmless, or when nothing runs on any host before the next record
+ * anyway (the next step asks nothing first, or there is none): then it costs no window at all.
+ * A detached command's end is on disk before its transient unit is removed.
  */
-export function endMayWait(step: Step): boolean {
-  return step.kind !== 'command' && !(step.kind === 'systemctl' && step.verb === 'kill');
+export function endMayWait(step: Step, next: Step | undefined): boolean {
+  if (step.kind === 'command' && step.detach) return false;
+  const harmlessTwice = step.kind !== 'command' && !(step.kind === 'systemctl' && step.verb === 'kill');
+  return harmlessTwice || !next || !kindOf(next).before;
 }
