@@ -7,6 +7,7 @@ import { useApp } from '../StoreContext.js';
 import { MARK, useTheme, type Theme } from '../theme.js';
 import type { OperationView as View, StepState } from '../../src/store/types.js';
 import { fit } from '../widgets/fit.js';
+import { describeProgress } from '../../src/core/ops/progress.js';
 
 const MARKS: Record<StepState, string> = { pending: '·', running: '▸', done: '✓', failed: '✗', undoing: '↶', undone: '↶', 'undo-failed': '✗' };
 
@@ -25,8 +26,9 @@ export function progressBar(done: number, total: number, width: number): string 
 
 function liveLine(view: View, width: number): string {
   if (view.progress) {
-    const { done, total, unit } = view.progress;
-    return total ? `${progressBar(done, total, Math.max(10, width - 30))} ${done}/${total} ${unit}` : `${done} ${unit}`;
+    const { done, total } = view.progress;
+    const text = describeProgress(view.progress);
+    return total ? `${progressBar(done, total, Math.max(10, width - text.length - 2))} ${text}` : text;
   }
   if (view.gate) {
     const s = view.gate.sample;

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Operation } from '../core/ops/operation.js';
 import { runnerPolicies } from '../core/ops/policy.js';
 import { previewLines, undoSummary, type PreviewLine } from '../core/ops/preview.js';
+import { describeProgress } from '../core/ops/progress.js';
 import { OperationRunner, requiredPhrase, type Confirmation, type OperationEvent, type OperationResult } from '../core/ops/runner.js';
 import type { StoredOperation } from '../core/ops/state.js';
 import { hostResolver } from '../core/ops/target.js';
@@ -166,6 +167,7 @@ function eventPrinter(op: Operation, options: OperateOptions) {
   const write = (text: string) => (paused ? held.push(text) : process.stdout.write(text));
   const total = op.steps.length;
   let live = '';
+  let lastPlainProgress = 0;
   const event = (e: OperationEvent) => {
     if (options.json) {
       write(JSON.stringify({ operation: op.id, ...e }) + '\n');
@@ -187,6 +189,17 @@ function eventPrinter(op: Operation, options: OperateOptions) {
       case 'output':
         clear();
         write(paint.dim(`      ${sanitizeLine(e.line)}\n`));
+        break;
+      case 'progress':
+        // On a terminal the step's live line shows it; in a log, a line now and then is enough.
+        if (tty) {
+          clear();
+          live = `  ${MARK.running} ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)}: ${describeProgress(e)}`;
+          write(live);
+        } else if (Date.now() - lastPlainProgress >= 5000 || (e.total !== null && e.done >= e.total)) {
+          lastPlainProgress = Date.now();
+          write(paint.dim(`      ${describeProgress(e)}\n`));
+        }
         break;
       case 'gate-sample':
         if (tty) {
@@ -215,7 +228,7 @@ function eventPrinter(op: Operation, options: OperateOptions) {
         break;
       case 'undone':
         clear();
-        write(`${e.ok ? paint.good('  ↶') : paint.bad(`  ${MARK.critical}`)} undone ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)}${e.error ? `: ${sanitizeLine(e.error)}` : ''}\n`);
+        write(`${e.ok ? paint.good(e.reapply ? '  ↻' : '  ↶') : paint.bad(`  ${MARK.critical}`)} ${e.reapply ? 're-applied' : 'undone'} ${e.index + 1}/${total} ${sanitizeLine(op.steps[e.index]!.title)}${e.error ? `: ${sanitizeLine(e.error)}` : ''}\n`);
         break;
       default:
         break;

@@ -72,7 +72,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
         soon();
         break;
       case 'progress':
-        patch({ progress: { done: event.done, total: event.total, unit: event.unit } });
+        patch({ progress: { done: event.done, total: event.total, unit: event.unit, rate: event.rate, etaSeconds: event.etaSeconds } });
         break;
       case 'gate-sample':
         patch((view) => ({ gate: { sample: event.sample, samples: (view.gate?.samples ?? 0) + 1 } }));

@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import type { Operation } from '../core/ops/operation.js';
 import type { PreviewLine } from '../core/ops/preview.js';
 import type { Confirmation, OperationResult, OperationRunner } from '../core/ops/runner.js';
+import type { Progress } from '../core/ops/progress.js';
 import type { OperationStatus } from '../core/ops/state.js';
 import type { GateSample } from '../core/status/gate.js';
 import type { HostRegistry } from '../core/host/registry.js';
@@ -180,7 +181,7 @@ export interface OperationView {
   /** The last lines of the unit's journal while it runs, beside the steps. */
   unitJournal: string[];
   gate: { sample: GateSample; samples: number } | null;
-  progress: { done: number; total: number | null; unit: string } | null;
+  progress: Progress | null;
   /** Why a step failed: its stderr and the unit's journal lines of the last seconds. */
   failure: { step: number; error: string; stderr: string; journal: string[] } | null;
   result: OperationResult | null;

@@ -7,6 +7,7 @@ import { currentOwner, operationOwnerAlive, parseLockOwner, parseLocks, STALE_AF
 import type { Operation, Step } from '../../src/core/ops/operation.js';
 import { protectionPolicy, storedScopePolicy } from '../../src/core/ops/policy.js';
 import { storedActionLines } from '../../src/core/ops/preview.js';
+import { describeProgress, ProgressMeter } from '../../src/core/ops/progress.js';
 import { planRollback } from '../../src/core/ops/rollback.js';
 import { parseStoredOperations, progressOf, stepData, type JournalEvent, type UnusablePlan } from '../../src/core/ops/state.js';
 import { endMayWait, ROLLBACK_KINDS } from '../../src/core/ops/steps/index.js';
@@ -215,6 +216,24 @@ describe('when a step\'s end may wait for the next record', () => {
     expect(endMayWait(command, restart)).toBe(false); // a restart reads the unit first
     expect(endMayWait(kill, write)).toBe(false);
     expect(endMayWait({ ...command, detach: true }, command)).toBe(false); // its unit is removed once its end is on disk
+  });
+});
+
+describe('a long step\'s progress', () => {
+  it('gives the rate over the last seconds and the time left, a few reports a second, the last always', () => {
+    const meter = new ProgressMeter();
+    expect(meter.report(0, 1000, 'bytes', 0)).toMatchObject({ done: 0, rate: null, etaSeconds: null });
+    expect(meter.report(50, 1000, 'bytes', 100)).toBeNull(); // too soon after the last one
+    expect(meter.report(100, 1000, 'bytes', 1000)).toMatchObject({ rate: 100, etaSeconds: 9 });
+    // A stall shows at once: the rate is over the last 5 s, not since the start.
+    meter.report(600, 1000, 'bytes', 2000);
+    expect(meter.report(600, 1000, 'bytes', 9000)!.rate).toBe(0);
+    expect(meter.report(1000, 1000, 'bytes', 9001)).toMatchObject({ done: 1000, etaSeconds: 0 });
+  });
+
+  it('reads as an operator says it', () => {
+    expect(describeProgress({ done: 1536, total: 4096, unit: 'bytes', rate: 512, etaSeconds: 5 })).toBe('1.5K / 4.0K · 512B/s · 5s left');
+    expect(describeProgress({ done: 3, total: null, unit: 'files', rate: null, etaSeconds: null })).toBe('3 files');
   });
 });
 

@@ -59,6 +59,8 @@ describe('the operation view', () => {
     expect(view().steps.map((s) => s.state)).toEqual(['done', 'pending', 'pending', 'running']);
     expect(view().current).toBe(3);
     expect(view().gate?.sample.failures).toEqual(['HTTP 503, expected 200']);
+    runner.emit({ type: 'progress', index: 3, done: 512, total: 2048, unit: 'bytes', rate: 256, etaSeconds: 6 });
+    expect(view().progress).toEqual({ done: 512, total: 2048, unit: 'bytes', rate: 256, etaSeconds: 6 });
     // Output is batched (and sanitized): not one store update per line, but soon.
     runner.emit({ type: 'output', index: 3, line: 'probe \x1b]0;title\x07one' });
     runner.emit({ type: 'output', index: 3, line: 'probe two' });

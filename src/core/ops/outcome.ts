@@ -3,6 +3,7 @@
 // to do next.
 import type { GateSample } from '../status/gate.js';
 import type { Operation, Step } from './operation.js';
+import type { Progress } from './progress.js';
 import type { OperationStatus } from './state.js';
 
 export type OperationEvent =
@@ -10,11 +11,11 @@ export type OperationEvent =
   | { type: 'locked'; names: string[] }
   | { type: 'step-started'; index: number; step: Step; resumed: boolean }
   | { type: 'output'; index: number; line: string }
-  | { type: 'progress'; index: number; done: number; total: number | null; unit: 'bytes' | 'files' | 'steps' }
+  | ({ type: 'progress'; index: number } & Progress)
   | { type: 'gate-sample'; index: number; sample: GateSample }
   | { type: 'step-finished'; index: number; ok: boolean; durationMs: number; exitCode: number | null; error?: string; stderr?: string; journal?: string[] }
   | { type: 'undo-started'; index: number; step: Step; reapply: boolean }
-  | { type: 'undone'; index: number; ok: boolean; error?: string }
+  | { type: 'undone'; index: number; ok: boolean; reapply: boolean; error?: string }
   | { type: 'ended'; result: OperationResult };
 
 export interface OperationResult {

@@ -17,6 +17,7 @@ import type { Check, Operation } from './operation.js';
 import { operationResult, type OperationEvent, type OperationResult } from './outcome.js';
 import { confirmedBy, OperationRecorder, requiredPhrase, type Confirmation } from './recorder.js';
 import type { Protection, PolicySubject } from './policy.js';
+import { ProgressMeter } from './progress.js';
 import { planRollback, type RollbackFacts } from './rollback.js';
 import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, rollbackFacts, stepData, type JournalEvent, type OperationStatus, type StoredOperation } from './state.js';
 
@@ -44,6 +45,16 @@ export interface RunOptions {
    * are the ones it was confirmed for, not every one on its hosts as for a plan read back.
    */
   ranAs?: Operation;
+}
+
+/** A step's events as the operation's: its index added, its progress metered (rate, time left, a few a second). */
+function stepEvents(index: number, emit: (e: OperationEvent) => void): (e: StepEvent) => void {
+  const meter = new ProgressMeter();
+  return (e) => {
+    if (e.type !== 'progress') return emit({ ...e, index });
+    const progress = meter.report(e.done, e.total, e.unit);
+    if (progress) emit({ type: 'progress', index, ...progress });
+  };
 }
 
 /** Why a step's outcome is unknown (the host did not answer, a command did not end in time), or null when it plainly failed. */
@@ -295,7 +306,7 @@ export class OperationRunner {
     let auditError: string | null = null;
     for (let index = from.start; index < op.steps.length; index++) {
       const step = op.steps[index]!;
-      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, signal, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
+      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, signal, emit: stepEvents(index, emit) };
       const kind = kindOf(step);
       const argv = kind.argv(step);
       if (signal.aborted) return interrupted(stopReason(), index, null, Date.now(), auditError);
@@ -428,7 +439,7 @@ export class OperationRunner {
       }
       const reapply = action.how === 'reapply';
       // Not the operator's signal: an undo, once begun, is finished (half an undo helps nobody).
-      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, emit: (e: StepEvent) => emit({ ...e, index } as OperationEvent) };
+      const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, emit: stepEvents(index, emit) };
       const argv = kind.argv(step);
       const note = reapply ? 'run again to re-apply' : `undo: ${kind.undoText(step)}`;
       try {
@@ -445,13 +456,13 @@ export class OperationRunner {
         else await kind.undo!(step, env, data.get(index) ?? {});
         await journal.append({ event: 'undone', at: now(), step: index, ok: true });
         this.recorder.tryRecord(op, index, { argv, exitCode: 0, stderr: note, durationMs: Date.now() - t }, 'undone', by);
-        emit({ type: 'undone', index, ok: true });
+        emit({ type: 'undone', index, ok: true, reapply });
       } catch (error) {
         const message = describeError(error);
         fail(index, message);
         await journal.append({ event: 'undone', at: now(), step: index, ok: false, error: message }).catch(() => undefined);
         this.recorder.tryRecord(op, index, { argv, exitCode: null, stderr: message, durationMs: Date.now() - t }, 'undo-failed', by);
-        emit({ type: 'undone', index, ok: false, error: message });
+        emit({ type: 'undone', index, ok: false, reapply, error: message });
       }
     }
     await journal.append({ event: 'rolled-back', at: now(), ok, ...(firstError ? { error: firstError } : {}) });

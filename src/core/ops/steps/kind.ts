@@ -4,10 +4,11 @@ import type { Host } from '../../host/host.js';
 import { CommandError } from '../../text/errors.js';
 import type { GateSample } from '../../status/gate.js';
 import type { Operation, Step } from '../operation.js';
+import type { ProgressUnit } from '../progress.js';
 
 export type StepEvent =
   | { type: 'output'; line: string }
-  | { type: 'progress'; done: number; total: number | null; unit: 'bytes' | 'files' | 'steps' }
+  | { type: 'progress'; done: number; total: number | null; unit: ProgressUnit }
   | { type: 'gate-sample'; sample: GateSample };
 
 export interface StepEnv {
