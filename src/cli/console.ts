@@ -3,7 +3,8 @@
 // exit path (q, Ctrl+C twice, SIGHUP from a dropped SSH session, SIGTERM, an uncaught error)
 // restores the terminal and kills every child process group.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { localStartTime } from '../core/host/process-start.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OperationRunner } from '../core/ops/runner.js';
@@ -172,13 +173,7 @@ function runPager(text: string, readonly: boolean): Pager {
 }
 
 /** Running (a zombie waiting to be reaped has exited). */
-function processAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+const processAlive = (pid: number): boolean => localStartTime(pid) !== null;
 
 /** After the screen is unmounted (its own terminal input closed, raw mode off). */
 function restoreTerminal(): void {

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { localStartTime } from '../host/process-start.js';
 import type { Host } from '../host/host.js';
 import { makeDirectory } from '../host/files.js';
 import { OpsdeckError } from '../text/errors.js';
@@ -92,17 +93,6 @@ export function thisMachine(): string {
     machineId = id ? `${id}:${read('/proc/sys/kernel/random/boot_id')}:${pidNamespace}` : '';
   }
   return machineId;
-}
-
-/** A local process's start time (clock ticks since boot, /proc/PID/stat field 22), or null when it is gone. */
-export function localStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[0] === 'Z' ? null : (rest[19] ?? null);
-  } catch {
-    return null;
-  }
 }
 
 export function currentOwner(user: string): Owner {

@@ -24,7 +24,7 @@ import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations,
 export { requiredPhrase, type Confirmation } from './recorder.js';
 export type { OperationEvent, OperationResult } from './outcome.js';
 import { endMayWait, kindOf, OutcomeUnknown, ROLLBACK_KINDS, StepFailure, stepError, type StepEnv, type StepEvent, type StepPreview } from './steps/index.js';
-import { processStartTime } from './steps/pid.js';
+import { processStartTime } from '../host/process-start.js';
 
 export interface RunnerDeps {
   hostFor: (name: string) => Host;

@@ -10,7 +10,7 @@ import type { HostRegistry } from '../host/registry.js';
 import { commandLine, listListeners, readProcesses } from '../systemd/listeners.js';
 import { quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
 import { environmentUnits, normalizeUnitName, showUnits } from '../systemd/units.js';
-import { processStartTime } from './steps/pid.js';
+import { processStartTime } from '../host/process-start.js';
 
 export interface Target {
   /** The host the commands run on (as named in the config, --host applied). */

@@ -2,20 +2,11 @@
 // the process that was planned for: a PID is checked against its start time before every
 // signal, so a PID the kernel has handed to another process meanwhile is left alone.
 import { killPidArgv } from '../../systemd/units.js';
-import type { Host } from '../../host/host.js';
+import { processStartTime } from '../../host/process-start.js';
 import type { Step } from '../operation.js';
 import { StepFailure, type StepEnv, type StepKind } from './kind.js';
 
 type StopStep = Extract<Step, { kind: 'stop-pid' }>;
-
-/** The process's start time (clock ticks since boot, /proc/PID/stat field 22), or null when there is no such process. */
-export async function processStartTime(host: Host, pid: number): Promise<string | null> {
-  const { stdout, exitCode } = await host.run(['cat', '--', `/proc/${pid}/stat`], { okExitCodes: [0, 1] });
-  if (exitCode !== 0) return null;
-  // The name (field 2) is in parentheses and may hold anything: the fields after the last ')'.
-  const rest = stdout.slice(stdout.lastIndexOf(')') + 2).split(' ');
-  return rest[0] === 'Z' ? null : (rest[19] ?? null);
-}
 
 async function stillThere(env: StepEnv, step: StopStep): Promise<boolean> {
   return (await processStartTime(env.host, step.pid)) === step.startTime;
