@@ -67,9 +67,9 @@ export async function consoleCommand(options: GlobalOptions & { readonly?: boole
     if (screen) restoreTerminal();
     else process.stdin.pause();
     if (message) process.stderr.write(message);
-    // Synchronously: on SIGTERM/SIGHUP the process exits as soon as this returns, and the ssh
-    // masters (with any remote journalctl) must not outlive it.
-    ctx.hosts.closeAllSync();
+    // The hosts' connections (the ssh masters, with any remote journalctl) are closed by the
+    // cleanup loadContext registered: on SIGTERM/SIGHUP it runs right after this one (cleanups
+    // run newest first) before the process exits, on every other way out in main's `finally`.
     resolveExit(code);
   };
 

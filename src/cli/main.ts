@@ -39,7 +39,9 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ outputError: (text, write) => write(paint.bad(text)) });
 
-  const verb = (name: string, description: string) => program.command(name).description(description).version(VERSION, '-V, --version');
+  // Every command, sub-commands too, answers -V with the version.
+  const subcommand = (parent: Command, name: string, description: string) => parent.command(name).description(description).version(VERSION, '-V, --version');
+  const verb = (name: string, description: string) => subcommand(program, name, description);
 
   verb('status', 'environments at a glance: unit state, restarts, health, ports and who holds them, backups')
     .argument('[env]', 'only this environment')
@@ -103,22 +105,20 @@ export function buildProgram(): Command {
     .option('--all', 'every operation, however old')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./ops.js')).opsListCommand as Action));
-  ops.command('show').description('one operation: its steps, where it stands, its journal').version(VERSION, '-V, --version')
+  subcommand(ops, 'show', 'one operation: its steps, where it stands, its journal')
     .argument('<id>', 'operation id')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./ops.js')).opsShowCommand as Action));
-  ops.command('resume').description('continue an interrupted operation from its first unfinished step (preflight checked again)').version(VERSION, '-V, --version')
-    .argument('<id>', 'operation id')
-    .option('--dry-run', 'say what would run, do nothing')
-    .option('-y, --yes', 'confirm without asking (for scripts)')
-    .option('--json', 'JSON lines of events')
-    .action(run(async () => (await import('./ops.js')).opsResumeCommand as Action));
-  ops.command('rollback').description('undo the finished steps of an operation, in reverse').version(VERSION, '-V, --version')
-    .argument('<id>', 'operation id')
-    .option('--dry-run', 'say what would be undone, do nothing')
-    .option('-y, --yes', 'confirm without asking (for scripts)')
-    .option('--json', 'JSON lines of events')
-    .action(run(async () => (await import('./ops.js')).opsRollbackCommand as Action));
+  // resume and rollback: the same shape, only what they do differs.
+  const opsRun = (name: string, description: string, dryRun: string, command: 'opsResumeCommand' | 'opsRollbackCommand') =>
+    subcommand(ops, name, description)
+      .argument('<id>', 'operation id')
+      .option('--dry-run', dryRun)
+      .option('-y, --yes', 'confirm without asking (for scripts)')
+      .option('--json', 'JSON lines of events')
+      .action(run(async () => (await import('./ops.js'))[command] as Action));
+  opsRun('resume', 'continue an interrupted operation from its first unfinished step (preflight checked again)', 'say what would run, do nothing', 'opsResumeCommand');
+  opsRun('rollback', 'undo the finished steps of an operation, in reverse', 'say what would be undone, do nothing', 'opsRollbackCommand');
 
   verb('lock', 'who holds an environment\'s lock; --break a stale one')
     .argument('<env>', 'environment name')
@@ -130,17 +130,17 @@ export function buildProgram(): Command {
 
   const lab = verb('lab', 'the embedded lab: a real systemd reproducing the production incident');
   const labDir = '--dir <dir>';
-  lab.command('up').description('boot the lab (idempotent); prints the config path last').version(VERSION, '-V, --version')
+  subcommand(lab, 'up', 'boot the lab (idempotent); prints the config path last')
     .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
     .option('--port-base <n>', 'first port (production; development is +2, ssh +10)', String(DEFAULT_PORT_BASE))
     .option('--open', 'then open opsdeck on the lab')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labUpCommand as Action));
-  lab.command('down').description('stop the lab: kill its systemd by PID, and with it every lab process').version(VERSION, '-V, --version')
+  subcommand(lab, 'down', 'stop the lab: kill its systemd by PID, and with it every lab process')
     .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labDownCommand as Action));
-  lab.command('status').description('is the lab running, and its units').version(VERSION, '-V, --version')
+  subcommand(lab, 'status', 'is the lab running, and its units')
     .option(labDir, 'lab directory', DEFAULT_LAB_DIR)
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./lab.js')).labStatusCommand as Action));
