@@ -1,7 +1,7 @@
 // `opsdeck lab up|down|status`: the embedded lab.
 import { parseNumberArg } from './args.js';
 import { DEFAULT_LAB_DIR } from '../core/host/lab-state.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { PORT_BASE_RANGE, labDown, labStatus, labUp } from '../lab/lab.js';
 import { MARK, paint } from './format.js';
 import { table } from './table.js';
 import { statusCommand } from './status.js';
@@ -17,7 +17,7 @@ export async function labUpCommand(options: LabOptions): Promise<number> {
   const progress = options.json ? undefined : (line: string) => process.stderr.write(paint.dim(`· ${line}\n`));
   const result = await labUp({
     ...(options.dir ? { dir: options.dir } : {}),
-    ...(options.portBase ? { portBase: parseNumberArg(options.portBase, '--port-base', { min: 1024, max: 65000 }) } : {}),
+    ...(options.portBase ? { portBase: parseNumberArg(options.portBase, '--port-base', PORT_BASE_RANGE) } : {}),
     ...(progress ? { progress } : {}),
   });
   const { state } = result;

@@ -16,6 +16,7 @@ import { compilePattern } from '../core/text/pattern.js';
 import { SLICE_MS, yieldToEventLoop } from '../core/journal/sliced-work.js';
 import { resolveUnitTarget } from '../core/ops/target.js';
 import { loadContext, type CliContext, type GlobalOptions } from './context.js';
+import { describeRange } from '../config/schema.js';
 import { MARK, paint } from './format.js';
 
 export interface LogsOptions extends GlobalOptions {
@@ -177,7 +178,7 @@ async function resolveTarget(ctx: CliContext, target: string): Promise<Target> {
 }
 
 /** More would only hold that many entries in memory (the newest N that match are collected). */
-export const MAX_LINES = 1_000_000;
+const MAX_LINES = 1_000_000;
 
 function parseLines(value: string | undefined, follow: boolean): number | undefined {
   if (value === undefined) return follow ? 10 : undefined;
@@ -186,7 +187,7 @@ function parseLines(value: string | undefined, follow: boolean): number | undefi
   // rounded or printed as 1e+21.
   const digits = /^\d+$/.test(value) ? value.replace(/^0+(?=\d)/, '') : null;
   if (digits === null || digits.length > String(MAX_LINES).length || Number(digits) > MAX_LINES) {
-    throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, `use a whole number from 0 to ${MAX_LINES.toLocaleString('en-US')}, or "all"`);
+    throw new UsageError(`invalid --lines ${JSON.stringify(value)}`, `use ${describeRange(0, MAX_LINES.toLocaleString('en-US'), true)}, or "all"`);
   }
   return Number(digits);
 }

@@ -5,9 +5,17 @@ import * as z from 'zod/mini';
 import { parseKeyBinding } from './keys.js';
 
 const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
+/**
+ * "a whole number from 1 to 65535": a range as every message that asks for a number states it
+ * (the config's fields, the CLI's arguments). `max` as it is to be shown, e.g. "1,000,000".
+ */
+export function describeRange(min: number, max: number | string, whole: boolean): string {
+  return `a ${whole ? 'whole ' : ''}number from ${min} to ${max}`;
+}
+
 /** A number in a range; out of range, the error names the range. */
 const range = (min: number, max: number, whole: boolean) => {
-  const expected = `a ${whole ? 'whole ' : ''}number from ${min} to ${max}`;
+  const expected = describeRange(min, max, whole);
   return (whole ? z.int() : z.number()).check(z.minimum(min, { error: expected }), z.maximum(max, { error: expected }));
 };
 const int = (min: number, max: number) => range(min, max, true);

@@ -16,6 +16,7 @@ import { DEFAULT_LAB_DIR, DEFAULT_PORT_BASE, labCgroupName, labProcessAlive, lab
 import { SYSTEMD, cgroupHierarchies, ensureSshKeys, removeCgroups, writeBootScripts } from './boot.js';
 import { UNITS, scenarioPaths, writeIncidentScenario, type ScenarioPaths } from './scenario.js';
 import { labConfigYaml } from './lab-config.js';
+import { describeRange } from '../config/schema.js';
 
 
 export interface LabUpOptions {
@@ -58,8 +59,12 @@ export function labPreflight(): { sshd: boolean; warnings: string[] } {
   return { sshd, warnings };
 }
 
+/** Where --port-base may start the lab's ports (production at base, development +2, ssh +10). */
+export const PORT_BASE_RANGE = { min: 1024, max: 65000 } as const;
+
 function labPorts(base: number): LabPorts {
-  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new OpsdeckError('usage', `invalid --port-base ${base}`, 'use a number from 1024 to 65000');
+  const { min, max } = PORT_BASE_RANGE;
+  if (!Number.isInteger(base) || base < min || base > max) throw new OpsdeckError('usage', `invalid --port-base ${base}`, `use ${describeRange(min, max, false)}`);
   return { production: base, development: base + 2, ssh: base + 10 };
 }
 
