@@ -1,7 +1,7 @@
 // `opsdeck unit ACTION ENV|UNIT`, `opsdeck unit override ENV|UNIT --set K=V…` and `opsdeck kill
 // PID`: operations from a script or a shell, with the console's runner, preview and audit log
 // (see operate.ts for confirming, running and --dry-run).
-import { daemonReloadOperation, dropInDirectory, killPidOperation, killUnitOperation, parseSetting, unitOperation, unitOverrideOperation } from '../core/ops/plans.js';
+import { GATE_SETTLE_MS, GATE_TIMEOUT_MS, daemonReloadOperation, dropInDirectory, killPidOperation, killUnitOperation, parseSetting, unitOperation, unitOverrideOperation } from '../core/ops/plans.js';
 import { resolveHostTarget, resolvePidTarget, resolveUnitTarget } from '../core/ops/target.js';
 import { UNIT_VERB_ACTIONS, isUnitAction } from '../core/systemd/units.js';
 import { UsageError } from '../core/text/errors.js';
@@ -15,17 +15,13 @@ interface ActOptions extends GlobalOptions, OperateOptions {
   signal?: string;
 }
 
-function contextOf(options: GlobalOptions) {
-  return loadContext({ ...(options.config ? { config: options.config } : {}), ...(options.host ? { host: options.host } : {}) });
-}
-
 export async function unitCommand(verb: string, target: string, options: ActOptions & OverrideOptions): Promise<number> {
   if (verb === 'override') return overrideCommand(target, options);
   if (options.set?.length || options.unset) throw new UsageError('--set and --unset are for `opsdeck unit override`');
   if (verb !== 'daemon-reload' && verb !== 'kill' && !isUnitAction(verb)) {
     throw new UsageError(`unknown unit action ${quoteUntrusted(verb)}`, `one of: ${UNIT_VERB_ACTIONS.join(', ')}, override`);
   }
-  const ctx = contextOf(options);
+  const ctx = loadContext(options);
   try {
     // What the target is (its host, the environments it touches) is asked of the host itself.
     if (verb === 'daemon-reload') return await operate(ctx, daemonReloadOperation(await resolveHostTarget(ctx.config, ctx.hosts, target, ctx.file)), options);
@@ -40,7 +36,7 @@ export async function unitCommand(verb: string, target: string, options: ActOpti
 export async function killCommand(pidText: string, options: ActOptions & { env?: string; force?: boolean }): Promise<number> {
   const pid = parseNumberArg(pidText, 'PID', { min: 2, max: MAX_PID });
   const graceSec = options.grace === undefined ? 5 : parseNumberArg(options.grace, '--grace', { min: 0, max: 600, whole: false, unit: 'seconds' });
-  const ctx = contextOf(options);
+  const ctx = loadContext(options);
   try {
     if (options.env) requireEnvironment(ctx.config, options.env, ctx.file);
     const where = await resolvePidTarget(ctx.config, ctx.hosts, pid, { env: options.env, force: options.force });
@@ -62,9 +58,9 @@ export async function overrideCommand(target: string, options: OverrideOptions):
   const sets = options.set ?? [];
   if (options.unset && sets.length > 0) throw new UsageError('--set and --unset do not go together', '--unset removes opsdeck\'s override; --set writes one');
   if (!options.unset && sets.length === 0) throw new UsageError('nothing to override', 'give one or more --set Key=Value (e.g. --set ReadWritePaths=/srv/app/data), or --unset');
-  const settleMs = options.settle === undefined ? 5000 : parseNumberArg(options.settle, '--settle', { min: 0, max: 600, whole: false, unit: 'seconds' }) * 1000;
-  const gateTimeoutMs = options.gateTimeout === undefined ? 60_000 : parseNumberArg(options.gateTimeout, '--gate-timeout', { min: 1, max: 3600, whole: false, unit: 'seconds' }) * 1000;
-  const ctx = contextOf(options);
+  const settleMs = options.settle === undefined ? GATE_SETTLE_MS : parseNumberArg(options.settle, '--settle', { min: 0, max: 600, whole: false, unit: 'seconds' }) * 1000;
+  const gateTimeoutMs = options.gateTimeout === undefined ? GATE_TIMEOUT_MS : parseNumberArg(options.gateTimeout, '--gate-timeout', { min: 1, max: 3600, whole: false, unit: 'seconds' }) * 1000;
+  const ctx = loadContext(options);
   try {
     const where = await resolveUnitTarget(ctx.config, ctx.hosts, target, ctx.file);
     const settings = options.unset ? null : sets.map((s) => parseSetting(s, where.unit));

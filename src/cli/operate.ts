@@ -38,9 +38,13 @@ const STYLE: Record<PreviewLine['style'], (s: string) => string> = {
   warn: paint.warn,
 };
 
+/** Preview lines, coloured by their style (their text is already safe to print: preview.ts). */
+export function printLines(lines: readonly PreviewLine[], out: NodeJS.WritableStream): void {
+  for (const line of lines) out.write(STYLE[line.style](line.text) + '\n');
+}
+
 export async function printPlan(ctx: CliContext, runner: OperationRunner, op: Operation, out: NodeJS.WriteStream): Promise<void> {
-  const previews = await runner.preview(op);
-  for (const line of previewLines(op, previews, (name) => ctx.hosts.get(name))) out.write(STYLE[line.style](sanitizeLine(line.text)) + '\n');
+  printLines(previewLines(op, await runner.preview(op), (name) => ctx.hosts.get(name)), out);
 }
 
 /** Plan, confirm, run, report: the exit code (0 done, 1 failed/rolled back/interrupted). */
@@ -76,7 +80,7 @@ export async function operateStored(ctx: CliContext, stored: StoredOperation, wh
 
 async function confirm(ctx: CliContext, runner: OperationRunner, op: Operation, options: OperateOptions, what?: 'resume' | 'rollback'): Promise<Confirmation | null> {
   // Every refusal is recorded in the audit log, like every step that runs.
-  if (runner.isReadonly(op)) throw runner.refuse(op, `read-only mode: ${what ? `${what} of ` : ''}${op.title} is not allowed${op.environments.length > 0 ? ` (it touches ${op.environments.join(', ')})` : ''}`, 'drop --readonly (or readonly: true in the config) to act', null);
+  runner.refuseIfReadonly(op, what);
   if (options.yes) return { kind: 'yes-flag' };
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     throw runner.refuse(op, `refusing to ${what ? `${what} ` : ''}${op.title} on host ${op.host} without confirmation: there is no terminal to ask on`, 'pass --yes to confirm from a script (or --dry-run to see the plan)', null);

@@ -6,15 +6,16 @@ import { breakLock, describeHolder, lockName, lockPath, readLocks } from '../cor
 import { currentUser } from '../core/ops/audit.js';
 import { isOperationId } from '../core/ops/operation.js';
 import { auditLogFor } from '../core/ops/policy.js';
-import { OPS_DIR, RESUMABLE, progressOf, readStoredOperations, type StoredOperation, type UnusablePlan } from '../core/ops/state.js';
+import { listOperations, type Catalog } from '../core/ops/catalog.js';
+import { OPS_DIR, RESUMABLE, progressOf, type StoredOperation } from '../core/ops/state.js';
 import { storedActionLines } from '../core/ops/preview.js';
 import { hostResolver, operationHostNames } from '../core/ops/target.js';
-import { UsageError, describeError } from '../core/text/errors.js';
+import { UsageError } from '../core/text/errors.js';
 import { formatAge, secondsSince } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
 import { MARK, paint } from './format.js';
-import { ask, operateStored, runnerFor, type OperateOptions } from './operate.js';
+import { ask, operateStored, printLines, type OperateOptions } from './operate.js';
 import { table } from './table.js';
 
 interface OpsOptions extends GlobalOptions, OperateOptions {
@@ -27,44 +28,16 @@ function opsHosts(ctx: CliContext, env?: string): Host[] {
   return names.map((n) => ctx.hosts.get(n));
 }
 
-interface Found {
-  found: Array<{ host: Host; stored: StoredOperation; alive: boolean }>;
-  /** Plans on the hosts that cannot be used (damaged, or not opsdeck's): listed, never acted on. */
-  unusable: Array<UnusablePlan & { host: Host }>;
-}
-
-/**
- * Every operation on those hosts, each once (two host entries may reach one machine, e.g. the
- * lab directly and over ssh: the one the plan names wins). A host that does not answer is
- * said on stderr and the others are listed.
- */
-async function allOperations(ctx: CliContext, hosts: Host[], id?: string): Promise<Found> {
-  const runner = runnerFor(ctx, {});
-  const perHost = await Promise.all(
-    hosts.map(async (host) => {
-      const unusable: UnusablePlan[] = [];
-      try {
-        // The host's locks are read once for all of its operations.
-        const [stored, alive] = await Promise.all([readStoredOperations(host, id, unusable), runner.liveOwners(host.name)]);
-        return { found: stored.map((s) => ({ host, stored: s, alive: alive(s.plan) })), unusable: unusable.map((u) => ({ ...u, host })) };
-      } catch (error) {
-        process.stderr.write(`${paint.warn('opsdeck:')} cannot read the operations of host ${host.name}: ${sanitizeLine(describeError(error))}\n`);
-        return { found: [], unusable: [] };
-      }
-    }),
-  );
-  const byId = new Map<string, Found['found'][number]>();
-  for (const entry of perHost.flatMap((h) => h.found)) {
-    const seen = byId.get(entry.stored.plan.id);
-    if (!seen || (seen.host.name !== seen.stored.plan.host && entry.host.name === entry.stored.plan.host)) byId.set(entry.stored.plan.id, entry);
-  }
-  const unusable = new Map(perHost.flatMap((h) => h.unusable).map((u) => [u.id, u]));
-  return { found: [...byId.values()], unusable: [...unusable.values()] };
+/** Every operation on those hosts (catalog.ts); a host that does not answer is said on stderr and the others are listed. */
+async function allOperations(hosts: Host[], id?: string): Promise<Catalog> {
+  const catalog = await listOperations(hosts, id ? { id } : {});
+  for (const { host, error } of catalog.unreachable) process.stderr.write(`${paint.warn('opsdeck:')} cannot read the operations of host ${host.name}: ${sanitizeLine(error)}\n`);
+  return catalog;
 }
 
 async function findOperation(ctx: CliContext, id: string): Promise<{ host: Host; stored: StoredOperation; alive: boolean }> {
   if (!isOperationId(id)) throw new UsageError(`invalid operation id ${quoteUntrusted(id)}`, 'ids look like 20261129-161502-production-3fa9 (see opsdeck ops)');
-  const { found, unusable } = await allOperations(ctx, opsHosts(ctx), id);
+  const { found, unusable } = await allOperations(opsHosts(ctx), id);
   const bad = unusable[0];
   if (found.length === 0 && bad) throw new UsageError(`operation ${id} on host ${bad.host.name} cannot be used: ${bad.error}`, `look at it on the host: ${OPS_DIR}/${id}/plan.json`);
   if (found.length === 0) throw new UsageError(`no operation ${id} on the hosts of ${ctx.file ?? 'the config'}`, 'list them with: opsdeck ops --all');
@@ -75,7 +48,7 @@ export async function opsListCommand(env: string | undefined, options: OpsOption
   const ctx = loadContext(options);
   try {
     if (env) requireEnvironment(ctx.config, env, ctx.file);
-    const { found: everything, unusable } = await allOperations(ctx, opsHosts(ctx, env));
+    const { found: everything, unusable } = await allOperations(opsHosts(ctx, env));
     const rows = everything
       .filter(({ stored }) => !env || stored.plan.environments.includes(env) || stored.plan.environment === env)
       .map((o) => ({ ...o, progress: progressOf(o.stored, o.alive) }))
@@ -155,7 +128,7 @@ async function resumeOrRollback(id: string, what: 'resume' | 'rollback', options
     const { stored, alive } = await findOperation(ctx, id);
     const progress = progressOf(stored, alive);
     if (options.dryRun) {
-      for (const line of storedActionLines(stored, progress, what)) process.stdout.write(`${line.style === 'head' ? paint.head(line.text) : line.style === 'warn' ? paint.warn(line.text) : line.text}\n`);
+      printLines(storedActionLines(stored, progress, what), process.stdout);
       process.stdout.write(paint.dim('dry run: nothing was done, nothing was written on any host\n'));
       return 0;
     }

@@ -45,9 +45,41 @@ export async function readFileBytes(host: Host, file: string, options: RunOption
   throw new CommandError({ host: host.name, argv: result.argv, exitCode: result.exitCode, stderr: result.stderr, message: `cannot read ${file} on host ${host.name}: ${result.stderr.trim()}` });
 }
 
-/** Make the directories down to `dir` (mode for the ones made). */
-export async function makeDirectory(host: Host, dir: string, mode = 0o755, options: RunOptions = {}): Promise<void> {
-  await host.run(['mkdir', '-p', '-m', mode.toString(8), '--', absolute(dir)], options);
+/** Make directories, in one command (`mode` for each one named and made; their parents get the default). */
+export async function makeDirectory(host: Host, dirs: string | readonly string[], mode = 0o755, options: RunOptions = {}): Promise<void> {
+  await host.run(['mkdir', '-p', '-m', mode.toString(8), '--', ...(typeof dirs === 'string' ? [dirs] : dirs).map(absolute)], options);
+}
+
+/** A temporary name beside `target` (its directory: a rename into place is atomic); `XXXXXX` in previews. */
+export function temporaryBeside(target: string, unique: string = randomBytes(6).toString('hex')): string {
+  return path.posix.join(path.posix.dirname(target), `.${path.posix.basename(target)}.opsdeck-${unique}`);
+}
+
+/** The commands of an atomic write of `target` through `temporary` (also what a preview shows). */
+export function atomicWriteArgvs(target: string, temporary: string, mode: number): string[][] {
+  return [
+    ['dd', `of=${temporary}`, 'conv=excl,fsync', 'oflag=nofollow', 'status=none'],
+    ['chmod', mode.toString(8), '--', temporary],
+    ['mv', '-T', '-f', '--', temporary, target],
+  ];
+}
+
+/** The commands of an exact copy of `from` put at `target` through `temporary` (the fsyncs aside). */
+export function exactCopyArgvs(from: string, target: string, temporary: string): string[][] {
+  return [
+    ['cp', '-a', '--no-dereference', '--', from, temporary],
+    ['mv', '-T', '-f', '--', temporary, target],
+  ];
+}
+
+/** Run commands that fill `temporary` and rename it into place; on a failure the temporary file goes. */
+async function throughTemporary(host: Host, temporary: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    await host.run(['rm', '-f', '--', temporary], { okExitCodes: [0, 1] }).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -57,51 +89,40 @@ export async function makeDirectory(host: Host, dir: string, mode = 0o755, optio
  */
 export async function writeFileAtomic(host: Host, file: string, content: Buffer | string, mode: number, options: RunOptions = {}): Promise<void> {
   const target = absolute(file);
-  const dir = path.posix.dirname(target);
-  const temporary = path.posix.join(dir, `.${path.posix.basename(target)}.opsdeck-${randomBytes(6).toString('hex')}`);
-  const data = typeof content === 'string' ? Buffer.from(content) : content;
-  try {
-    await host.run(['dd', `of=${temporary}`, 'conv=excl,fsync', 'oflag=nofollow', 'status=none'], { ...options, input: data });
-    await host.run(['chmod', mode.toString(8), '--', temporary], options);
-    await host.run(['mv', '-T', '-f', '--', temporary, target], options);
-  } catch (error) {
-    await host.run(['rm', '-f', '--', temporary], { okExitCodes: [0, 1] }).catch(() => undefined);
-    throw error;
-  }
-  await syncPath(host, dir, options);
+  const temporary = temporaryBeside(target);
+  const [write, chmod, rename] = atomicWriteArgvs(target, temporary, mode) as [string[], string[], string[]];
+  await throughTemporary(host, temporary, async () => {
+    await host.run(write, { ...options, input: typeof content === 'string' ? Buffer.from(content) : content });
+    await host.run(chmod, options);
+    await host.run(rename, options);
+  });
+  await syncPath(host, path.posix.dirname(target), options);
 }
 
 /**
  * Copy a file exactly (content, mode, owner, times; a link as a link) to `to`, durably, and
- * whole or not at all: copied beside it, fsynced, renamed into place. A copy that exists is complete.
+ * whole or not at all: copied beside it, fsynced, renamed into place (over what is there). A
+ * copy that exists is complete. Keeping a file before a change and putting it back are both this.
  */
 export async function copyExactly(host: Host, from: string, to: string, options: RunOptions = {}): Promise<void> {
   const target = absolute(to);
-  const temporary = `${target}.opsdeck-${randomBytes(6).toString('hex')}.partial`;
-  try {
-    await host.run(['cp', '-a', '--no-dereference', '--', absolute(from), temporary], options);
+  const temporary = temporaryBeside(target);
+  const [copy, rename] = exactCopyArgvs(absolute(from), target, temporary) as [string[], string[]];
+  await throughTemporary(host, temporary, async () => {
+    await host.run(copy, options);
     await syncPath(host, temporary, options);
-    await host.run(['mv', '-T', '-f', '--', temporary, target], options);
-  } catch (error) {
-    await host.run(['rm', '-f', '--', temporary], { okExitCodes: [0, 1] }).catch(() => undefined);
-    throw error;
-  }
+    await host.run(rename, options);
+  });
   await syncPath(host, path.posix.dirname(target), options);
 }
 
-/** Put `from` (a copy made by copyExactly) back at `to` atomically: copied beside it, renamed over it. */
-export async function restoreExactly(host: Host, from: string, to: string, options: RunOptions = {}): Promise<void> {
-  const target = absolute(to);
-  const temporary = path.posix.join(path.posix.dirname(target), `.${path.posix.basename(target)}.opsdeck-${randomBytes(6).toString('hex')}`);
-  await host.run(['cp', '-a', '--no-dereference', '--', absolute(from), temporary], options);
-  await syncPath(host, temporary, options);
-  await host.run(['mv', '-T', '-f', '--', temporary, target], options);
-  await syncPath(host, path.posix.dirname(target), options);
+export function removeArgv(file: string): string[] {
+  return ['rm', '-f', '--', file];
 }
 
 /** Remove a file (a link itself, never what it points at); fine if it is already gone. */
 export async function removeFile(host: Host, file: string, options: RunOptions = {}): Promise<void> {
-  await host.run(['rm', '-f', '--', absolute(file)], options);
+  await host.run(removeArgv(absolute(file)), options);
   await syncPath(host, path.posix.dirname(absolute(file)), options);
 }
 

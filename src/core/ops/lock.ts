@@ -294,18 +294,24 @@ export async function acquireLocks(host: Host, names: readonly string[], owner: 
   const unique = [...new Set(names.map(lockName))].sort();
   let target = JSON.stringify({ ...owner, nonce: randomBytes(8).toString('hex') } satisfies LockOwner);
   if (target.length > MAX_TARGET) target = JSON.stringify({ ...owner, title: owner.title.slice(0, 200), nonce: randomBytes(8).toString('hex') } satisfies LockOwner);
-  try {
-    await makeDirectory(host, LOCK_DIR, 0o755);
-  } catch (error) {
-    throw error instanceof OpsdeckError && error.kind === 'command' ? new LockUnavailable(error.message, error.hint) : error;
-  }
+  // The lock directory is made only the first time it is missing (not one more command per operation).
+  const link = async (name: string) => {
+    const made = await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] });
+    if (made.exitCode === 0 || !/No such file or directory/.test(made.stderr)) return made;
+    try {
+      await makeDirectory(host, LOCK_DIR, 0o755);
+    } catch (error) {
+      throw error instanceof OpsdeckError && error.kind === 'command' ? new LockUnavailable(error.message, error.hint) : error;
+    }
+    return host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] });
+  };
   const taken: string[] = [];
   const give = async () => {
     for (const name of taken) await removeIf(host, name, (lock) => lock.target === target).catch(() => undefined);
   };
   try {
     for (const name of unique) {
-      const made = await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] });
+      const made = await link(name);
       if (made.exitCode === 0) {
         taken.push(name);
         continue;
@@ -315,7 +321,7 @@ export async function acquireLocks(host: Host, names: readonly string[], owner: 
       if (lock && options.takeOver && lock.stale && lock.owner?.op === owner.op) {
         // Our own operation's lock, its former holder dead: removed if it is still that one, then taken like any other.
         const removed = await removeIf(host, name, (l) => l.target === lock.target && l.touchedAt === lock.touchedAt);
-        const retaken = removed.outcome !== 'not-expected' ? await host.run(['ln', '-s', '-T', '--', target, lockPath(name)], { okExitCodes: [0, 1] }) : null;
+        const retaken = removed.outcome !== 'not-expected' ? await link(name) : null;
         if (retaken?.exitCode === 0) {
           taken.push(name);
           continue;

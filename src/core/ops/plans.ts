@@ -138,9 +138,14 @@ export interface OverridePlan {
 }
 
 export const DROP_IN_NAME = 'opsdeck-override.conf';
+/** An override's health gate: well for this long in a row… */
+export const GATE_SETTLE_MS = 5000;
+/** …within this long. */
+export const GATE_TIMEOUT_MS = 60_000;
 
 export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan): Operation {
   const unit = normalizeUnitName(plan.unit);
+  const settleMs = plan.settleMs ?? GATE_SETTLE_MS;
   const file = `${plan.dropInDir.replace(/\/$/, '')}/${unit}.d/${DROP_IN_NAME}`;
   const op = base(
     'unit.override',
@@ -162,11 +167,11 @@ export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan
       kind: 'health-gate',
       probe: plan.probe,
       unit,
-      settleMs: plan.settleMs ?? 5000,
-      timeoutMs: plan.gateTimeoutMs ?? 60_000,
+      settleMs,
+      timeoutMs: plan.gateTimeoutMs ?? GATE_TIMEOUT_MS,
       intervalMs: 1000,
       host: where.host,
-      title: `health gate: ${unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${Math.round((plan.settleMs ?? 5000) / 1000)} s`,
+      title: `health gate: ${unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${Math.round(settleMs / 1000)} s`,
     },
   ];
   return op;

@@ -2,6 +2,7 @@
 // is decided in target.ts), and where its audit log is.
 import type { Config } from '../../config/schema.js';
 import type { Operation } from './operation.js';
+import { operationHosts } from './stored-plan.js';
 import { AuditLog, defaultAuditPath } from './audit.js';
 
 export type PolicySubject = Pick<Operation, 'host' | 'environments'> & Partial<Pick<Operation, 'steps' | 'preflight'>>;
@@ -9,9 +10,15 @@ export type PolicySubject = Pick<Operation, 'host' | 'environments'> & Partial<P
 /** Read-only follows what an action touches: every host it acts on and every environment it reaches. */
 export function readonlyPolicy(config: Config, globalReadonly: boolean): (action: PolicySubject) => boolean {
   return (action) => {
-    const hosts = new Set([action.host, ...(action.steps ?? []).map((s) => s.host)]);
-    return globalReadonly || config.readonly || [...hosts].some((h) => config.hosts[h]?.readonly) || action.environments.some((name) => config.environments[name]?.readonly);
+    const hosts = operationHosts({ steps: [], preflight: [], ...action });
+    return globalReadonly || config.readonly || hosts.some((h) => config.hosts[h]?.readonly) || action.environments.some((name) => config.environments[name]?.readonly);
   };
+}
+
+/** The one rule of protection: a protected environment touched wants its name typed (the host's, when several are). */
+export function protectionOf(config: Config, environments: readonly string[], host: string): { protected: boolean; phrase: string | null } {
+  const guarded = environments.filter((name) => config.environments[name]?.protected);
+  return { protected: guarded.length > 0, phrase: guarded.length === 0 ? null : guarded.length === 1 ? guarded[0]! : host };
 }
 
 export interface Protection {
@@ -28,11 +35,7 @@ export interface Protection {
  * ago, or edited there.
  */
 export function protectionPolicy(config: Config): (op: Pick<Operation, 'host' | 'environments'>) => Protection {
-  return (op) => {
-    const unknown = op.environments.filter((name) => !config.environments[name]);
-    const guarded = op.environments.filter((name) => config.environments[name]?.protected);
-    return { protected: guarded.length > 0, phrase: guarded.length === 0 ? null : guarded.length === 1 ? guarded[0]! : op.host, unknown };
-  };
+  return (op) => ({ ...protectionOf(config, op.environments, op.host), unknown: op.environments.filter((name) => !config.environments[name]) });
 }
 
 /** Read-only everywhere (nothing mutating is even shown). */
@@ -52,8 +55,8 @@ export function auditLogFor(config: Config): AuditLog {
  */
 export function storedScopePolicy(config: Config, hostOf: (environment: string) => string): (plan: Pick<Operation, 'host' | 'environments' | 'steps' | 'preflight'>) => string[] {
   return (plan) => {
-    const hosts = new Set([plan.host, ...plan.steps.map((s) => s.host), ...plan.preflight.map((c) => c.host)]);
-    const onHosts = Object.keys(config.environments).filter((name) => hosts.has(hostOf(name)));
+    const hosts = operationHosts(plan);
+    const onHosts = Object.keys(config.environments).filter((name) => hosts.includes(hostOf(name)));
     return [...new Set([...plan.environments, ...onHosts])];
   };
 }

@@ -19,7 +19,7 @@ import { confirmedBy, OperationRecorder, requiredPhrase, type Confirmation } fro
 import type { Protection, PolicySubject } from './policy.js';
 import { ProgressMeter } from './progress.js';
 import { planRollback, type RollbackFacts } from './rollback.js';
-import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, rollbackFacts, stepData, type JournalEvent, type OperationStatus, type StoredOperation } from './state.js';
+import { IN_PROGRESS, RESUMABLE, StateJournal, progressOf, readStoredOperations, rollbackFacts, stepData, type JournalEvent, type OperationProgress, type OperationStatus, type StoredOperation } from './state.js';
 
 export { requiredPhrase, type Confirmation } from './recorder.js';
 export type { OperationEvent, OperationResult } from './outcome.js';
@@ -55,6 +55,11 @@ function stepEvents(index: number, emit: (e: OperationEvent) => void): (e: StepE
     const progress = meter.report(e.done, e.total, e.unit);
     if (progress) emit({ type: 'progress', index, ...progress });
   };
+}
+
+/** Why a run was told to stop: the operator, or a lock taken from it. */
+function stopReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'stopped by the operator';
 }
 
 /** Why a step's outcome is unknown (the host did not answer, a command did not end in time), or null when it plainly failed. */
@@ -107,6 +112,12 @@ export class OperationRunner {
     return Promise.all(op.steps.map((step, index) => kindOf(step).preview(step, { host: this.deps.hostFor(step.host), op, index })));
   }
 
+  /** Refuse (audited) an operation read-only mode forbids: the one wording for the runner, the CLI's prompt and the console's dialog. */
+  refuseIfReadonly(op: Operation, what?: 'resume' | 'rollback', confirmation: Confirmation | null = null): void {
+    if (!this.isReadonly(op)) return;
+    throw this.refuse(op, `read-only mode: ${what ? `${what} of ` : ''}${op.title} is not allowed${op.environments.length > 0 ? ` (it touches ${op.environments.join(', ')})` : ''}`, 'drop --readonly, or readonly: true from the config, to act', confirmation);
+  }
+
   /** Record that an operation was refused and return the error to show (a refusal that cannot be recorded is still one). */
   refuse(op: Operation, why: string, hint: string | undefined, confirmation: Confirmation | null): OpsdeckError {
     try {
@@ -122,9 +133,7 @@ export class OperationRunner {
     if (protection.unknown.length > 0) {
       throw this.refuse(op, `operation ${op.id} touches ${protection.unknown.join(', ')}, which the config does not have`, 'run it with the config it was made with', confirmation);
     }
-    if (this.isReadonly(op)) {
-      throw this.refuse(op, `read-only mode: ${op.title} is not allowed${op.environments.length > 0 ? ` (it touches ${op.environments.join(', ')})` : ''}`, 'drop --readonly, or readonly: true from the config, to act', confirmation);
-    }
+    this.refuseIfReadonly(op, undefined, confirmation);
     const phrase = requiredPhrase({ ...op, ...protection });
     if (phrase && confirmation.kind !== 'yes-flag' && !(confirmation.kind === 'typed-name' && confirmation.text === phrase)) {
       throw this.refuse(op, `${op.title} on protected ${phrase} needs its name typed to confirm`, undefined, confirmation);
@@ -161,16 +170,10 @@ export class OperationRunner {
 
   /** Plan -> host: lock, journal, preflight, every step; a failure rolls back or stops as the operation says. */
   async run(op: Operation, confirmation: Confirmation, options: RunOptions = {}): Promise<OperationResult> {
-    this.checkAllowed(op, confirmation);
-    const emit = options.onEvent ?? (() => undefined);
-    emit({ type: 'planned', op, mode: 'run' });
-    const { stop, journal, locks } = await this.hold(op, confirmation, false, options, emit);
-    try {
+    return this.holding(op, 'run', confirmation, options, async ({ stop, journal }) => {
       await journal.create(op, currentOwner(currentUser()));
-      return await this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), done: new Set(), cutOff: new Set(), failed: new Set(), undone: new Set() }, { ...options, signal: stop.signal });
-    } finally {
-      await locks.release().catch(() => undefined);
-    }
+      return this.execute(op, journal, confirmation, { start: 0, unfinished: null, data: new Map(), done: new Set(), cutOff: new Set(), failed: new Set(), undone: new Set() }, { ...options, signal: stop.signal });
+    });
   }
 
   /** Continue an interrupted operation from its first unfinished step, its preflight checked again. */
@@ -181,22 +184,11 @@ export class OperationRunner {
       const hint = IN_PROGRESS.includes(status) ? 'it is still going on (see opsdeck ops)' : status === 'rollback-interrupted' ? `its rollback was cut off: finish it with opsdeck ops rollback ${op.id}` : undefined;
       throw new OpsdeckError('usage', `operation ${op.id} is ${status}: there is nothing to resume`, hint);
     };
-    refuseUnless(progressOf(seen, await this.ownerAlive(op)).status);
-    this.checkAllowed(op, confirmation);
-    const emit = options.onEvent ?? (() => undefined);
-    emit({ type: 'planned', op, mode: 'resume' });
-    const { stop, journal, locks } = await this.hold(op, confirmation, true, options, emit);
-    try {
-      // What it is now, with the lock held: another opsdeck may have resumed or rolled it back meanwhile.
-      const stored = await this.storedNow(op, seen);
-      const progress = progressOf(stored, false);
-      refuseUnless(progress.status);
+    return this.pickUp(seen, op, 'resume', refuseUnless, confirmation, options, async (stored, progress, { stop, journal }) => {
       await journal.append({ event: 'resumed', at: now(), by: currentOwner(currentUser()) });
       const start = op.steps.findIndex((_, i) => !progress.done.includes(i));
-      return await this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), ...rollbackFacts(progress) }, { ...options, signal: stop.signal });
-    } finally {
-      await locks.release().catch(() => undefined);
-    }
+      return this.execute(op, journal, confirmation, { start: start < 0 ? op.steps.length : start, unfinished: progress.unfinished, data: stepData(stored), ...rollbackFacts(progress) }, { ...options, signal: stop.signal });
+    });
   }
 
   /** Undo what an operation did, in reverse (re-applying steps run again once what they applied is put back). */
@@ -206,23 +198,56 @@ export class OperationRunner {
       if (IN_PROGRESS.includes(status)) throw new OpsdeckError('usage', `operation ${op.id} is still ${status}`, 'stop it first (Ctrl+C where it runs), or break its lock if its owner is dead: opsdeck lock ENV --break');
       if (status === 'rolled-back') throw new OpsdeckError('usage', `operation ${op.id} is rolled back already`);
     };
-    refuseUnless(progressOf(seen, await this.ownerAlive(op)).status);
-    this.checkAllowed(op, confirmation);
-    const emit = options.onEvent ?? (() => undefined);
-    emit({ type: 'planned', op, mode: 'rollback' });
-    const { stop, journal, locks } = await this.hold(op, confirmation, true, options, emit);
-    const startedAt = Date.now();
-    try {
-      const stored = await this.storedNow(op, seen);
-      const progress = progressOf(stored, false);
-      refuseUnless(progress.status);
+    return this.pickUp(seen, op, 'rollback', refuseUnless, confirmation, options, async (stored, progress, { stop, journal, emit }) => {
+      const startedAt = Date.now();
       const outcome = await this.undoAll(op, journal, confirmation, rollbackFacts(progress), stepData(stored), stop.signal, emit);
       const result = operationResult(op, outcome.status, startedAt, { error: outcome.error, ok: outcome.status === 'rolled-back' });
       emit({ type: 'ended', result });
       return result;
+    });
+  }
+
+  /** Allowed, announced, locked (released whatever happens): the frame of run, resume and rollback. */
+  private async holding(
+    op: Operation,
+    mode: 'run' | 'resume' | 'rollback',
+    confirmation: Confirmation,
+    options: RunOptions,
+    work: (held: { stop: AbortController; journal: StateJournal; emit: (e: OperationEvent) => void }) => Promise<OperationResult>,
+  ): Promise<OperationResult> {
+    this.checkAllowed(op, confirmation);
+    const emit = options.onEvent ?? (() => undefined);
+    emit({ type: 'planned', op, mode });
+    const { stop, journal, locks } = await this.hold(op, confirmation, mode !== 'run', options, emit);
+    try {
+      return await work({ stop, journal, emit });
     } finally {
       await locks.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * A stored operation picked up: refused early by what it was seen to be (its owner's lock read,
+   * unless this process just ran it), then, with the lock held, by what its journal says now.
+   */
+  private async pickUp(
+    seen: StoredOperation,
+    op: Operation,
+    mode: 'resume' | 'rollback',
+    refuseUnless: (status: OperationStatus) => void,
+    confirmation: Confirmation,
+    options: RunOptions,
+    work: (stored: StoredOperation, progress: OperationProgress, held: { stop: AbortController; journal: StateJournal; emit: (e: OperationEvent) => void }) => Promise<OperationResult>,
+  ): Promise<OperationResult> {
+    const ranHere = options.ranAs?.id === seen.plan.id;
+    refuseUnless(progressOf(seen, ranHere ? false : await this.ownerAlive(op)).status);
+    return this.holding(op, mode, confirmation, options, async (held) => {
+      // What it is now, with the lock held: another opsdeck may have resumed or rolled it back meanwhile.
+      const stored = await this.storedNow(op, seen);
+      const progress = progressOf(stored, false);
+      refuseUnless(progress.status);
+      return work(stored, progress, held);
+    });
   }
 
   /** The operation as its host's journal has it now. */
@@ -283,33 +308,34 @@ export class OperationRunner {
       emit({ type: 'ended', result });
       return result;
     };
-    const interrupted = async (reason: string, index: number, argv: string[] | null, stepStart: number, auditError: string | null, error?: string) => {
+    let auditError: string | null = null;
+    /** Stop here. `abandoned`: the step that was running, recorded as abandoned in the audit log. */
+    const interrupted = async (reason: string, index: number, options: { abandoned?: { argv: string[]; since: number }; error?: string } = {}) => {
       await journal.append({ event: 'interrupted', at: now(), reason }).catch(() => undefined);
-      if (argv) this.recorder.tryRecord(op, index, { argv, exitCode: null, stderr: reason, durationMs: Date.now() - stepStart }, 'abandoned', by);
+      const { abandoned } = options;
+      if (abandoned) this.recorder.tryRecord(op, index, { argv: abandoned.argv, exitCode: null, stderr: reason, durationMs: Date.now() - abandoned.since }, 'abandoned', by);
       const step = op.steps[index];
-      return end(operationResult(op, 'interrupted', startedAt, { error: error ?? `${reason}${step ? ` at step ${index + 1} (${step.title})` : ''}; resume or roll back later`, auditError }));
+      return end(operationResult(op, 'interrupted', startedAt, { error: options.error ?? `${reason}${step ? ` at step ${index + 1} (${step.title})` : ''}; resume or roll back later`, auditError }));
     };
-    const stopReason = () => (signal.reason instanceof Error ? signal.reason.message : 'stopped by the operator');
 
     let problem: string | null;
     try {
       problem = await this.preflight(op, from);
     } catch (error) {
       const unknown = unknownOutcome(error);
-      if (unknown) return interrupted(unknown, from.start, null, Date.now(), null);
+      if (unknown) return interrupted(unknown, from.start);
       problem = describeError(error);
     }
     if (problem) {
       await journal.append({ event: 'failed', at: now(), step: null, error: `preflight: ${problem}` });
       return end(operationResult(op, 'failed', startedAt, { error: `preflight: ${problem}`, undoable: this.undoable(op, from) }));
     }
-    let auditError: string | null = null;
     for (let index = from.start; index < op.steps.length; index++) {
       const step = op.steps[index]!;
       const env: StepEnv = { host: this.deps.hostFor(step.host), op, index, signal, emit: stepEvents(index, emit) };
       const kind = kindOf(step);
       const argv = kind.argv(step);
-      if (signal.aborted) return interrupted(stopReason(), index, null, Date.now(), auditError);
+      if (signal.aborted) return interrupted(stopReason(signal), index);
       const resumed = index === from.unfinished;
       let before: Record<string, unknown> | undefined;
       try {
@@ -317,7 +343,7 @@ export class OperationRunner {
         before = from.data.get(index) ?? (await kind.before?.(step, env));
       } catch (error) {
         const unknown = unknownOutcome(error);
-        if (unknown) return interrupted(unknown, index, null, Date.now(), auditError);
+        if (unknown) return interrupted(unknown, index);
         const message = describeError(error);
         await journal.append({ event: 'failed', at: now(), step: index, error: message });
         return end(await this.afterFailure(op, journal, confirmation, from, index, startedAt, message, '', null, signal, emit));
@@ -328,7 +354,7 @@ export class OperationRunner {
         this.recorder.record(op, index, { argv, exitCode: null, stderr: '', durationMs: 0 }, 'started', by);
       } catch (error) {
         auditError = describeError(error);
-        return interrupted(`the audit log cannot be written: ${auditError}`, index, null, Date.now(), auditError, `step ${index + 1} was not run: the audit log could not take its intent`);
+        return interrupted(`the audit log cannot be written: ${auditError}`, index, { error: `step ${index + 1} was not run: the audit log could not take its intent` });
       }
       if (!resumed) await journal.append({ event: 'step-started', at: now(), step: index, ...(before ? { data: before } : {}) });
       from.cutOff.add(index);
@@ -339,9 +365,9 @@ export class OperationRunner {
       try {
         outcome = await kind.run(step, env, before, resumed);
       } catch (error) {
-        const unknown = signal.aborted ? stopReason() : unknownOutcome(error);
+        const unknown = signal.aborted ? stopReason(signal) : unknownOutcome(error);
         // Stop here: the step may still be going on (a detached command, a systemd job); a resume asks the host.
-        if (unknown) return interrupted(unknown, index, argv, stepStart, auditError);
+        if (unknown) return interrupted(unknown, index, { abandoned: { argv, since: stepStart } });
         const failure = error instanceof StepFailure ? error : new StepFailure(describeError(error));
         await journal.append({ event: 'step-finished', at: now(), step: index, ok: false, exitCode: failure.exitCode, error: failure.message });
         from.cutOff.delete(index);
@@ -366,7 +392,7 @@ export class OperationRunner {
         try {
           await journal.append(finished);
         } catch (error) {
-          return interrupted(`step ${index + 1} ran, but its end could not be written to host ${op.host}: ${describeError(error)}`, index, null, Date.now(), auditError);
+          return interrupted(`step ${index + 1} ran, but its end could not be written to host ${op.host}: ${describeError(error)}`, index);
         }
         await kind.afterRecorded?.(step, env).catch(() => undefined);
       }
@@ -376,7 +402,7 @@ export class OperationRunner {
       await journal.markEnded();
     } catch (error) {
       // Every step is done; only the record of it is missing (what was deferred stays for the retry of that write).
-      return interrupted(`every step is done, but the end could not be written to host ${op.host}: ${describeError(error)}`, op.steps.length - 1, null, Date.now(), auditError);
+      return interrupted(`every step is done, but the end could not be written to host ${op.host}: ${describeError(error)}`, op.steps.length - 1);
     }
     return end(operationResult(op, 'finished', startedAt, { auditError }));
   }
@@ -426,7 +452,7 @@ export class OperationRunner {
     };
     for (const action of planRollback(op.steps, { ...facts, ...ROLLBACK_KINDS })) {
       if (signal.aborted) {
-        const reason = signal.reason instanceof Error ? signal.reason.message : 'stopped';
+        const reason = stopReason(signal);
         await journal.append({ event: 'interrupted', at: now(), reason }).catch(() => undefined);
         return { status: 'rollback-interrupted', error: `${reason} (roll back again to finish: opsdeck ops rollback ${op.id})` };
       }

@@ -69,8 +69,8 @@ export class StateJournal {
 
   /** Before the first step: the directory (private), the plan, and the `started` line. */
   async create(op: Operation, by: Owner): Promise<void> {
-    await makeDirectory(this.host, OPS_DIR, 0o700);
-    await makeDirectory(this.host, `${this.dir}/backup`, 0o700);
+    // Each one named, so each one made is private (mkdir -m sets only the ones named).
+    await makeDirectory(this.host, [OPS_DIR, this.dir, `${this.dir}/backup`], 0o700);
     await writeFileAtomic(this.host, `${this.dir}/plan.json`, JSON.stringify(op, null, 1) + '\n', 0o600);
     await this.append({ event: 'started', at: new Date().toISOString(), by });
   }
@@ -200,7 +200,7 @@ export async function readStoredOperations(host: Host, id?: string, unusable?: U
  * The operations on a host that have not ended for good (running, interrupted, failed): one
  * `find` for the directories and their `ended` marks, then one read of the open ones.
  */
-export async function readOpenOperations(host: Host): Promise<StoredOperation[]> {
+export async function readOpenOperations(host: Host, unusable?: UnusablePlan[]): Promise<StoredOperation[]> {
   const { stdout } = await host.run(
     ['find', OPS_DIR, '-mindepth', '1', '-maxdepth', '2', '(', '-type', 'd', '-path', `${OPS_DIR}/*`, '!', '-path', `${OPS_DIR}/*/*`, '-printf', 'D %f\\0', ')', '-o', '(', '-name', 'ended', '-printf', 'E %h\\0', ')'],
     { okExitCodes: [0, 1] },
@@ -215,7 +215,7 @@ export async function readOpenOperations(host: Host): Promise<StoredOperation[]>
   if (open.length === 0) return [];
   const files = open.flatMap((id) => [`${operationDir(id)}/plan.json`, `${operationDir(id)}/journal.jsonl`]);
   const { stdout: content } = await host.run(['grep', '-H', '-a', '-s', '-z', '', '--', ...files], { okExitCodes: [0, 1, 2], maxOutputBytes: 64 * 1024 * 1024 });
-  return parseStoredOperations(content);
+  return parseStoredOperations(content, unusable);
 }
 
 export type OperationStatus = 'running' | 'interrupted' | 'failed' | 'finished' | 'rolling-back' | 'rollback-interrupted' | 'rolled-back' | 'rollback-failed';

@@ -11,6 +11,7 @@ import { commandLine, listListeners, readProcesses } from '../systemd/listeners.
 import { quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
 import { environmentUnits, normalizeUnitName, showUnits } from '../systemd/units.js';
 import { processStartTime } from '../host/process-start.js';
+import { protectionOf } from './policy.js';
 
 export interface Target {
   /** The host the commands run on (as named in the config, --host applied). */
@@ -45,14 +46,7 @@ export function decideTarget(config: Config, hostOf: (environment: string) => st
     return (facts.unit !== null && units(name).includes(facts.unit)) || facts.ports.some((port) => config.environments[name]!.ports.includes(port));
   });
   if (facts.named && !environments.includes(facts.named)) environments.unshift(facts.named);
-  const guarded = environments.filter((name) => config.environments[name]!.protected);
-  return {
-    host: facts.host,
-    environments,
-    environment: facts.named ?? environments[0] ?? null,
-    protected: guarded.length > 0,
-    phrase: guarded.length === 0 ? null : guarded.length === 1 ? guarded[0]! : facts.host,
-  };
+  return { host: facts.host, environments, environment: facts.named ?? environments[0] ?? null, ...protectionOf(config, environments, facts.host) };
 }
 
 /**

@@ -210,15 +210,17 @@ export function isCrashLooping(activeState: string, subState: string, result: st
   return nRestarts > 0 && activeState !== 'active' && result !== 'success';
 }
 
+/** The one `systemctl show` that reads units (also what a preview shows). */
+export function showUnitsArgv(names: readonly string[]): string[] {
+  return ['systemctl', 'show', '--no-pager', '--timestamp=unix', `--property=${UNIT_PROPERTIES.join(',')}`, '--', ...names];
+}
+
 /** Properties of many units in one `systemctl show` call (one process per host per refresh). */
 export async function showUnits(host: Host, units: readonly string[], options: RunOptions = {}): Promise<Map<string, UnitStatus>> {
   const names = [...new Set(units.map(normalizeUnitName))];
   const out = new Map<string, UnitStatus>();
   if (names.length === 0) return out;
-  const { stdout } = await host.run(
-    ['systemctl', 'show', '--no-pager', '--timestamp=unix', `--property=${UNIT_PROPERTIES.join(',')}`, '--', ...names],
-    options,
-  );
+  const { stdout } = await host.run(showUnitsArgv(names), options);
   const blocks = parseShowBlocks(stdout);
   // One block per requested unit, in order; match by Id, by position where an alias differs.
   const wanted = new Set(names);

@@ -3,7 +3,7 @@
 // undo puts it back byte for byte, or removes what was not there. A link or a directory where
 // a file is expected is refused: opsdeck never writes through a link it did not make.
 import path from 'node:path';
-import { copyExactly, fileInfo, makeDirectory, readFileBytes, removeFile, restoreExactly, writeFileAtomic, type FileInfo } from '../../host/files.js';
+import { atomicWriteArgvs, copyExactly, exactCopyArgvs, fileInfo, makeDirectory, readFileBytes, removeArgv, removeFile, temporaryBeside, writeFileAtomic, type FileInfo } from '../../host/files.js';
 import { unifiedDiff } from '../../text/diff.js';
 import type { Host } from '../../host/host.js';
 import type { Step } from '../operation.js';
@@ -18,11 +18,22 @@ function refuseOddFile(path: string, info: FileInfo): void {
   if (info.exists && info.type !== 'file') throw new StepFailure(`${path} is a ${info.type === 'link' ? 'symbolic link' : info.type}, not a regular file: opsdeck does not write through it`);
 }
 
-/** The file's directory must be a directory itself, not a link to one elsewhere (or be missing, to be made). */
-async function refuseOddDirectory(host: Host, file: string): Promise<FileInfo> {
-  const info = await fileInfo(host, dirname(file));
-  if (info.exists && info.type !== 'directory') throw new StepFailure(`${dirname(file)} is a ${info.type === 'link' ? 'symbolic link' : info.type}, not a directory: opsdeck does not write through it`);
-  return info;
+/**
+ * The file and its directory, both looked at (at once) and refused if odd: the file must be a
+ * regular one (or missing), its directory a directory itself, not a link to one elsewhere (or
+ * missing, to be made).
+ */
+async function checkPlace(host: Host, file: string): Promise<{ file: FileInfo; dir: FileInfo }> {
+  const [info, dir] = await Promise.all([fileInfo(host, file), fileInfo(host, dirname(file))]);
+  if (dir.exists && dir.type !== 'directory') throw new StepFailure(`${dirname(file)} is a ${dir.type === 'link' ? 'symbolic link' : dir.type}, not a directory: opsdeck does not write through it`);
+  refuseOddFile(file, info);
+  return { file: info, dir };
+}
+
+/** How a file is kept before it changes, as a preview shows it. */
+function keepArgvs(env: { op: { id: string }; index: number }, path: string): string[][] {
+  const copy = backupPath(env.op.id, env.index);
+  return exactCopyArgvs(path, copy, temporaryBeside(copy, 'XXXXXX'));
 }
 
 /** What a step's start recorded about the file; a record without it cannot be undone safely. */
@@ -52,7 +63,7 @@ async function keep(env: StepEnv, path: string, before: Record<string, unknown> 
 async function putBack(env: StepEnv, path: string, data: Record<string, unknown>): Promise<void> {
   if (!existedBefore(data, path)) return removeFile(env.host, path);
   const copy = backupPath(env.op.id, env.index);
-  if ((await fileInfo(env.host, copy)).exists) await restoreExactly(env.host, copy, path);
+  if ((await fileInfo(env.host, copy)).exists) await copyExactly(env.host, copy, path);
   else env.emit({ type: 'output', line: `${path} was not touched (no copy of it was made yet): nothing to put back` });
 }
 
@@ -62,13 +73,10 @@ export const writeFileStep: StepKind<WriteStep> = {
   async preview(step, env) {
     const { info, text } = await currentText(env.host, step.path);
     const notes = info.exists && info.type !== 'file' ? [`${step.path} is a ${info.type}: the step will refuse it`] : [];
-    const tmp = `${step.path.replace(/[^/]*$/, '')}.${step.path.split('/').pop()}.opsdeck-XXXXXX`;
     return {
       commands: [
-        ...(info.exists ? [['cp', '-a', '--no-dereference', '--', step.path, backupPath(env.op.id, env.index)]] : [['mkdir', '-p', '-m', '755', '--', dirname(step.path)]]),
-        ['dd', `of=${tmp}`, 'conv=excl,fsync', 'oflag=nofollow', 'status=none'],
-        ['chmod', step.mode.toString(8), '--', tmp],
-        ['mv', '-T', '-f', '--', tmp, step.path],
+        ...(info.exists ? keepArgvs(env, step.path) : [['mkdir', '-p', '-m', '755', '--', dirname(step.path)]]),
+        ...atomicWriteArgvs(step.path, temporaryBeside(step.path, 'XXXXXX'), step.mode),
       ],
       diff: unifiedDiff(step.path, text, step.content) || `(${step.path} unchanged)`,
       undo: this.undoText(step),
@@ -76,13 +84,12 @@ export const writeFileStep: StepKind<WriteStep> = {
     };
   },
   async before(step, env) {
-    const info = await fileInfo(env.host, step.path);
-    refuseOddFile(step.path, info);
-    return { existed: info.exists, dirExisted: (await refuseOddDirectory(env.host, step.path)).exists };
+    const { file, dir } = await checkPlace(env.host, step.path);
+    return { existed: file.exists, dirExisted: dir.exists };
   },
   async run(step, env, before) {
-    await refuseOddDirectory(env.host, step.path);
-    refuseOddFile(step.path, await fileInfo(env.host, step.path));
+    // Looked at again right before: what was checked when the step began may have changed (or it is a resume).
+    await checkPlace(env.host, step.path);
     await keep(env, step.path, before);
     if (!before?.dirExisted) await makeDirectory(env.host, dirname(step.path), 0o755);
     await writeFileAtomic(env.host, step.path, step.content, step.mode);
@@ -104,20 +111,17 @@ export const removeFileStep: StepKind<RemoveStep> = {
   async preview(step, env) {
     const { info, text } = await currentText(env.host, step.path);
     return {
-      commands: [...(info.exists ? [['cp', '-a', '--no-dereference', '--', step.path, backupPath(env.op.id, env.index)]] : []), ['rm', '-f', '--', step.path]],
+      commands: [...(info.exists ? keepArgvs(env, step.path) : []), removeArgv(step.path)],
       diff: info.exists ? unifiedDiff(step.path, text, null) : `(${step.path} does not exist: nothing to remove)`,
       undo: this.undoText(step),
       notes: info.exists && info.type !== 'file' ? [`${step.path} is a ${info.type}: the step will refuse it`] : [],
     };
   },
   async before(step, env) {
-    await refuseOddDirectory(env.host, step.path);
-    const info = await fileInfo(env.host, step.path);
-    refuseOddFile(step.path, info);
-    return { existed: info.exists };
+    return { existed: (await checkPlace(env.host, step.path)).file.exists };
   },
   async run(step, env, before) {
-    await refuseOddDirectory(env.host, step.path);
+    await checkPlace(env.host, step.path);
     await keep(env, step.path, before);
     await removeFile(env.host, step.path);
     return { exitCode: 0, data: { existed: Boolean(before?.existed) } };

@@ -2,7 +2,7 @@
 // fail at the timeout with the reasons of the last sample. It only looks: nothing to undo.
 import { curlArgv } from '../../status/health.js';
 import { gateVerdict, sampleGate, type GateSample } from '../../status/gate.js';
-import { UNIT_PROPERTIES, showUnits } from '../../systemd/units.js';
+import { showUnitsArgv } from '../../systemd/units.js';
 import type { Step } from '../operation.js';
 import { StepFailure, type StepKind } from './kind.js';
 
@@ -13,7 +13,7 @@ export const gateStep: StepKind<GateStep> = {
   async preview(step) {
     const commands: string[][] = [];
     if (step.probe) commands.push(curlArgv([{ url: step.probe.url, timeoutMs: step.probe.timeoutMs ?? 3000 }]));
-    if (step.unit) commands.push(['systemctl', 'show', '--no-pager', '--timestamp=unix', `--property=${UNIT_PROPERTIES.join(',')}`, '--', step.unit]);
+    if (step.unit) commands.push(showUnitsArgv([step.unit]));
     return {
       commands,
       diff: null,
@@ -23,10 +23,12 @@ export const gateStep: StepKind<GateStep> = {
   },
   async run(step, env) {
     const openedAt = Date.now();
-    const base = step.unit ? ((await showUnits(env.host, [step.unit])).get(step.unit)?.nRestarts ?? null) : null;
+    // The restart counter as the gate opens is the first sample's: not asked for twice.
+    let base: number | null = null;
     const samples: GateSample[] = [];
     for (;;) {
       const sample = await sampleGate(env.host, step, base, env.signal);
+      if (samples.length === 0) base = sample.nRestarts;
       samples.push(sample);
       env.emit({ type: 'gate-sample', sample });
       const verdict = gateVerdict(samples, step, openedAt, Date.now());
