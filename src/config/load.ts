@@ -7,7 +7,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod/mini';
 import { ConfigError, type OpsdeckError } from '../core/text/errors.js';
-import { compilePattern } from '../core/text/pattern.js';
+import { sharedPattern } from '../core/text/pattern.js';
 import { codePointName, firstUnsafeCharacter, quoteUntrusted } from '../core/text/sanitize.js';
 import { normalizeUnitName, isValidUnitName } from '../core/systemd/units.js';
 import { configSchema, type Config } from './schema.js';
@@ -109,9 +109,10 @@ function crossCheck(config: Config, where: (keyPath: Array<string | number>) => 
     const version = env.health?.expect?.version;
     if (version !== undefined) {
       try {
-        compilePattern(version, 'health.expect.version', { smartCase: false });
+        // Kept compiled: the health probe matches with this same pattern.
+        sharedPattern(version, null, { smartCase: false });
       } catch (error) {
-        throw new ConfigError(`${where(['environments', envName, 'health', 'expect', 'version'])}: ${(error as OpsdeckError).message.replace(/ for health\.expect\.version/, '')}`, (error as OpsdeckError).hint);
+        throw new ConfigError(`${where(['environments', envName, 'health', 'expect', 'version'])}: ${(error as OpsdeckError).message}`, (error as OpsdeckError).hint);
       }
     }
     if (env.unit) env.unit = normalizeUnitName(env.unit);

@@ -11,7 +11,7 @@
 // another request's answer. Every request is capped in time, rate and size, so one bad
 // endpoint fails only its own row.
 import type { Host, RunOptions } from '../host/host.js';
-import { compilePattern, type Pattern } from '../text/pattern.js';
+import { sharedPattern, type Pattern } from '../text/pattern.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
 export interface HealthExpectations {
@@ -233,16 +233,9 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
   };
 }
 
-const versionPatterns = new Map<string, Pattern>();
-
-/** The expected version as a linear-time pattern (the config loader has already checked it compiles), made once. */
-export function versionPattern(source: string): Pattern {
-  let pattern = versionPatterns.get(source);
-  if (!pattern) {
-    pattern = compilePattern(source, 'health.expect.version', { smartCase: false });
-    versionPatterns.set(source, pattern);
-  }
-  return pattern;
+/** The expected version as a linear-time pattern: the one the config loader compiled when it checked it. */
+function versionPattern(source: string): Pattern {
+  return sharedPattern(source, 'health.expect.version', { smartCase: false });
 }
 
 /** JSON-RPC `tools/list`: how many tools the service offers. */

@@ -30,7 +30,7 @@ function re2(): Re2Module {
 export const MAX_PATTERN_SIZE = 1000;
 
 /** What a user needs to know to write a pattern opsdeck takes. */
-export const PATTERN_SYNTAX = 'RE2 syntax (as Go\'s regexp): no backreferences such as \\1, no lookaround such as (?= or (?<=';
+const PATTERN_SYNTAX = 'RE2 syntax (as Go\'s regexp): no backreferences such as \\1, no lookaround such as (?= or (?<=';
 
 export interface Pattern {
   /** The pattern as typed. */
@@ -56,26 +56,51 @@ export interface PatternOptions {
 }
 
 /**
- * Compile a user's pattern. `option` names where it came from ("--grep", "search", a config
- * field) for the error, a UsageError saying what is wrong and how to write it instead.
+ * Compile a user's pattern. `option` names where it came from ("--grep", "search") for the
+ * error, a UsageError saying what is wrong and how to write it instead; null when the caller
+ * says where itself (a config field, by file, line and column).
  */
-export function compilePattern(pattern: string, option: string, options: PatternOptions = {}): Pattern {
+export function compilePattern(pattern: string, option: string | null, options: PatternOptions = {}): Pattern {
   const { RE2JS } = re2();
-  const ignoreCase = (options.smartCase ?? true) && !/[A-Z]/.test(pattern.replace(/\\./g, ''));
+  const ignoreCase = isCaseInsensitive(pattern, options);
+  const from = option === null ? '' : ` for ${option}`;
   let re: Re2;
   try {
     re = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
   } catch (error) {
-    throw new UsageError(`invalid regular expression for ${option}: ${describeSyntaxError(error, pattern)}`, `${PATTERN_SYNTAX}; escape special characters such as ( [ . * + ? with a backslash, and quote the pattern for the shell`);
+    throw new UsageError(`invalid regular expression${from}: ${describeSyntaxError(error, pattern)}`, `${PATTERN_SYNTAX}; escape special characters such as ( [ . * + ? with a backslash, and quote the pattern for the shell`);
   }
   const size = re.programSize();
   if (size > MAX_PATTERN_SIZE) {
     throw new UsageError(
-      `regular expression for ${option} is too complex (compiled size ${size}, at most ${MAX_PATTERN_SIZE})`,
+      `regular expression${from} is too complex (compiled size ${size}, at most ${MAX_PATTERN_SIZE})`,
       'use smaller repetition counts (e.g. {1,50} rather than {1,1000}) or fewer alternatives',
     );
   }
   return new Re2Pattern(pattern, ignoreCase, re);
+}
+
+function isCaseInsensitive(pattern: string, options: PatternOptions): boolean {
+  return (options.smartCase ?? true) && !/[A-Z]/.test(pattern.replace(/\\./g, ''));
+}
+
+/** How many compiled patterns sharedPattern keeps; past it, the oldest is dropped. */
+const SHARED_PATTERNS = 64;
+const sharedPatterns = new Map<string, Pattern>();
+
+/**
+ * compilePattern, compiled once per source and flags and kept: for a pattern that stays the
+ * same (a config field), so checking it at load also serves every later match.
+ */
+export function sharedPattern(pattern: string, option: string | null, options: PatternOptions = {}): Pattern {
+  const key = `${isCaseInsensitive(pattern, options) ? 'i' : '-'}${pattern}`;
+  let compiled = sharedPatterns.get(key);
+  if (!compiled) {
+    compiled = compilePattern(pattern, option, options);
+    if (sharedPatterns.size >= SHARED_PATTERNS) sharedPatterns.delete(sharedPatterns.keys().next().value!);
+    sharedPatterns.set(key, compiled);
+  }
+  return compiled;
 }
 
 class Re2Pattern implements Pattern {
