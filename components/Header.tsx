@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import stringWidth from 'string-width';
 import { useShallow } from 'zustand/react/shallow';
+import { stuckOperations } from '../src/store/selectors.js';
 import { useApp, useAppStore } from './StoreContext.js';
 import { MARK, useTheme } from './theme.js';
 import { fit } from './widgets/fit.js';
@@ -54,7 +55,7 @@ export function Header({ width }: { width: number }) {
   const interval = useApp((s) => s.config.refreshSeconds);
   // Operations left open on a host are shown until they are resumed or rolled back.
   const open = useApp((s) => {
-    const stuck = s.openOperations.filter((o) => o.status !== 'running' && o.status !== 'rolling-back');
+    const stuck = stuckOperations(s);
     if (stuck.length === 0) return '';
     const first = stuck[0]!;
     return `  ${MARK.warning} ${stuck.length} ${first.status.toUpperCase()} operation${stuck.length === 1 ? '' : 's'}: ${first.environment ?? first.host} ${first.title} (: ${first.status === 'rollback-interrupted' ? 'roll back' : 'resume / roll back'})`;

@@ -18,7 +18,7 @@ function stateColour(theme: Theme, state: StepState): string | undefined {
   return theme.muted;
 }
 
-export function progressBar(done: number, total: number, width: number): string {
+function progressBar(done: number, total: number, width: number): string {
   const cells = Math.max(1, width);
   const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * cells);
   return `${'█'.repeat(filled)}${'░'.repeat(cells - filled)}`;

@@ -1,6 +1,7 @@
 // What the `:` palette offers: the open operations (resume / roll back), every environment, and
 // every command that works now.
 import { RESUMABLE } from '../../src/core/ops/state.js';
+import { stuckOperations } from '../../src/store/selectors.js';
 import type { AppState } from '../../src/store/types.js';
 import { COMMANDS, worksNow, type CommandContext, type Keymap } from './commands.js';
 import { fuzzyFilter } from './fuzzy.js';
@@ -28,13 +29,11 @@ export function paletteEntries(state: AppState, keymap: Keymap): PaletteEntry[] 
   // Operations left open on the hosts: resume one, or roll it back (each previewed and confirmed).
   const open: PaletteEntry[] = state.readonly
     ? []
-    : state.openOperations
-        .filter((o) => o.status !== 'running' && o.status !== 'rolling-back')
-        .flatMap((o) => [
-          // A rollback that was cut off is finished by rolling back, never by running forward.
-          ...(RESUMABLE.includes(o.status) ? [{ label: `resume ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'resume') }] : []),
-          { label: `roll back ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'rollback') },
-        ]);
+    : stuckOperations(state).flatMap((o) => [
+        // A rollback that was cut off is finished by rolling back, never by running forward.
+        ...(RESUMABLE.includes(o.status) ? [{ label: `resume ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'resume') }] : []),
+        { label: `roll back ${o.id}`, hint: `${o.status} · ${o.title}`, run: ({ state: s }: CommandContext) => void s.actions.proposeStored(o.id, 'rollback') },
+      ]);
   return [...open, ...environments, ...commands];
 }
 

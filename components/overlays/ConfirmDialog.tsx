@@ -29,7 +29,7 @@ function colour(theme: Theme, style: PreviewLine['style']): { color?: string; bo
 }
 
 /** Rows the dialog needs besides the preview: border, title, blank, prompt. */
-export const CONFIRM_CHROME = 5;
+const CONFIRM_CHROME = 5;
 
 export function ConfirmDialog({ overlay, width, height }: { overlay: OverlayOf<'confirm'>; width: number; height: number }) {
   const theme = useTheme();

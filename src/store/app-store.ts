@@ -21,7 +21,7 @@ export type { AppDeps, AppStore } from './types.js';
 
 export function createAppStore(deps: AppDeps): AppStore {
   return createStore<AppState>()((set, get) => {
-    const ctx: SliceContext = { deps, set: (patch) => set(patch), get, now: deps.now ?? Date.now };
+    const ctx: SliceContext = { deps, set: (patch) => set(patch), get, now: deps.now ?? Date.now, notify: (text, level) => get().actions.notify(text, level) };
     const navigation = createNavigationSlice(ctx);
     const refresh = createRefreshSlice(ctx, navigation.followProcessRow);
     const overlay = createOverlaySlice(ctx);

@@ -182,43 +182,32 @@ export class LogSession {
    * null when superseded by another find, a new filter or target.
    */
   find(pattern: Pick<Pattern, 'test'>, from: number, step: 1 | -1): Promise<number | null> {
-    return new Promise((resolve) => {
-      const start = from < 0 ? BEFORE_ALL : from >= this.length ? AFTER_ALL : this.seqAt(from);
-      const total = Math.max(1, this.length);
-      let examined = 0;
-      let wrapped = false;
-      let cur = start;
-      const progress = () => examined / total;
-      const done = (index: number | null) => {
-        this.untrack('search', progress);
-        resolve(index);
-      };
-      this.work.start('find', {
-        step: (deadline) => {
-          do {
-            const next = this.neighbour(cur, step);
-            // Past the end: go round once, back to where the search began.
-            if (!wrapped && next === undefined) {
-              wrapped = true;
-              cur = step > 0 ? BEFORE_ALL : AFTER_ALL;
-              continue;
-            }
-            if (next === undefined || (wrapped && (step > 0 ? next > start : next < start))) {
-              done(-1);
-              return true;
-            }
-            cur = next;
-            examined++;
-            if (pattern.test(this.buffer.bySeq(cur)!.message)) {
-              done(this.indexOfSeq(cur));
-              return true;
-            }
-          } while (performance.now() < deadline);
-          return false;
-        },
-        cancelled: () => done(null),
-      });
-      this.progress.set('search', progress);
+    const start = from < 0 ? BEFORE_ALL : from >= this.length ? AFTER_ALL : this.seqAt(from);
+    const total = Math.max(1, this.length);
+    let examined = 0;
+    let wrapped = false;
+    let cur = start;
+    return this.tracked<number>('find', 'search', () => examined / total, (deadline, done) => {
+      do {
+        const next = this.neighbour(cur, step);
+        // Past the end: go round once, back to where the search began.
+        if (!wrapped && next === undefined) {
+          wrapped = true;
+          cur = step > 0 ? BEFORE_ALL : AFTER_ALL;
+          continue;
+        }
+        if (next === undefined || (wrapped && (step > 0 ? next > start : next < start))) {
+          done(-1);
+          return true;
+        }
+        cur = next;
+        examined++;
+        if (pattern.test(this.buffer.bySeq(cur)!.message)) {
+          done(this.indexOfSeq(cur));
+          return true;
+        }
+      } while (performance.now() < deadline);
+      return false;
     });
   }
 
@@ -230,33 +219,38 @@ export class LogSession {
 
   /** How many entries in view match `pattern`; null when superseded. */
   count(pattern: Pick<Pattern, 'test'>): Promise<number | null> {
+    const total = Math.max(1, this.length);
+    let examined = 0;
+    let matches = 0;
+    let cur = BEFORE_ALL;
+    return this.tracked<number>('count', 'count', () => examined / total, (deadline, done) => {
+      do {
+        const next = this.neighbour(cur, 1);
+        if (next === undefined) {
+          done(matches);
+          return true;
+        }
+        cur = next;
+        examined++;
+        if (pattern.test(this.buffer.bySeq(cur)!.message)) matches++;
+      } while (performance.now() < deadline);
+      return false;
+    });
+  }
+
+  /**
+   * Run a search-like job in `slot`, its progress shown as `task` until it ends: `step` works
+   * until the deadline and calls `done` with the result when it has one (then returns true).
+   * Resolves that result, or null when the job is superseded or cancelled.
+   */
+  private tracked<T>(slot: 'find' | 'count', task: LogWork['task'], progress: () => number, step: (deadline: number, done: (result: T) => void) => boolean): Promise<T | null> {
     return new Promise((resolve) => {
-      const total = Math.max(1, this.length);
-      let examined = 0;
-      let matches = 0;
-      let cur = BEFORE_ALL;
-      const progress = () => examined / total;
-      const done = (result: number | null) => {
-        this.untrack('count', progress);
+      const done = (result: T | null) => {
+        this.untrack(task, progress);
         resolve(result);
       };
-      this.work.start('count', {
-        step: (deadline) => {
-          do {
-            const next = this.neighbour(cur, 1);
-            if (next === undefined) {
-              done(matches);
-              return true;
-            }
-            cur = next;
-            examined++;
-            if (pattern.test(this.buffer.bySeq(cur)!.message)) matches++;
-          } while (performance.now() < deadline);
-          return false;
-        },
-        cancelled: () => done(null),
-      });
-      this.progress.set('count', progress);
+      this.work.start(slot, { step: (deadline) => step(deadline, done), cancelled: () => done(null) });
+      this.progress.set(task, progress);
     });
   }
 

@@ -12,7 +12,7 @@ import { parseTime, type PriorityRange } from '../core/journal/filter.js';
 import { compilePattern, type Pattern } from '../core/text/pattern.js';
 import { LogSession, type LogTarget } from './log-session.js';
 import { environmentHost } from './selectors.js';
-import type { Canceller, LogActions, LogsState, NoticeActions, Slice, SliceContext } from './types.js';
+import type { Canceller, LogActions, LogsState, Slice, SliceContext } from './types.js';
 
 export const initialLogsState: LogsState = {
   target: null,
@@ -57,10 +57,9 @@ export interface LogsSlice extends Slice<'logs' | 'logSession', LogActions> {
   stopFollowing: Canceller;
 }
 
-export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
+export function createLogsSlice({ deps, set, get, notify }: SliceContext): LogsSlice {
   const { hosts } = deps;
   const patch = (p: Partial<LogsState>) => set({ logs: { ...get().logs, ...p } });
-  const notify: NoticeActions['notify'] = (text, level) => get().actions.notify(text, level);
   let countTimer: NodeJS.Timeout | undefined;
 
   const session = new LogSession(hosts, deps.logCapacity ?? DEFAULT_LOG_CAPACITY, {
@@ -104,8 +103,8 @@ export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
       include: logs.include ? [compilePattern(logs.include, 'include filter')] : [],
       exclude: logs.exclude ? [compilePattern(logs.exclude, 'exclude filter')] : [],
     });
-    patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1 });
-    // The count was of the old view.
+    // The count was of the old view: counted again (null meanwhile).
+    patch({ ...changes, length: session.length, top: 0, follow: true, newWhilePaused: 0, match: -1, revision: logs.revision + 1, ...(logs.search ? { matchCount: null } : {}) });
     if (logs.search) recountMatches(logs.search);
   };
 
@@ -116,9 +115,9 @@ export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
     return compiled;
   };
 
-  /** Count the lines in view that match, in the background (superseded by a newer count). */
+  /** Count the lines in view that match, in the background (superseded by a newer count); the
+   *  caller sets matchCount to null in its own update. */
   const recountMatches = (text: string) => {
-    patch({ matchCount: null });
     void session.count(searchPattern(text)).then((matches) => {
       if (matches !== null && get().logs.search === text) patch({ matchCount: matches });
     });
@@ -191,7 +190,7 @@ export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
         if (prompt.kind === 'search') {
           if (text) searchPattern(text); // a bad pattern is refused before anything changes
           session.cancelSearch();
-          patch({ prompt: null, search: text, match: -1, matchCount: 0 });
+          patch({ prompt: null, search: text, match: -1, matchCount: text ? null : 0 });
           if (text) {
             recountMatches(text);
             actions.nextMatch(-1, 0);
@@ -266,7 +265,7 @@ export function createLogsSlice({ deps, set, get }: SliceContext): LogsSlice {
 }
 
 /** What the follower says, as a line the operator can read. */
-export function describeFollowEvent(event: FollowEvent): LogsState['lastEvent'] {
+function describeFollowEvent(event: FollowEvent): LogsState['lastEvent'] {
   switch (event.type) {
     case 'reconnecting':
       return { text: `journal connection lost (${event.reason}); reconnecting in ${(event.delayMs / 1000).toFixed(1)} s`, level: 'warn', at: event.at };

@@ -5,7 +5,7 @@
 // in the header until resumed or rolled back). The runner does the work; this slice turns its
 // events into state, batching output so a chatty step is not one render per line.
 import { JournalFollower } from '../core/journal/follow.js';
-import { readOpenOperations, readStoredOperations, progressOf, type StoredOperation } from '../core/ops/state.js';
+import { IN_PROGRESS, readOpenOperations, readStoredOperations, progressOf, type StoredOperation } from '../core/ops/state.js';
 import type { Operation } from '../core/ops/operation.js';
 import type { Confirmation, OperationEvent } from '../core/ops/runner.js';
 import { operationHostNames } from '../core/ops/target.js';
@@ -32,7 +32,7 @@ function unitOf(op: Operation): string | null {
   return null;
 }
 
-export function createOperationsSlice({ deps, set, get, now }: SliceContext): OperationsSlice {
+export function createOperationsSlice({ deps, set, get, now, notify }: SliceContext): OperationsSlice {
   let abort: AbortController | null = null;
   let rollbackAfter = false;
   let openAskedAt = -Infinity;
@@ -41,31 +41,43 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
   let output: string[] = [];
   let journal: string[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
-  const notify = (text: string, level: 'info' | 'warn' | 'error') => get().actions.notify(text, level);
+  /** Output or journal lines came (or the output was cleared) since the last flush. */
+  let unflushed = false;
 
   const patch = (change: Partial<OperationView> | ((view: OperationView) => Partial<OperationView>)) => {
     const view = get().operation;
     if (view) set({ operation: { ...view, ...(typeof change === 'function' ? change(view) : change) } });
   };
-  const flush = () => {
+  /** The batched lines as a part of the view, when there are new ones: merged into the caller's own update. */
+  const flushed = (): Partial<OperationView> => {
     clearTimeout(flushTimer);
     flushTimer = undefined;
-    patch({ output: output.slice(-OUTPUT_LINES), unitJournal: journal.slice(-JOURNAL_LINES) });
+    if (!unflushed) return {};
+    unflushed = false;
+    return { output: output.slice(-OUTPUT_LINES), unitJournal: journal.slice(-JOURNAL_LINES) };
+  };
+  const flush = () => {
+    const lines = flushed();
+    if (lines.output) patch(lines);
   };
   const soon = () => {
+    unflushed = true;
     flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
-  const stepState = (index: number, state: OperationView['steps'][number]['state'], extra: Partial<OperationView['steps'][number]> = {}) =>
-    patch((view) => ({ steps: view.steps.map((s, i) => (i === index ? { ...s, state, ...extra } : s)) }));
+  const withStep = (view: OperationView, index: number, state: OperationView['steps'][number]['state'], extra: Partial<OperationView['steps'][number]> = {}): Pick<OperationView, 'steps'> => ({
+    steps: view.steps.map((s, i) => (i === index ? { ...s, state, ...extra } : s)),
+  });
 
+  // Each event is one store update.
   const onEvent = (event: OperationEvent) => {
     switch (event.type) {
-      case 'step-started':
+      case 'step-started': {
         output = [];
-        flush();
-        stepState(event.index, 'running');
-        patch({ current: event.index, gate: null, progress: null });
+        unflushed = true;
+        const lines = flushed();
+        patch((view) => ({ ...lines, ...withStep(view, event.index, 'running'), current: event.index, gate: null, progress: null }));
         break;
+      }
       case 'output':
         output.push(sanitizeLine(event.line));
         if (output.length > OUTPUT_LINES * 2) output = output.slice(-OUTPUT_LINES);
@@ -77,17 +89,17 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
       case 'gate-sample':
         patch((view) => ({ gate: { sample: event.sample, samples: (view.gate?.samples ?? 0) + 1 } }));
         break;
-      case 'step-finished':
-        flush();
-        stepState(event.index, event.ok ? 'done' : 'failed', { durationMs: event.durationMs, error: event.error ?? null });
-        if (!event.ok) patch({ failure: { step: event.index, error: sanitizeLine(event.error ?? 'failed'), stderr: sanitizeLine(event.stderr ?? ''), journal: (event.journal ?? []).map(sanitizeLine) } });
+      case 'step-finished': {
+        const lines = flushed();
+        const failure = event.ok ? {} : { failure: { step: event.index, error: sanitizeLine(event.error ?? 'failed'), stderr: sanitizeLine(event.stderr ?? ''), journal: (event.journal ?? []).map(sanitizeLine) } };
+        patch((view) => ({ ...lines, ...withStep(view, event.index, event.ok ? 'done' : 'failed', { durationMs: event.durationMs, error: event.error ?? null }), ...failure }));
         break;
+      }
       case 'undo-started':
-        stepState(event.index, 'undoing');
-        patch({ current: event.index });
+        patch((view) => ({ ...withStep(view, event.index, 'undoing'), current: event.index }));
         break;
       case 'undone':
-        stepState(event.index, event.ok ? 'undone' : 'undo-failed', { error: event.error ?? null });
+        patch((view) => withStep(view, event.index, event.ok ? 'undone' : 'undo-failed', { error: event.error ?? null }));
         break;
       default:
         break;
@@ -125,6 +137,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
       rollbackAfter = false;
       output = [];
       journal = [];
+      unflushed = false;
       const fresh = (m: OperationMode): OperationView => ({
         op,
         mode: m,
@@ -145,7 +158,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
         let result;
         if (mode === 'run') result = await deps.runner.run(op, confirmation, { signal: abort.signal, onEvent });
         else {
-          const stored = await findStored(op.id);
+          const stored = await deps.runner.stored(op);
           if (!stored) throw new Error(`operation ${op.id} is no longer on its host`);
           if (JSON.stringify(deps.runner.forStored(stored.plan)) !== JSON.stringify(op)) throw new Error(`the plan of operation ${op.id} changed on its host since it was shown: look again`);
           // Steps already done show as done; the runner goes on from there.
@@ -161,12 +174,10 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
             result = await deps.runner.rollback(stored, confirmation, { onEvent, ranAs: op });
           }
         }
-        flush();
-        patch({ result, current: null, asking: false });
+        patch({ ...flushed(), result, current: null, asking: false });
       } catch (error) {
         // Refused (read-only, a lock held by another operation) or the host gone: say so in the view.
-        flush();
-        patch({ result: { id: op.id, status: 'failed', ok: false, summary: `${op.title}: ${describeError(error)}`, failedStep: null, error: describeError(error), stderr: '', journal: [], auditError: null, durationMs: now() - (get().operation?.startedAt ?? now()) }, current: null, asking: false });
+        patch({ ...flushed(), result: { id: op.id, status: 'failed', ok: false, summary: `${op.title}: ${describeError(error)}`, failedStep: null, error: describeError(error), stderr: '', journal: [], auditError: null, durationMs: now() - (get().operation?.startedAt ?? now()) }, current: null, asking: false });
       } finally {
         abort = null;
         stopFollowing();
@@ -212,7 +223,7 @@ export function createOperationsSlice({ deps, set, get, now }: SliceContext): Op
             for (const stored of storedOps) {
               const progress = progressOf(stored, alive(stored.plan));
               // The one running in this console is in view already.
-              if ((progress.status === 'running' || progress.status === 'rolling-back') && stored.plan.id === get().operation?.op.id) continue;
+              if (IN_PROGRESS.includes(progress.status) && stored.plan.id === get().operation?.op.id) continue;
               // Two host entries can reach one machine: each operation once.
               if (open.some((o) => o.id === stored.plan.id)) continue;
               open.push({ id: stored.plan.id, host: name, title: stored.plan.title, environment: stored.plan.environment, status: progress.status, reason: progress.reason, done: progress.done.length, steps: stored.plan.steps.length });

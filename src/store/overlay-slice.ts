@@ -5,15 +5,13 @@
 import { dropInDirectory, killPidOperation, parseSetting, unitOverrideOperation } from '../core/ops/plans.js';
 import { previewLines, storedActionLines } from '../core/ops/preview.js';
 import { requiredPhrase, type Confirmation } from '../core/ops/runner.js';
-import { decideTarget, describeProcess } from '../core/ops/target.js';
+import { describeProcess } from '../core/ops/target.js';
 import { progressOf } from '../core/ops/state.js';
 import { describeError } from '../core/text/errors.js';
-import { environmentHost } from './selectors.js';
-import type { NoticeActions, Overlay, OverlayActions, Slice, SliceContext } from './types.js';
+import { targetOf } from './selectors.js';
+import type { Overlay, OverlayActions, Slice, SliceContext } from './types.js';
 
-export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'overlay', OverlayActions> {
-  const notify: NoticeActions['notify'] = (text, level) => get().actions.notify(text, level);
-
+export function createOverlaySlice({ deps, set, get, notify }: SliceContext): Slice<'overlay', OverlayActions> {
   const actions: OverlayActions = {
     openOverlay(overlay) {
       set({ overlay, filterEditing: false });
@@ -62,8 +60,7 @@ export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'ove
           notify(`PID ${pid} is gone from host ${host}`, 'warn');
           return;
         }
-        const state = get();
-        const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'pid', host, pid, unit: process.unit, ports: process.ports });
+        const target = targetOf(get(), { kind: 'pid', host, pid, unit: process.unit, ports: process.ports });
         actions.propose(killPidOperation(pid, { ...target, process }));
       } catch (error) {
         notify(`cannot kill PID ${pid}: ${describeError(error)}`, 'error');
@@ -72,7 +69,7 @@ export function createOverlaySlice({ deps, set, get }: SliceContext): Slice<'ove
     async proposeOverride(host, unit, line) {
       try {
         const state = get();
-        const target = decideTarget(state.config, (name) => environmentHost(state, name), { kind: 'unit', host, unit });
+        const target = targetOf(state, { kind: 'unit', host, unit });
         // One setting per line: a value may hold spaces and "Key=" of its own (Environment=A=1 B=2), so it is never split.
         const settings = line.trim() === '-' ? null : [parseSetting(line.trim(), unit)];
         const env = target.environment ? state.config.environments[target.environment] : undefined;

@@ -5,7 +5,7 @@ import type { Canceller, QuitActions, Slice, SliceContext } from './types.js';
 const QUIT_WINDOW_MS = 1500;
 
 /** `cancellers` in the order Ctrl+C tries them. */
-export function createQuitSlice({ set, get, now }: SliceContext, cancellers: readonly Canceller[]): Slice<'quitArmedAt' | 'quitRequested', QuitActions> {
+export function createQuitSlice({ set, get, now, notify }: SliceContext, cancellers: readonly Canceller[]): Slice<'quitArmedAt' | 'quitRequested', QuitActions> {
   const actions: QuitActions = {
     interrupt() {
       for (const cancel of cancellers) if (cancel()) return;
@@ -15,7 +15,7 @@ export function createQuitSlice({ set, get, now }: SliceContext, cancellers: rea
         return;
       }
       set({ quitArmedAt: now() });
-      get().actions.notify('nothing to cancel: press Ctrl+C again to quit', 'info');
+      notify('nothing to cancel: press Ctrl+C again to quit', 'info');
     },
     requestQuit() {
       set({ quitRequested: true });

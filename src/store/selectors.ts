@@ -5,8 +5,9 @@ import type { Listener } from '../core/systemd/listeners.js';
 import type { EnvironmentStatus } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
 import type { Archive } from '../core/backups/listing.js';
-import type { AppState, HostUnit, ProcessSort, Sample } from './types.js';
+import type { AppState, HostUnit, OpenOperation, ProcessSort, Sample } from './types.js';
 import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
+import { IN_PROGRESS } from '../core/ops/state.js';
 
 export function environmentNames(state: AppState): string[] {
   const filter = state.filter.environments.toLowerCase();
@@ -114,30 +115,59 @@ export type Selection =
   | { kind: 'pid'; pid: number; command: string; target: Target }
   | { kind: 'host'; target: Target };
 
-function decide(state: AppState, facts: TargetFacts): Target {
+/** What an action on these facts touches, environments' hosts as the last refresh saw them (target.ts decides). */
+export function targetOf(state: Pick<AppState, 'config' | 'status'>, facts: TargetFacts): Target {
   return decideTarget(state.config, (name) => environmentHost(state, name), facts);
 }
 
+/** The footer and the key handlers ask for the selection several times per store change; it is
+ *  worked out once per change of what it is made of. */
+let lastSelection: { pane: unknown; cursor: number; status: unknown; allUnits: unknown; processes: unknown; filter: string; config: unknown; selectedEnv: string | null; selection: Selection | null } | null = null;
+
 export function currentSelection(state: AppState): Selection | null {
+  const last = lastSelection;
+  if (
+    last &&
+    last.pane === state.pane &&
+    last.cursor === state.cursor.processes &&
+    last.status === state.status &&
+    last.allUnits === state.allUnits &&
+    last.processes === state.processes &&
+    last.filter === state.filter.processes &&
+    last.config === state.config &&
+    last.selectedEnv === state.selectedEnv
+  )
+    return last.selection;
+  const selection = computeSelection(state);
+  lastSelection = { pane: state.pane, cursor: state.cursor.processes, status: state.status, allUnits: state.allUnits, processes: state.processes, filter: state.filter.processes, config: state.config, selectedEnv: state.selectedEnv, selection };
+  return selection;
+}
+
+function computeSelection(state: AppState): Selection | null {
   if (state.pane === 'processes') {
     const row = processRows(state)[state.cursor.processes];
     if (!row) return null;
-    if (row.kind === 'unit') return { kind: 'unit', unit: row.unit.name, target: decide(state, { kind: 'unit', host: row.host, unit: row.unit.name }) };
+    if (row.kind === 'unit') return { kind: 'unit', unit: row.unit.name, target: targetOf(state, { kind: 'unit', host: row.host, unit: row.unit.name }) };
     const { pid } = row.listener;
     if (pid === null) return null;
     // Every port the PID holds counts, not only this row's.
     const ports = (state.status?.hosts.find((h) => h.name === row.host)?.listeners ?? []).filter((l) => l.pid === pid).map((l) => l.port);
-    return { kind: 'pid', pid, command: row.listener.command, target: decide(state, { kind: 'pid', host: row.host, pid, unit: row.listener.unit, ports }) };
+    return { kind: 'pid', pid, command: row.listener.command, target: targetOf(state, { kind: 'pid', host: row.host, pid, unit: row.listener.unit, ports }) };
   }
   const name = state.selectedEnv;
   const env = name ? state.config.environments[name] : undefined;
   if (!name || !env) return null;
   const host = environmentHost(state, name);
-  if (env.unit) return { kind: 'unit', unit: env.unit, target: decide(state, { kind: 'unit', host, unit: env.unit, named: name }) };
-  return { kind: 'host', target: decide(state, { kind: 'host', host, named: name }) };
+  if (env.unit) return { kind: 'unit', unit: env.unit, target: targetOf(state, { kind: 'unit', host, unit: env.unit, named: name }) };
+  return { kind: 'host', target: targetOf(state, { kind: 'host', host, named: name }) };
 }
 
 /** A host-wide action (daemon-reload) from the selection: it touches every environment of the host. */
 export function hostWideTarget(state: AppState, selection: Selection): Target {
-  return decide(state, { kind: 'host', host: selection.target.host, named: selection.target.environment });
+  return targetOf(state, { kind: 'host', host: selection.target.host, named: selection.target.environment });
+}
+
+/** Operations left open on the hosts that are not going on now: to resume or roll back (the header shows them, the palette offers them). */
+export function stuckOperations(state: Pick<AppState, 'openOperations'>): OpenOperation[] {
+  return state.openOperations.filter((o) => !IN_PROGRESS.includes(o.status));
 }

@@ -47,6 +47,8 @@ export interface SliceContext {
   set: (patch: Partial<AppState>) => void;
   get: () => AppState;
   now: () => number;
+  /** A notice in the footer (the notice slice's action, looked up at call time). */
+  notify: NoticeActions['notify'];
 }
 
 /** What a slice factory returns: its part of the initial state, and its actions. Other slices

@@ -3,7 +3,7 @@ import { catUnit } from '../core/systemd/units.js';
 import { describeError } from '../core/text/errors.js';
 import type { Slice, SliceContext, UnitFileActions } from './types.js';
 
-export function createUnitFileSlice({ deps, set, get }: SliceContext): Slice<never, UnitFileActions> {
+export function createUnitFileSlice({ deps, set, notify }: SliceContext): Slice<never, UnitFileActions> {
   return {
     state: {},
     actions: {
@@ -12,7 +12,7 @@ export function createUnitFileSlice({ deps, set, get }: SliceContext): Slice<nev
           const text = await catUnit(deps.hosts.get(host), unit);
           set({ overlay: { kind: 'text', title: `systemctl cat ${unit} (host ${host})`, text, scroll: 0, unit: { host, name: unit } } });
         } catch (error) {
-          get().actions.notify(describeError(error), 'error');
+          notify(describeError(error), 'error');
         }
       },
     },

@@ -15,6 +15,7 @@ function harness(others: Partial<AppActions> = {}) {
     set: (patch) => (state = { ...state, ...patch }),
     get: () => state,
     now: () => clock,
+    notify: (text, level) => state.actions.notify(text, level),
   };
   return { ctx, state: () => state, merge: (slice: { state: object; actions: object }) => (state = { ...state, ...slice.state, actions: { ...state.actions, ...slice.actions } } as AppState), tick: (ms: number) => (clock += ms) };
 }
