@@ -21,9 +21,10 @@ import type { Host } from '../../src/core/host/host.js';
 import { appendDurably } from '../../src/core/host/files.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
-import { newOperationId, type Operation, type Step } from '../../src/core/ops/operation.js';
+import type { Operation, Step } from '../../src/core/ops/operation.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 import { UNITS } from '../../src/lab/scenario.js';
+import { testOperation } from '../support/operation.js';
 import { cmdline } from '../support/proc.js';
 import { median, type BenchRow } from './support.js';
 
@@ -67,24 +68,7 @@ function record(host: Host): { take(): Recorded[] } {
 }
 
 function operation(host: string, steps: Step[]): Operation {
-  return {
-    id: newOperationId('development'),
-    kind: 'bench.ops',
-    title: `bench: ${steps.length} steps`,
-    host,
-    environment: 'development',
-    environments: ['development'],
-    target: 'nothing',
-    details: [],
-    risk: 'low',
-    protected: false,
-    phrase: null,
-    createdAt: new Date().toISOString(),
-    createdBy: { user: 'root', from: 'bench' },
-    preflight: [],
-    steps,
-    onFailure: 'stop',
-  };
+  return testOperation({ kind: 'bench.ops', title: `bench: ${steps.length} steps`, host, createdBy: { user: 'root', from: 'bench' }, steps });
 }
 
 const trueStep = (host: string, detach = false): Step => ({ kind: 'command', host, title: 'true', argv: ['true'], ...(detach ? { detach: true } : {}) });

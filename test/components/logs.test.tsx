@@ -24,6 +24,16 @@ function logsStore(logCapacity?: number) {
   return store;
 }
 
+/** Type into a prompt (its key, the text, Enter), then wait for the work it started (re-filter, search, count) and the frame after it. */
+async function submitPrompt(store: ReturnType<typeof logsStore>, stdin: ReturnType<typeof renderConsole>['stdin'], key: string, text: string): Promise<void> {
+  stdin.write(key);
+  stdin.write(text);
+  stdin.write('\r');
+  await settle();
+  await store.getState().logSession.idle();
+  await settle();
+}
+
 describe('the logs pane', () => {
   it('shows merged units, each line marked with its unit, and never passes escape sequences', async () => {
     const store = logsStore();
@@ -104,12 +114,7 @@ describe('the logs pane', () => {
     expect(lastFrame()).toMatch(/filter warning and worse/);
     stdin.write('c');
     await settle();
-    stdin.write('/');
-    stdin.write('b 2');
-    stdin.write('\r');
-    await settle();
-    await store.getState().logSession.idle();
-    await settle();
+    await submitPrompt(store, stdin, '/', 'b 2');
     expect(lastFrame()).toMatch(/search \/b 2\/: 1 line, at line \d+ \(n N\)/);
     expect(lastFrame()).toMatch(/▶.*b 2/);
     unmount();
@@ -121,12 +126,7 @@ describe('the logs pane', () => {
     const base = recorded('journal-merged.jsonl')[0]!;
     store.getState().logSession.ingest(Array.from({ length: 20 }, (_, i) => ({ ...base, message: i === 7 ? 'a'.repeat(30) : 'a'.repeat(30_000) + '!' })));
     await settle();
-    stdin.write('+');
-    stdin.write('^(a+)+$');
-    stdin.write('\r');
-    await settle();
-    await store.getState().logSession.idle();
-    await settle();
+    await submitPrompt(store, stdin, '+', '^(a+)+$');
     expect(store.getState().logs.include).toBe('^(a+)+$');
     expect(store.getState().logs.length).toBe(1);
     expect(lastFrame()).toMatch(/filter \+\/\^\(a\+\)\+\$\//);
@@ -171,12 +171,7 @@ describe('the logs pane', () => {
     const unsubscribe = store.subscribe((state) => {
       if (state.logs.work) seen.push(`${state.logs.work.task} ${state.logs.work.percent}`);
     });
-    stdin.write('-');
-    stdin.write('failed');
-    stdin.write('\r');
-    await settle();
-    await store.getState().logSession.idle();
-    await settle();
+    await submitPrompt(store, stdin, '-', 'failed');
     unsubscribe();
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => /^filter \d+$/.test(s))).toBe(true);

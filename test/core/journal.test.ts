@@ -10,6 +10,7 @@ import { journalArgv, readJournal } from '../../src/core/journal/read.js';
 import { JournalStreamParser, decodeBytes, parseJournalLine, type LogEntry } from '../../src/core/journal/parse.js';
 import { JournalFollower, type FollowEvent } from '../../src/core/journal/follow.js';
 import { ScriptedHost } from '../support/scripted-host.js';
+import { until } from '../support/until.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const parseAll = (buf: Buffer) => {
@@ -186,14 +187,6 @@ describe('bytes to text', () => {
 
 const line = (cursor: string, message: string) => `${JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1000', PRIORITY: '6', _SYSTEMD_UNIT: 'app.service', MESSAGE: message })}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Wait for a state (never for a fixed time). */
-async function until(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 function watch(follower: JournalFollower) {
   const events: FollowEvent[] = [];

@@ -12,15 +12,13 @@ import { planRollback } from '../../src/core/ops/rollback.js';
 import { parseStoredOperations, progressOf, stepData, type JournalEvent, type UnusablePlan } from '../../src/core/ops/state.js';
 import { endMayWait, ROLLBACK_KINDS } from '../../src/core/ops/steps/index.js';
 import { undoNeeded } from '../../src/core/ops/steps/systemd.js';
+import { testOperation } from '../support/operation.js';
 
 const ID = '20261129-161502-production-3fa9';
 const at = '2026-11-29T16:15:02.000Z';
 
 function op(steps: Step[], extra: Partial<Operation> = {}): Operation {
-  return {
-    id: ID, kind: 'unit.override', title: 'override x', host: 'lab', environment: 'production', environments: ['production'], target: 'x.service', details: [], risk: 'high',
-    protected: true, phrase: 'production', createdAt: at, createdBy: { user: 'root', from: 'box' }, preflight: [], steps, onFailure: 'rollback', ...extra,
-  };
+  return testOperation({ id: ID, kind: 'unit.override', title: 'override x', environment: 'production', target: 'x.service', risk: 'high', protected: true, phrase: 'production', createdAt: at, steps, onFailure: 'rollback', ...extra });
 }
 
 const h = { host: 'lab', title: 't' };

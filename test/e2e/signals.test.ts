@@ -9,6 +9,7 @@ import { describeLab, opsdeckBin, sharedLabConfig } from '../support/lab.js';
 import { SHARED_LAB_DIR } from '../support/lab-constants.js';
 import { childrenOf, cmdline } from '../support/proc.js';
 import { tmuxSession } from '../support/tmux.js';
+import { until } from '../support/until.js';
 
 const session = `opsdeck-signals-${process.pid}`;
 const { waitFor, start, kill, display, keys } = tmuxSession(session);
@@ -31,14 +32,6 @@ function remoteFollowers(): number[] {
   });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describeLab('signals over ssh', () => {
   afterEach(async () => {
     await kill();
@@ -47,13 +40,13 @@ describeLab('signals over ssh', () => {
   it('logs -f: SIGTERM closes the ssh master and the remote journalctl at once', async () => {
     const before = remoteFollowers();
     const child = execa(process.execPath, [opsdeckBin, 'logs', 'development', '-f', '--host', 'lab-ssh', '--config', sharedLabConfig()], { reject: false, env: { NO_COLOR: '1' } });
-    await until('the remote follower', () => remoteFollowers().some((p) => !before.includes(p)));
-    await until('its master connection', () => mastersOf(child.pid!).length > 0);
+    await until('the remote follower', () => remoteFollowers().some((p) => !before.includes(p)), { everyMs: 100 });
+    await until('its master connection', () => mastersOf(child.pid!).length > 0, { everyMs: 100 });
     child.kill('SIGTERM');
     expect((await child).exitCode).toBe(143);
     // Not after ControlPersist's minute: now.
-    await until('no master left', () => mastersOf(child.pid!).length === 0, 3000);
-    await until('no remote journalctl left', () => remoteFollowers().every((p) => before.includes(p)), 3000);
+    await until('no master left', () => mastersOf(child.pid!).length === 0, { timeoutMs: 3000, everyMs: 100 });
+    await until('no remote journalctl left', () => remoteFollowers().every((p) => before.includes(p)), { timeoutMs: 3000, everyMs: 100 });
   });
 
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
@@ -65,12 +58,12 @@ describeLab('signals over ssh', () => {
       const node = childrenOf(shell).find((pid) => cmdline(pid).includes('opsdeck.js'))!;
       await keys('j', '4');
       await waitFor(/development: .* on lab-ssh/);
-      await until('the remote follower', () => remoteFollowers().some((p) => !before.includes(p)));
+      await until('the remote follower', () => remoteFollowers().some((p) => !before.includes(p)), { everyMs: 100 });
       expect(mastersOf(node).length).toBeGreaterThan(0);
       process.kill(node, signal);
       await waitFor(signal === 'SIGTERM' ? /EXITED-143/ : /EXITED-129/);
-      await until('no master left', () => mastersOf(node).length === 0, 3000);
-      await until('no remote journalctl left', () => remoteFollowers().every((p) => before.includes(p)), 3000);
+      await until('no master left', () => mastersOf(node).length === 0, { timeoutMs: 3000, everyMs: 100 });
+      await until('no remote journalctl left', () => remoteFollowers().every((p) => before.includes(p)), { timeoutMs: 3000, everyMs: 100 });
     });
   }
 
@@ -83,7 +76,7 @@ describeLab('signals over ssh', () => {
     await keys('4');
     await waitFor(/● following/);
     await keys('o');
-    await until('the pager', () => pagerOf() !== undefined);
+    await until('the pager', () => pagerOf() !== undefined, { everyMs: 100 });
     await keys('C-c');
     // Ctrl+C went to less, which stays; opsdeck too: quitting less brings the console back
     // (had Ctrl+C ended opsdeck, the shell would say EXITED-130 instead).
@@ -92,7 +85,7 @@ describeLab('signals over ssh', () => {
     expect(back).toMatch(/● following/);
     expect(pagerOf()).toBeUndefined();
     await keys('o');
-    await until('the pager again', () => pagerOf() !== undefined);
+    await until('the pager again', () => pagerOf() !== undefined, { everyMs: 100 });
     const less = pagerOf()!;
     process.kill(node, 'SIGTERM');
     await waitFor(/EXITED-143/, 5000);

@@ -8,11 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSyn
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { newOperationId, type Operation } from '../../src/core/ops/operation.js';
 import { transientUnit } from '../../src/core/ops/steps/command.js';
 import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, privateLab, repoRoot } from '../support/lab.js';
+import { testOperation } from '../support/operation.js';
 import { cmdline } from '../support/proc.js';
+import { until } from '../support/until.js';
 
 let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
 let work = '';
@@ -24,14 +25,6 @@ const dropIn = () => path.join(labDir(), 'units', `${UNIT}.d`, 'opsdeck-override
 const stateDir = () => path.join(labDir(), 'state');
 const cli = (args: string[], timeout = 90_000) => opsdeck([...args, '--config', lab!.config], { env: env(), timeout });
 const liveData = () => path.join(labDir(), 'srv', 'production', 'data');
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function journalOf(id: string): Array<Record<string, unknown>> {
   const file = path.join(stateDir(), 'ops', id, 'journal.jsonl');
@@ -64,7 +57,7 @@ async function cutOffInGate(child: ResultPromise): Promise<string> {
   await until('the gate step to start', () => {
     id = runningOp();
     return id !== null && journalOf(id).some((e) => e.event === 'step-started' && e.step === 3);
-  }, 60_000);
+  }, { timeoutMs: 60_000, everyMs: 100 });
   process.kill(child.pid!, 'SIGKILL');
   await child;
   return id!;
@@ -139,7 +132,7 @@ describeLab('operations', () => {
 
   it('refuses a second operation on the environment, naming the first; kill -9 leaves it interrupted with a stale lock; resume finishes it', async () => {
     const child = slowOverride();
-    await until('the first operation to hold the lock', () => runningOp() !== null, 60_000);
+    await until('the first operation to hold the lock', () => runningOp() !== null, { timeoutMs: 60_000, everyMs: 100 });
     const first = runningOp()!;
     const second = await cli(['unit', 'restart', 'production', '--yes']);
     expect(second.code).toBe(1);
@@ -186,7 +179,7 @@ describeLab('operations', () => {
       await until('the gate step to start', () => {
         found = runningOp();
         return found !== null && journalOf(found).some((e) => e.event === 'step-started' && e.step === 3);
-      }, 60_000);
+      }, { timeoutMs: 60_000, everyMs: 100 });
       return found!;
     })();
     // Someone breaks the lock and another opsdeck takes it (a foreign owner, on another machine).
@@ -208,34 +201,23 @@ describeLab('operations', () => {
     const { config } = loadConfig(lab!.config);
     if (!config.hosts['lab-ssh']) throw new Error('the lab has no ssh host: install openssh-server');
     const marker = path.join(labDir(), 'srv', 'ssh-drop-marker');
-    const op: Operation = {
-      id: newOperationId('development'),
+    const op = testOperation({
       kind: 'test.detached',
       title: 'a slow step over ssh',
       host: 'lab-ssh',
-      environment: 'development',
-      environments: ['development'],
       target: 'the marker',
-      details: [],
-      risk: 'low',
-      protected: false,
-      phrase: null,
-      createdAt: new Date().toISOString(),
-      createdBy: { user: 'root', from: 'test' },
-      preflight: [],
       steps: [
         { kind: 'command', host: 'lab-ssh', title: 'append to the marker, slowly', detach: true, argv: ['/bin/sh', '-c', `sleep 3; echo ran >> ${marker}`] },
         { kind: 'command', host: 'lab-ssh', title: 'then this', argv: ['true'] },
       ],
-      onFailure: 'stop',
-    };
+    });
     const opFile = path.join(work, 'op.json');
     writeFileSync(opFile, JSON.stringify(op));
     const child = execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'support', 'run-operation.ts'), lab!.config, opFile], { reject: false, env: env(), cwd: repoRoot });
     // Running on the host: its transient unit is active (the journal's step-started comes before it).
     const { hosts: labHosts } = labContext(lab!.config);
     const unit = transientUnit(op.id, 0);
-    await until('the detached step to run on the host', async () => (await labHosts.get('lab').run(['systemctl', 'show', '--property=ActiveState', '--value', '--', unit])).stdout.trim() === 'active', 30_000);
+    await until('the detached step to run on the host', async () => (await labHosts.get('lab').run(['systemctl', 'show', '--property=ActiveState', '--value', '--', unit])).stdout.trim() === 'active', { timeoutMs: 30_000, everyMs: 100 });
     await labHosts.closeAll();
     // The operator's side goes away: opsdeck killed, and its ssh connection with it.
     const masters = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => cmdline(p).includes(`-${child.pid} [mux]`));
@@ -243,7 +225,7 @@ describeLab('operations', () => {
     for (const pid of masters) process.kill(pid, 'SIGKILL');
     await child;
     // The step goes on on the host regardless.
-    await until('the step to finish on the host', () => existsSync(marker) && readFileSync(marker, 'utf8').includes('ran'), 30_000);
+    await until('the step to finish on the host', () => existsSync(marker) && readFileSync(marker, 'utf8').includes('ran'), { timeoutMs: 30_000, everyMs: 100 });
     expect(journalOf(op.id).some((e) => e.event === 'step-finished')).toBe(false);
 
     const resumed = await cli(['ops', 'resume', op.id, '--yes', '--json']);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/core/text/errors.js';
 import { makeStore } from '../support/console.js';
 import { ScriptedHost } from '../support/scripted-host.js';
+import { until } from '../support/until.js';
 
 function logsOn() {
   const host = new ScriptedHost();
@@ -12,10 +13,6 @@ function logsOn() {
   const journalRuns = () => host.runs.filter((r) => !r.argv.includes('--output-fields=PRIORITY'));
   store.getState().actions.setPane('logs');
   return { host, store, journalRuns, latest: () => journalRuns().at(-1)! };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 5));
 }
 
 const typeWindow = (store: ReturnType<typeof makeStore>['store'], text: string) => {
@@ -63,7 +60,7 @@ describe('G in the logs pane', () => {
     const { store, journalRuns, latest } = logsOn();
     const first = latest();
     store.getState().actions.interrupt();
-    await until(() => store.getState().logs.connection === 'stopped');
+    await until('the follow to stop', () => store.getState().logs.connection === 'stopped');
     expect(first.stopped).toBe(true);
     const before = journalRuns().length;
     store.getState().actions.followLogs();

@@ -8,7 +8,7 @@ import { onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
-import { protectionPolicy, storedScopePolicy } from '../../src/core/ops/policy.js';
+import { runnerPolicies } from '../../src/core/ops/policy.js';
 import type { Host } from '../../src/core/host/host.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import type { StatusReport } from '../../src/core/status/collect.js';
@@ -56,7 +56,8 @@ export function makeStore(options: { readonly?: boolean; keys?: Record<string, s
   onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }));
   const auditFile = path.join(auditDir, 'audit.jsonl');
   const hosts = options.host ? new OneHost(config, options.host) : new HostRegistry(config);
-  const runner = options.runner ?? new OperationRunner({ hostFor: (n) => hosts.get(n), audit: new AuditLog(auditFile), readonly: () => options.readonly ?? false, protection: protectionPolicy(config), storedScope: storedScopePolicy(config, (env) => config.environments[env]!.host) });
+  // The console's own policies (no host or environment of CONFIG is read-only: read-only is options.readonly), audited to a file of the test's.
+  const runner = options.runner ?? new OperationRunner({ hostFor: (n) => hosts.get(n), ...runnerPolicies(config, options.readonly ?? false, (env) => config.environments[env]!.host), audit: new AuditLog(auditFile) });
   const store = createAppStore({ config, configFile: 'test.yaml', hosts, runner, readonly: options.readonly ?? false, ...(options.logCapacity ? { logCapacity: options.logCapacity } : {}) });
   store.setState({ status: recordedReport, lastRefreshMs: 42, lastRefreshAt: Date.now() });
   return { store, auditFile };
