@@ -20,7 +20,7 @@ export interface RunOptions {
   /** Exit codes that are answers, not failures (e.g. `systemctl is-active` gives 3). */
   okExitCodes?: readonly number[];
   /** Kill the command once stdout and stderr together pass this many bytes (default 64 MiB): a
-   *  CommandError with `outputExceeded`. Bounds what an endless producer can cost. */
+   *  CommandError saying so. Bounds what an endless producer can cost. */
   maxOutputBytes?: number;
 }
 
@@ -163,7 +163,7 @@ export abstract class BaseHost implements Host {
       throw new CommandError({ ...base, message: `\`${argv.join(' ')}\` on host ${this.name} was cancelled` });
     }
     if (result.outputExceeded) {
-      throw new CommandError({ ...base, outputExceeded: true, message: `\`${argv.join(' ')}\` on host ${this.name} wrote more than ${options.maxOutputBytes ?? MAX_OUTPUT} bytes and was stopped` });
+      throw new CommandError({ ...base, message: `\`${argv.join(' ')}\` on host ${this.name} wrote more than ${options.maxOutputBytes ?? MAX_OUTPUT} bytes and was stopped` });
     }
     const spawnError = result.spawnError === 'ENOENT' ? ({ code: 'ENOENT' } as NodeJS.ErrnoException) : undefined;
     const failure = this.failure(argv, result.exitCode ?? undefined, stderr, spawnError);

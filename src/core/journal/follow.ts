@@ -74,7 +74,6 @@ export class JournalFollower {
   private answeredEmpty = false;
   private attempt = 0;
   private everConnected = false;
-  private connectedNow = false;
   private disconnectedAt: number | null = null;
   private stopping = false;
   private paused = false;
@@ -174,7 +173,6 @@ export class JournalFollower {
   private connect(phase: Phase, again = false): void {
     if (phase === 'read') {
       this.currentState = this.everConnected ? 'reconnecting' : 'connecting';
-      this.connectedNow = false;
     }
     const argv = journalArgv(this.query(phase));
     const hidden = phase === 'read' && this.hidesRead();
@@ -250,8 +248,7 @@ export class JournalFollower {
   }
 
   private markLive(): void {
-    if (this.connectedNow || this.stopping) return;
-    this.connectedNow = true;
+    if (this.currentState === 'live' || this.stopping) return;
     this.currentState = 'live';
     const now = Date.now();
     if (!this.everConnected) {
@@ -269,7 +266,7 @@ export class JournalFollower {
       this.finish('stopped');
       return;
     }
-    const wasLive = this.connectedNow;
+    const wasLive = this.currentState === 'live';
     if (!this.everConnected && !this.options.retryInitialFailure) {
       const error = thrown instanceof CommandError || thrown instanceof UsageError ? thrown : journalError(this.host, argv, exitCode, stderr);
       this.finish('failed', error);
@@ -283,7 +280,6 @@ export class JournalFollower {
     this.attempt++;
     this.stats.reconnects++;
     this.currentState = 'reconnecting';
-    this.connectedNow = false;
     const reason = thrown instanceof Error ? thrown.message : journalError(this.host, argv, exitCode, stderr).message;
     this.emit({ type: 'reconnecting', at: Date.now(), attempt: this.attempt, delayMs, reason });
     this.retryTimer = setTimeout(() => {

@@ -108,7 +108,7 @@ export function parseSocketOwners(stdout: string): Map<number, number[]> {
   return owners;
 }
 
-export interface ProcessFacts {
+interface ProcessFacts {
   pid: number;
   /** Arguments as the process has them (untrusted, not yet sanitized). */
   argv: string[];

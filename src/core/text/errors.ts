@@ -37,8 +37,6 @@ export class CommandError extends OpsdeckError {
   readonly argv: readonly string[];
   readonly exitCode: number | undefined;
   readonly stderr: string;
-  /** The command wrote more than its output limit and was stopped. */
-  readonly outputExceeded: boolean;
 
   constructor(init: {
     kind?: ErrorKind;
@@ -46,7 +44,6 @@ export class CommandError extends OpsdeckError {
     argv: readonly string[];
     exitCode?: number | undefined;
     stderr?: string;
-    outputExceeded?: boolean;
     message: string;
     hint?: string;
   }) {
@@ -56,7 +53,6 @@ export class CommandError extends OpsdeckError {
     this.argv = init.argv;
     this.exitCode = init.exitCode;
     this.stderr = init.stderr ?? '';
-    this.outputExceeded = init.outputExceeded ?? false;
   }
 }
 
