@@ -56,8 +56,8 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
       'for rc in /root/.bashrc /root/.bash_profile /root/.profile; do [ -f "$rc" ] && mount --bind /dev/null "$rc"; done; true',
       // opsdeck's own state on a host (locks, operation journals) lives in /var/lib/opsdeck: the
       // lab's is its own, as on a separate machine (two labs must not share locks).
-      `mkdir -p /var/lib/opsdeck ${q(path.join(p.dir, 'state'))}`,
-      `mount --bind ${q(path.join(p.dir, 'state'))} /var/lib/opsdeck`,
+      `mkdir -p /var/lib/opsdeck ${q(p.state)}`,
+      `mount --bind ${q(p.state)} /var/lib/opsdeck`,
       'mkdir -p /run/systemd/journald.conf.d',
       "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
       'export container=opsdeck-lab',

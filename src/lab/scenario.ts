@@ -41,6 +41,8 @@ export interface ScenarioPaths {
   releaseV2: string;
   scripts: string;
   ssh: string;
+  /** opsdeck's own state on the lab host (locks, operation journals), bound to /var/lib/opsdeck. */
+  state: string;
 }
 
 export function scenarioPaths(dir: string): ScenarioPaths {
@@ -57,6 +59,7 @@ export function scenarioPaths(dir: string): ScenarioPaths {
     releaseV2: path.join(srv, 'releases', 'v2'),
     scripts: path.join(srv, 'scripts'),
     ssh: path.join(dir, 'ssh'),
+    state: path.join(dir, 'state'),
   };
 }
 
@@ -120,8 +123,8 @@ export function writeIncidentScenario(p: ScenarioPaths, ports: LabPorts, sshd: b
   rmSync(p.srv, { recursive: true, force: true });
   rmSync(p.units, { recursive: true, force: true });
   // A fresh lab is a fresh machine: no locks or operation journals of an earlier one.
-  rmSync(path.join(p.dir, 'state'), { recursive: true, force: true });
-  mkdirSync(path.join(p.dir, 'state'), { mode: 0o700 });
+  rmSync(p.state, { recursive: true, force: true });
+  mkdirSync(p.state, { mode: 0o700 });
   mkdirSync(p.units, { recursive: true });
 
   installRelease(p.production, RELEASES.v1);
