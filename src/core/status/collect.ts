@@ -85,7 +85,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
       name: r.host.name,
       transport: r.host.transport,
       reachable: r.hostError === null,
-      error: r.hostError === null ? null : sanitizeLine(r.hostError),
+      error: r.hostError,
       spawned: r.host.stats.spawned - (spawnedBefore.get(r.host) ?? 0),
       listeners: r.listeners,
     })),
@@ -130,7 +130,8 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
   );
   const [unitsResult, listenersResult, healthResult] = await Promise.all([unitsP, listenersP, healthAll]);
   // If systemctl could not even be reached, the host is down: its other errors say nothing more.
-  const hostError = unitsResult.error !== undefined && isHostLevel(unitsResult.error) ? describeError(unitsResult.error) : null;
+  // Sanitized once here: the host's status, its environments' errors and their problem quote it.
+  const hostError = unitsResult.error !== undefined && isHostLevel(unitsResult.error) ? sanitizeLine(describeError(unitsResult.error)) : null;
   const unitMap = unitsResult.value ?? new Map<string, UnitStatus>();
   const allListeners = listenersResult.value ?? [];
   const environments = await Promise.all(

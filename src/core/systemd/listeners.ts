@@ -186,7 +186,8 @@ export async function readProcesses(host: Host, pids: readonly number[], options
 
 interface HostCache {
   owners: Map<number, number[]>;
-  processes: Map<number, ProcessFacts>;
+  /** What a listener shows of each holder, its name and command line already sanitized. */
+  processes: Map<number, Pick<Listener, 'process' | 'command' | 'unit' | 'cgroup'>>;
 }
 const caches = new WeakMap<Host, HostCache>();
 
@@ -208,7 +209,11 @@ export async function listListeners(host: Host, options: RunOptions = {}): Promi
   const pids = [...new Set([...cache.owners.values()].flat())];
   for (const pid of cache.processes.keys()) if (!pids.includes(pid)) cache.processes.delete(pid);
   const newPids = pids.filter((pid) => !cache.processes.has(pid));
-  if (newPids.length > 0) for (const [pid, facts] of await readProcesses(host, newPids, options)) cache.processes.set(pid, facts);
+  if (newPids.length > 0) {
+    for (const [pid, facts] of await readProcesses(host, newPids, options)) {
+      cache.processes.set(pid, { process: sanitizeLine(facts.name), command: commandLine(facts.argv), unit: facts.unit, cgroup: facts.cgroup });
+    }
+  }
 
   const listeners: Listener[] = [];
   for (const socket of sockets) {
@@ -218,8 +223,7 @@ export async function listListeners(host: Host, options: RunOptions = {}): Promi
       continue;
     }
     for (const pid of holders) {
-      const facts = cache.processes.get(pid)!;
-      listeners.push({ address: socket.address, port: socket.port, pid, process: sanitizeLine(facts.name), command: commandLine(facts.argv), unit: facts.unit, cgroup: facts.cgroup });
+      listeners.push({ address: socket.address, port: socket.port, pid, ...cache.processes.get(pid)! });
     }
   }
   return listeners.sort((a, b) => a.port - b.port || a.address.localeCompare(b.address) || (a.pid ?? 0) - (b.pid ?? 0));
