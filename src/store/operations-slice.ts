@@ -5,7 +5,8 @@
 // in the header until resumed or rolled back). The runner does the work; this slice turns its
 // events into state, batching output so a chatty step is not one render per line.
 import { JournalFollower } from '../core/journal/follow.js';
-import { IN_PROGRESS, readOpenOperations, readStoredOperations, progressOf, type StoredOperation } from '../core/ops/state.js';
+import { IN_PROGRESS, readStoredOperations, progressOf, type StoredOperation } from '../core/ops/state.js';
+import { listOperations } from '../core/ops/catalog.js';
 import type { Operation } from '../core/ops/operation.js';
 import type { Confirmation, OperationEvent } from '../core/ops/runner.js';
 import { operationHostNames } from '../core/ops/target.js';
@@ -214,25 +215,15 @@ export function createOperationsSlice({ deps, set, get, now, notify }: SliceCont
     async refreshOpenOperations(force = false) {
       if (!force && now() - openAskedAt < OPEN_EVERY_MS) return;
       openAskedAt = now();
-      const hosts = operationHostNames(get().config, deps.hosts);
+      // An unreachable host says so in the status; its operations wait.
+      const { found } = await listOperations(operationHostNames(get().config, deps.hosts).map((name) => deps.hosts.get(name)), { open: true });
       const open: OpenOperation[] = [];
-      await Promise.all(
-        hosts.map(async (name) => {
-          try {
-            const [storedOps, alive] = await Promise.all([readOpenOperations(deps.hosts.get(name)), deps.runner.liveOwners(name)]);
-            for (const stored of storedOps) {
-              const progress = progressOf(stored, alive(stored.plan));
-              // The one running in this console is in view already.
-              if (IN_PROGRESS.includes(progress.status) && stored.plan.id === get().operation?.op.id) continue;
-              // Two host entries can reach one machine: each operation once.
-              if (open.some((o) => o.id === stored.plan.id)) continue;
-              open.push({ id: stored.plan.id, host: name, title: stored.plan.title, environment: stored.plan.environment, status: progress.status, reason: progress.reason, done: progress.done.length, steps: stored.plan.steps.length });
-            }
-          } catch {
-            /* an unreachable host says so in the status; its operations wait */
-          }
-        }),
-      );
+      for (const { host, stored, alive } of found) {
+        const progress = progressOf(stored, alive);
+        // The one running in this console is in view already.
+        if (IN_PROGRESS.includes(progress.status) && stored.plan.id === get().operation?.op.id) continue;
+        open.push({ id: stored.plan.id, host: host.name, title: stored.plan.title, environment: stored.plan.environment, status: progress.status, reason: progress.reason, done: progress.done.length, steps: stored.plan.steps.length });
+      }
       set({ openOperations: open.sort((a, b) => a.id.localeCompare(b.id)) });
     },
   };

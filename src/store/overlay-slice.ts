@@ -25,8 +25,9 @@ export function createOverlaySlice({ deps, set, get, notify }: SliceContext): Sl
       if (overlay && overlay.kind !== 'help' && overlay.kind !== 'operation') set({ overlay: { ...overlay, ...patch } as Overlay });
     },
     propose(op, mode = 'run') {
-      if (deps.runner.isReadonly(op)) {
-        const refusal = deps.runner.refuse(op, `read-only: ${mode === 'run' ? '' : `${mode} of `}${op.title} is not allowed`, undefined, null);
+      try {
+        deps.runner.refuseIfReadonly(op, mode === 'run' ? undefined : mode);
+      } catch (refusal) {
         notify(describeError(refusal), 'warn');
         return;
       }

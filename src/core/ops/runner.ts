@@ -12,7 +12,7 @@ import { readJournal } from '../journal/read.js';
 import { showUnits } from '../systemd/units.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
 import { currentUser, type AuditLog } from './audit.js';
-import { LockError, acquireLocks, currentOwner, operationLockNames, operationOwnerAlive, readLocks, type HeldLocks, type LockInfo } from './lock.js';
+import { LockError, acquireLocks, currentOwner, operationLockNames, operationOwnerAlive, readLocks, type HeldLocks } from './lock.js';
 import type { Check, Operation } from './operation.js';
 import { operationResult, type OperationEvent, type OperationResult } from './outcome.js';
 import { confirmedBy, OperationRecorder, requiredPhrase, type Confirmation } from './recorder.js';
@@ -265,13 +265,7 @@ export class OperationRunner {
 
   /** Whether the opsdeck that runs an operation still holds its lock, alive. */
   async ownerAlive(op: Operation): Promise<boolean> {
-    return (await this.liveOwners(op.host))(op);
-  }
-
-  /** The host's locks, read once, as a test of whether an operation's owner is alive (for lists of them). */
-  async liveOwners(hostName: string): Promise<(op: Pick<Operation, 'id' | 'environments'>) => boolean> {
-    const locks: LockInfo[] = await readLocks(this.deps.hostFor(hostName)).catch(() => []);
-    return (op) => operationOwnerAlive(op, locks);
+    return operationOwnerAlive(op, await readLocks(this.deps.hostFor(op.host)).catch(() => []));
   }
 
   /** The checks before the first step; on a resume, not those about a process its own step already stopped. */
