@@ -1,6 +1,7 @@
 // Every key of the console maps to a named command in this one registry. It drives the keymap's
 // key handler, the `?` help overlay, the footer (only the keys that work here, now), the `:`
 // palette, and user overrides (`keys:` in the config: command id -> key).
+import { isReservedKey, splitKeys } from '../../src/config/keys.js';
 import { daemonReloadOperation, unitOperation } from '../../src/core/ops/plans.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
@@ -195,12 +196,12 @@ export function buildKeymap(overrides: Record<string, string> = {}, commands: re
       problems.push(`keys: unknown command ${JSON.stringify(id)}`);
       continue;
     }
-    keys.set(id, value.split(',').map((k) => k.trim()).filter(Boolean));
+    keys.set(id, splitKeys(value));
   }
   const byKey = new Map<string, CommandDef[]>();
   for (const command of commands) {
     for (const key of keys.get(command.id) ?? []) {
-      if (key === 'ctrl+c') {
+      if (isReservedKey(key)) {
         problems.push(`keys: ctrl+c is reserved (cancel, twice to quit)`);
         continue;
       }
