@@ -60,6 +60,31 @@ export const healthSchema = z.strictObject({
   minTools: z.optional(int(0, 100_000)),
 });
 
+/** A systemd calendar expression (OnCalendar=): checked by the host's systemd-analyze when scheduled. */
+const calendar = pattern(/^[A-Za-z0-9*\/:.,~ +-]{1,100}$/, 'a systemd calendar expression such as "*-*-* 00/6:00:00" or "daily"');
+
+export const backupPolicySchema = z.strictObject({
+  /** Where the archives are written and kept (on the environment's host). */
+  dir: absolutePath,
+  /** What is archived: the directory the service writes to (default: the environment's dataDir). */
+  source: z.optional(absolutePath),
+  /** Archive names: PREFIX + YYYYMMDD_HHMMSS (UTC) + .tar.gz or .tar.zst, as the seeds' data-20251002_001300.tar.gz. */
+  prefix: withDefault(pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,60}$/, 'a file name prefix of letters, digits, ".", "_" or "-"'), 'data-'),
+  /** gzip (default; pigz is used where the host has it) or zstd. */
+  compression: withDefault(z.enum(['gzip', 'zstd']), 'gzip'),
+  /** Retention: the newest N archives are kept… */
+  keepLast: withDefault(int(1, 10_000), 30),
+  /** …and the newest of each of the last N days that have one… */
+  keepDaily: withDefault(int(0, 10_000), 0),
+  /** …and of each of the last N weeks. */
+  keepWeekly: withDefault(int(0, 10_000), 0),
+  /** When the scheduled backup runs (a systemd OnCalendar= expression; default every 6 hours). */
+  schedule: withDefault(calendar, '*-*-* 00/6:00:00'),
+  /** opsdeck on that host, for the scheduled backup: its command (argv) and the config it reads there. */
+  opsdeck: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  hostConfig: z.optional(absolutePath),
+});
+
 export const environmentSchema = z.strictObject({
   host: withDefault(name, 'local'),
   unit: z.optional(z.string().check(z.minLength(1))),
@@ -68,13 +93,7 @@ export const environmentSchema = z.strictObject({
   dataDir: z.optional(absolutePath),
   ports: withDefault(z.array(port), []),
   health: z.optional(healthSchema),
-  backups: z.optional(
-    z.strictObject({
-      dir: absolutePath,
-      /** What the backups should contain (normally dataDir). */
-      source: z.optional(absolutePath),
-    }),
-  ),
+  backups: z.optional(backupPolicySchema),
   protected: withDefault(z.boolean(), false),
   readonly: withDefault(z.boolean(), false),
   description: z.optional(z.string()),
@@ -106,3 +125,4 @@ export const configSchema = z.strictObject({
 export type HostConfig = z.output<typeof hostSchema>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type Config = z.output<typeof configSchema>;
+export type BackupPolicy = z.output<typeof backupPolicySchema>;

@@ -2,6 +2,7 @@
 import type { Host, RunOptions } from '../host/host.js';
 import { secondsSince } from '../text/humanize.js';
 import { sanitizeLine } from '../text/sanitize.js';
+import { PARTIAL_SUFFIX } from './policy.js';
 
 export interface Archive {
   name: string;
@@ -13,6 +14,10 @@ export interface Archive {
 export interface BackupListing {
   dir: string;
   archives: Archive[];
+  /** Archives being written, or left by a create that was cut off (NAME.partial): never archives. */
+  partials: Archive[];
+  /** What opsdeck wrote beside the archives (NAME.sha256, NAME.manifest.json, NAME.verified.json), by name. */
+  sidecars: Map<string, Archive>;
   newest: Archive | null;
   /** Seconds since the newest archive was written; null when there is none. */
   newestAgeSec: number | null;
@@ -20,6 +25,7 @@ export interface BackupListing {
 }
 
 const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.zst|tar\.xz|tar\.bz2|zip)$/;
+const SIDECAR = /\.(tar|tar\.gz|tgz|tar\.zst)\.(sha256|manifest\.json|verified\.json)$/;
 
 /**
  * find prints "SIZE<TAB>MTIME<TAB>NAME<NUL>" per file: a file name may hold newlines and tabs,
@@ -33,23 +39,25 @@ export function listArchivesArgv(dir: string): string[] {
 
 export function parseFindListing(dir: string, stdout: Buffer | string, now = Date.now()): BackupListing {
   const archives: Archive[] = [];
+  const partials: Archive[] = [];
+  const sidecars = new Map<string, Archive>();
   const text = typeof stdout === 'string' ? stdout : stdout.toString('utf8');
   for (const record of text.split('\0')) {
     const match = /^(\d+)\t(\d+(?:\.\d+)?)\t([^/]+)$/s.exec(record);
-    if (!match || !ARCHIVE.test(match[3]!)) continue;
+    if (!match) continue;
     const name = match[3]!;
-    archives.push({
-      name: sanitizeLine(name),
-      path: `${dir.replace(/\/$/, '')}/${name}`,
-      sizeBytes: Number(match[1]),
-      modifiedAt: new Date(Number(match[2]) * 1000).toISOString(),
-    });
+    const file = { name: sanitizeLine(name), path: `${dir.replace(/\/$/, '')}/${name}`, sizeBytes: Number(match[1]), modifiedAt: new Date(Number(match[2]) * 1000).toISOString() };
+    if (ARCHIVE.test(name)) archives.push(file);
+    else if (name.endsWith(PARTIAL_SUFFIX) && ARCHIVE.test(name.slice(0, -PARTIAL_SUFFIX.length))) partials.push(file);
+    else if (SIDECAR.test(name)) sidecars.set(name, file);
   }
   archives.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
   const newest = archives[0] ?? null;
   return {
     dir,
     archives,
+    partials,
+    sidecars,
     newest,
     newestAgeSec: newestAge(newest, now),
     error: null,
@@ -65,7 +73,7 @@ export async function listArchives(host: Host, dir: string, options: RunOptions 
   const result = await host.run(listArchivesArgv(dir), { ...options, okExitCodes: [0, 1] });
   if (result.exitCode !== 0) {
     const reason = /No such file/.test(result.stderr) ? 'directory does not exist' : sanitizeLine(result.stderr.trim()) || 'cannot list';
-    return { dir, archives: [], newest: null, newestAgeSec: null, error: `${dir}: ${reason}` };
+    return { dir, archives: [], partials: [], sidecars: new Map(), newest: null, newestAgeSec: null, error: `${dir}: ${reason}` };
   }
   return parseFindListing(dir, result.stdoutBytes);
 }

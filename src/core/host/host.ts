@@ -38,6 +38,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** 'pipe': the handle's `stdin` takes what the command reads (an archive for tar, say). */
   stdin?: 'ignore' | 'pipe';
+  /** Keep this many bytes of stderr's end, as written (default: its last lines, trimmed for a message). */
+  keepStderrBytes?: number;
 }
 
 export interface StreamHandle {
@@ -203,7 +205,7 @@ export abstract class BaseHost implements Host {
     let canceled = false;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-4096);
+      stderr = (stderr + chunk.toString('utf8')).slice(-(options.keepStderrBytes ?? 4096));
     });
     const stop = () => {
       canceled = true;
@@ -214,11 +216,11 @@ export abstract class BaseHost implements Host {
       (result) => {
         if (pid !== undefined) untrackGroup(pid);
         options.signal?.removeEventListener('abort', stop);
-        return { exitCode: typeof result.exitCode === 'number' ? result.exitCode : undefined, stderr: trimStderr(stderr), canceled };
+        return { exitCode: typeof result.exitCode === 'number' ? result.exitCode : undefined, stderr: options.keepStderrBytes ? stderr : trimStderr(stderr), canceled };
       },
       () => {
         if (pid !== undefined) untrackGroup(pid);
-        return { exitCode: undefined, stderr: trimStderr(stderr), canceled };
+        return { exitCode: undefined, stderr: options.keepStderrBytes ? stderr : trimStderr(stderr), canceled };
       },
     );
     // A command that exits without reading all it was given must not crash us with EPIPE.

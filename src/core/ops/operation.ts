@@ -23,7 +23,15 @@ export type StepSpec =
   /** TERM, then KILL after the grace period; only the process that started at `startTime` (a recycled PID is left alone). */
   | { kind: 'stop-pid'; pid: number; startTime: string; command: string; graceMs: number }
   /** Wait until the service is well, and stays well for `settleMs`; fail at `timeoutMs`. */
-  | { kind: 'health-gate'; probe?: HealthProbe | undefined; unit?: string | undefined; settleMs: number; timeoutMs: number; intervalMs: number };
+  | { kind: 'health-gate'; probe?: HealthProbe | undefined; unit?: string | undefined; settleMs: number; timeoutMs: number; intervalMs: number }
+  /** Archive `source` into `dir`/`name` (NAME.partial, fsync, rename; checksum and manifest beside it). */
+  | { kind: 'backup-create'; environment: string; source: string; dir: string; name: string; compression: 'gzip' | 'zstd'; unit?: string | undefined }
+  /** Extract an archive into a new directory `into` (a sibling of where it goes), its checksum checked first. */
+  | { kind: 'extract'; archive: string; into: string; sha256: string | null }
+  /** Put `replacement` in the place of `target` by rename, `target` (if there) kept as `keepAs`. */
+  | { kind: 'swap-dir'; target: string; replacement: string; keepAs: string }
+  /** Remove files for good (pruned archives and what is beside them). */
+  | { kind: 'remove-files'; paths: string[] };
 
 export type StepKind = StepSpec['kind'];
 

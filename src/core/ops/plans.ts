@@ -17,7 +17,7 @@ export type OperationTarget = Pick<Target, 'host' | 'environment' | 'environment
 
 const RISK: Record<UnitAction, Risk> = { start: 'low', reload: 'low', 'reset-failed': 'low', enable: 'low', restart: 'medium', stop: 'high', disable: 'medium' };
 
-function base(kind: string, title: string, target: string, where: OperationTarget, risk: Risk, steps: Step[], extra: Partial<Operation> = {}): Operation {
+export function newOperation(kind: string, title: string, target: string, where: OperationTarget, risk: Risk, steps: Step[], extra: Partial<Operation> = {}): Operation {
   return {
     id: newOperationId(where.environment),
     kind,
@@ -41,22 +41,22 @@ function base(kind: string, title: string, target: string, where: OperationTarge
 
 export function unitOperation(action: UnitAction, unit: string, where: OperationTarget): Operation {
   const name = normalizeUnitName(unit);
-  return base(`unit.${action}`, `${action} ${name}`, name, where, RISK[action], [{ kind: 'systemctl', verb: action, unit: name, host: where.host, title: `systemctl ${action} ${name}` }]);
+  return newOperation(`unit.${action}`, `${action} ${name}`, name, where, RISK[action], [{ kind: 'systemctl', verb: action, unit: name, host: where.host, title: `systemctl ${action} ${name}` }]);
 }
 
 export function daemonReloadOperation(where: OperationTarget): Operation {
   const target = `systemd on ${where.host}${where.environments.length > 0 ? ` (environments ${where.environments.join(', ')})` : ''}`;
-  return base('unit.daemon-reload', `daemon-reload on ${where.host}`, target, where, 'medium', [{ kind: 'daemon-reload', host: where.host, title: 'systemctl daemon-reload' }]);
+  return newOperation('unit.daemon-reload', `daemon-reload on ${where.host}`, target, where, 'medium', [{ kind: 'daemon-reload', host: where.host, title: 'systemctl daemon-reload' }]);
 }
 
 export function killUnitOperation(unit: string, where: OperationTarget, signal = 'SIGTERM'): Operation {
   const name = normalizeUnitName(unit);
-  return base('unit.kill', `kill ${name} (${signal})`, name, where, 'high', [{ kind: 'systemctl', verb: 'kill', unit: name, signal, host: where.host, title: `signal every process of ${name} with ${signal}` }]);
+  return newOperation('unit.kill', `kill ${name} (${signal})`, name, where, 'high', [{ kind: 'systemctl', verb: 'kill', unit: name, signal, host: where.host, title: `signal every process of ${name} with ${signal}` }]);
 }
 
 export function killPidOperation(pid: number, where: OperationTarget & { process: ProcessDescription }, graceMs = 5000): Operation {
   const p = where.process;
-  return base('kill', `kill PID ${pid}`, `PID ${pid} (${p.command})`, where, 'high', [{ kind: 'stop-pid', pid, startTime: p.startTime, command: p.command, graceMs, host: where.host, title: `TERM PID ${pid}, KILL after ${Math.round(graceMs / 1000)} s if still running` }], {
+  return newOperation('kill', `kill PID ${pid}`, `PID ${pid} (${p.command})`, where, 'high', [{ kind: 'stop-pid', pid, startTime: p.startTime, command: p.command, graceMs, host: where.host, title: `TERM PID ${pid}, KILL after ${Math.round(graceMs / 1000)} s if still running` }], {
     details: [`command: ${p.command}`, `cwd: ${p.cwd ?? '(not readable)'}`, `unit: ${p.unit ?? 'none (started by hand?)'}`, `listens on: ${p.ports.length > 0 ? p.ports.join(', ') : 'no port'}`, `environments: ${where.environments.length > 0 ? where.environments.join(', ') : 'none'}`],
     preflight: [{ kind: 'pid-is', host: where.host, pid, startTime: p.startTime, command: p.command }],
   });
@@ -147,7 +147,7 @@ export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan
   const unit = normalizeUnitName(plan.unit);
   const settleMs = plan.settleMs ?? GATE_SETTLE_MS;
   const file = `${plan.dropInDir.replace(/\/$/, '')}/${unit}.d/${DROP_IN_NAME}`;
-  const op = base(
+  const op = newOperation(
     'unit.override',
     plan.settings ? `override ${unit}: ${plan.settings.map((s) => `${s.key}=${s.value}`).join(' ')}` : `remove opsdeck's override of ${unit}`,
     unit,

@@ -14,6 +14,8 @@ export interface Progress {
   rate: number | null;
   /** Seconds left at that rate, or null without a total or a rate. */
   etaSeconds: number | null;
+  /** Files done of a pre-counted total, beside bytes (an archive being written or tested). */
+  files?: { done: number; total: number | null };
 }
 
 const WINDOW_MS = 5000;
@@ -25,7 +27,7 @@ export class ProgressMeter {
   private lastSent = -Infinity;
 
   /** The report to pass on, or null when one went out too recently. */
-  report(done: number, total: number | null, unit: ProgressUnit, now = Date.now()): Progress | null {
+  report(done: number, total: number | null, unit: ProgressUnit, now = Date.now(), files?: Progress['files']): Progress | null {
     this.samples.push({ at: now, done });
     while (this.samples.length > 2 && now - this.samples[0]!.at > WINDOW_MS) this.samples.shift();
     const complete = total !== null && done >= total;
@@ -35,7 +37,7 @@ export class ProgressMeter {
     const seconds = (now - first.at) / 1000;
     const rate = seconds > 0 ? Math.max(0, done - first.done) / seconds : null;
     const etaSeconds = total !== null && rate ? Math.max(0, total - done) / rate : complete ? 0 : null;
-    return { done, total, unit, rate, etaSeconds };
+    return { done, total, unit, rate, etaSeconds, ...(files ? { files } : {}) };
   }
 }
 
@@ -44,6 +46,7 @@ export function describeProgress(p: Progress): string {
   const amount = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : `${n} ${p.unit}`);
   const parts = [p.total !== null ? `${amount(p.done)} / ${amount(p.total)}` : amount(p.done)];
   if (p.rate !== null) parts.push(`${p.unit === 'bytes' ? formatBytes(p.rate) : `${Math.round(p.rate * 10) / 10} ${p.unit}`}/s`);
+  if (p.files) parts.push(p.files.total !== null ? `${p.files.done.toLocaleString('en-US')} / ${p.files.total.toLocaleString('en-US')} files` : `${p.files.done.toLocaleString('en-US')} files`);
   if (p.etaSeconds !== null && p.total !== null && p.done < p.total) parts.push(`${formatAge(p.etaSeconds)} left`);
   return parts.join(' · ');
 }

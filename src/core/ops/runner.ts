@@ -52,7 +52,7 @@ function stepEvents(index: number, emit: (e: OperationEvent) => void): (e: StepE
   const meter = new ProgressMeter();
   return (e) => {
     if (e.type !== 'progress') return emit({ ...e, index });
-    const progress = meter.report(e.done, e.total, e.unit);
+    const progress = meter.report(e.done, e.total, e.unit, Date.now(), e.files);
     if (progress) emit({ type: 'progress', index, ...progress });
   };
 }

@@ -34,6 +34,8 @@ const oneOf = <T extends string>(...values: T[]) => (v: unknown): v is T => type
 /** A unit name as systemd allows it (escaped names included), never an option. */
 const isUnit = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]{0,255}$/.test(v);
 const isAbsolutePath = (v: unknown): v is string => isText(v) && v.startsWith('/') && !v.split('/').includes('..');
+/** One path component: no "/", not "." or "..". */
+const isFileName = (v: unknown): v is string => isText(v) && v.length > 0 && v.length <= 255 && !v.includes('/') && v !== '.' && v !== '..';
 const isExitCodes = (v: unknown): v is number[] => Array.isArray(v) && v.every((c) => isCount(c) && c < 256);
 
 const VERBS = ['start', 'stop', 'restart', 'reload', 'enable', 'disable', 'reset-failed', 'kill'] as const;
@@ -42,7 +44,7 @@ function checkStep(raw: unknown, where: string): Step {
   if (!isObject(raw)) throw new PlanError(`${where} is not an object`);
   const host = field(raw, 'host', isName, 'a host name', where);
   const title = sanitizeLine(field(raw, 'title', isString, 'a title', where));
-  const kind = field(raw, 'kind', oneOf('command', 'write-file', 'remove-file', 'systemctl', 'daemon-reload', 'stop-pid', 'health-gate'), 'a known step kind', where);
+  const kind = field(raw, 'kind', oneOf('command', 'write-file', 'remove-file', 'systemctl', 'daemon-reload', 'stop-pid', 'health-gate', 'backup-create', 'extract', 'swap-dir', 'remove-files'), 'a known step kind', where);
   const common = { host, title };
   switch (kind) {
     case 'command':
@@ -91,6 +93,35 @@ function checkStep(raw: unknown, where: string): Step {
         ...common,
       };
     }
+    case 'backup-create':
+      return {
+        kind,
+        environment: field(raw, 'environment', isName, 'an environment name', where),
+        source: field(raw, 'source', isAbsolutePath, 'an absolute path', where),
+        dir: field(raw, 'dir', isAbsolutePath, 'an absolute path', where),
+        name: field(raw, 'name', isFileName, 'a file name', where),
+        compression: field(raw, 'compression', oneOf('gzip', 'zstd'), 'gzip or zstd', where),
+        ...(raw.unit !== undefined ? { unit: field(raw, 'unit', isUnit, 'a unit name', where) } : {}),
+        ...common,
+      };
+    case 'extract':
+      return {
+        kind,
+        archive: field(raw, 'archive', isAbsolutePath, 'an absolute path', where),
+        into: field(raw, 'into', isAbsolutePath, 'an absolute path', where),
+        sha256: raw.sha256 === null ? null : field(raw, 'sha256', (v): v is string => isString(v) && /^[0-9a-f]{64}$/.test(v), 'a SHA-256 or null', where),
+        ...common,
+      };
+    case 'swap-dir':
+      return {
+        kind,
+        target: field(raw, 'target', isAbsolutePath, 'an absolute path', where),
+        replacement: field(raw, 'replacement', isAbsolutePath, 'an absolute path', where),
+        keepAs: field(raw, 'keepAs', isAbsolutePath, 'an absolute path', where),
+        ...common,
+      };
+    case 'remove-files':
+      return { kind, paths: field(raw, 'paths', (v): v is string[] => Array.isArray(v) && v.every(isAbsolutePath), 'a list of absolute paths', where), ...common };
   }
 }
 

@@ -201,3 +201,9 @@ export async function resolvePidTarget(config: Config, hosts: HostRegistry, pid:
   }
   return { ...decideTarget(config, hostOf, { ...facts, named: options.env ?? null }), process };
 }
+
+/** An environment itself as the target (its backups): its host, its protection. */
+export function environmentTarget(config: Config, hosts: HostRegistry, environment: string): Target {
+  const host = hostResolver(config, hosts)(environment);
+  return { host, environments: [environment], environment, ...protectionOf(config, [environment], host) };
+}

@@ -1,5 +1,6 @@
 // Every kind of step, by name.
 import type { Step, StepKind as Kind } from '../operation.js';
+import { backupCreateStep, extractStep, removeFilesStep, swapDirStep } from './backup.js';
 import { commandStep } from './command.js';
 import { removeFileStep, writeFileStep } from './files.js';
 import { gateStep } from './gate.js';
@@ -15,6 +16,10 @@ const KINDS: { [K in Kind]: StepKind<Extract<Step, { kind: K }>> } = {
   'daemon-reload': daemonReloadStep,
   'stop-pid': stopPidStep,
   'health-gate': gateStep,
+  'backup-create': backupCreateStep,
+  extract: extractStep,
+  'swap-dir': swapDirStep,
+  'remove-files': removeFilesStep,
 };
 
 export function kindOf(step: Step): StepKind {

@@ -8,7 +8,7 @@ import type { ProgressUnit } from '../progress.js';
 
 export type StepEvent =
   | { type: 'output'; line: string }
-  | { type: 'progress'; done: number; total: number | null; unit: ProgressUnit }
+  | { type: 'progress'; done: number; total: number | null; unit: ProgressUnit; files?: { done: number; total: number | null } }
   | { type: 'gate-sample'; sample: GateSample };
 
 export interface StepEnv {

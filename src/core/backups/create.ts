@@ -1,0 +1,176 @@
+// Making an archive on the environment's host, whole or not at all:
+//   find (the pre-scan: the totals progress counts against)
+//   tar --create into NAME.partial (the host's tar and compressor, streaming: no copy first)
+//   sha256sum, sync (fsync), mv NAME.partial NAME, sync the directory
+//   NAME.sha256 and NAME.manifest.json beside it (each written atomically)
+// A crash or a kill leaves at most a NAME.partial, which no listing takes for an archive
+// (tar dies of a broken pipe at its next line once opsdeck is gone) and prune removes. A full
+// disk or an unreadable file stops it with what and where, the partial removed.
+import path from 'node:path';
+import type { Host, RunOptions } from '../host/host.js';
+import { fileInfo, freeSpace, makeDirectory, writeFileAtomic } from '../host/files.js';
+import { formatBytes } from '../text/humanize.js';
+import { quoteUntrusted } from '../text/sanitize.js';
+import type { Manifest } from './manifest.js';
+import { partialName, SIDECARS, type Compression } from './policy.js';
+import { scanArgv, scanTree, type TreeScan } from './scan.js';
+import { archiveTools, compressorFor, createArgv, runTar, type Compressor } from './tar.js';
+
+export interface CreateSpec {
+  environment: string;
+  source: string;
+  dir: string;
+  name: string;
+  compression: Compression;
+  /** The environment's unit, whose state the manifest records. */
+  unit?: string | undefined;
+  operation?: string | null;
+  createdBy: string;
+}
+
+export interface CreateProgress {
+  bytes: number;
+  files: number;
+  totalBytes: number;
+  totalFiles: number;
+}
+
+/** Why an archive could not be made: what, where, and what to do. */
+export class BackupError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'BackupError';
+  }
+}
+
+export function archivePath(spec: Pick<CreateSpec, 'dir' | 'name'>): string {
+  return path.posix.join(spec.dir, spec.name);
+}
+
+export function sha256Argv(file: string): string[] {
+  return ['sha256sum', '--binary', '--', file];
+}
+
+/** Every command a create runs, in order (what a preview shows); the sidecars are atomic writes. */
+export function createCommands(spec: CreateSpec, compressor: Compressor): string[][] {
+  const final = archivePath(spec);
+  const partial = partialName(final);
+  return [
+    scanArgv(spec.source),
+    ['mkdir', '-p', '-m', '750', '--', spec.dir],
+    createArgv(spec.source, partial, compressor),
+    sha256Argv(partial),
+    ['sync', '--', partial],
+    ['mv', '-T', '--', partial, final],
+    ['sync', '--', spec.dir],
+  ];
+}
+
+export async function parseSha256(host: Host, file: string, options: RunOptions = {}): Promise<string> {
+  const { stdout } = await host.run(sha256Argv(file), { timeoutMs: 3_600_000, ...options });
+  const match = /^\\?([0-9a-f]{64}) /.exec(stdout);
+  if (!match) throw new BackupError(`sha256sum of ${file} on host ${host.name} printed no checksum`);
+  return match[1]!;
+}
+
+async function unitState(host: Host, unit: string | undefined): Promise<string | null> {
+  if (!unit) return null;
+  const { stdout } = await host.run(['systemctl', 'show', '--no-pager', '--property=ActiveState,SubState,MainPID', '--', unit], { okExitCodes: [0, 1] });
+  const props = Object.fromEntries(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return `${unit} ${props.ActiveState ?? '?'}/${props.SubState ?? '?'}${props.MainPID && props.MainPID !== '0' ? ` (PID ${props.MainPID})` : ''}`;
+}
+
+/** The source must be a directory that is there: an empty or missing one would make a "backup" of nothing. */
+function refuseOddSource(spec: CreateSpec, host: Host, scan: TreeScan): void {
+  if (!scan.exists) throw new BackupError(`the backup source ${spec.source} does not exist on host ${host.name}`, 'check backups.source (or dataDir) in the config');
+  if (scan.unreadable.length > 0) throw new BackupError(`cannot read ${scan.unreadable.slice(0, 3).join(', ')} in the backup source on host ${host.name}`, 'the archive would miss them: fix their permissions, or run opsdeck as a user that can read the data');
+}
+
+/**
+ * Make the archive. Returns its manifest (also written beside it). On any failure the partial
+ * file is removed and a BackupError says why.
+ */
+export async function writeArchive(host: Host, spec: CreateSpec, options: { signal?: AbortSignal | undefined; onProgress?: (p: CreateProgress) => void } = {}): Promise<Manifest> {
+  const final = archivePath(spec);
+  const partial = partialName(final);
+  const startedAt = new Date().toISOString();
+  const scan = await scanTree(host, spec.source);
+  refuseOddSource(spec, host, scan);
+  const compressor = compressorFor(spec.compression, await archiveTools(host), host.name);
+  const existing = await fileInfo(host, final);
+  if (existing.exists) throw new BackupError(`${final} already exists on host ${host.name}: opsdeck never writes over an archive`, 'run the backup again in a second (archive names carry the time to the second)');
+  await makeDirectory(host, [spec.dir], 0o750);
+  const state = await unitState(host, spec.unit).catch(() => null);
+  const removePartial = () => host.run(['rm', '-f', '--', partial], { okExitCodes: [0, 1] }).catch(() => undefined);
+  try {
+    const run = await runTar(host, createArgv(spec.source, partial, compressor), {
+      signal: options.signal,
+      onProgress: (p) => options.onProgress?.({ ...p, totalBytes: scan.bytes, totalFiles: scan.files }),
+    });
+    const { complaints } = run;
+    if (run.canceled) throw new BackupError(`the backup of ${spec.source} was stopped; the partial archive was removed`);
+    // 0: done; 1: done, but some files changed while being read (noted in the manifest); 2: failed.
+    if (run.exitCode !== 0 && run.exitCode !== 1) {
+      if (complaints.noSpace) {
+        const free = await freeSpace(host, spec.dir).catch(() => null);
+        throw new BackupError(
+          `the backup destination ${spec.dir} on host ${host.name} is full${free !== null ? ` (${formatBytes(free)} free)` : ''}: the archive of ${spec.source} (${formatBytes(scan.bytes)} before compression) did not fit; the partial archive was removed`,
+          'free space there (opsdeck backup prune, or remove old files), or point backups.dir at a larger disk',
+        );
+      }
+      if (complaints.unreadable.length > 0) {
+        throw new BackupError(`cannot read ${complaints.unreadable.slice(0, 3).map((u) => `${spec.source}/${u.replace(/^\.\//, '')}`).join(', ')} on host ${host.name}: the archive would be incomplete, so it was not kept`, 'fix those files\' permissions, or run opsdeck as a user that can read the whole data dir');
+      }
+      const said = [...complaints.corrupt, ...complaints.other].slice(0, 3).join('; ');
+      throw new BackupError(`tar could not archive ${spec.source} on host ${host.name} (exit code ${run.exitCode ?? 'none'})${said ? `: ${said}` : ''}; the partial archive was removed`);
+    }
+    const sha256 = await parseSha256(host, partial);
+    await host.run(['sync', '--', partial], { timeoutMs: 600_000 });
+    await host.run(['mv', '-T', '--', partial, final]);
+    await host.run(['sync', '--', spec.dir]);
+    const size = (await fileInfo(host, final)).size ?? 0;
+    const manifest: Manifest = {
+      version: 1,
+      archive: spec.name,
+      environment: spec.environment,
+      host: host.name,
+      source: spec.source,
+      compression: spec.compression,
+      compressor,
+      sha256,
+      archiveBytes: size,
+      files: run.tally.files,
+      dirs: run.tally.dirs,
+      links: run.tally.links,
+      others: run.tally.others,
+      bytes: run.tally.bytes,
+      newestMtime: run.tally.newestMtime,
+      newestPath: run.tally.newestPath,
+      changedWhileReading: complaints.changed.slice(0, 1000),
+      unitState: state,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      operation: spec.operation ?? null,
+      createdBy: spec.createdBy,
+    };
+    await writeFileAtomic(host, SIDECARS.checksum(final), `${sha256}  ${spec.name}\n`, 0o640);
+    await writeFileAtomic(host, SIDECARS.manifest(final), JSON.stringify(manifest, null, 2) + '\n', 0o640);
+    return manifest;
+  } catch (error) {
+    await removePartial();
+    throw error;
+  }
+}
+
+/** Remove an archive opsdeck made and what it wrote beside it (the undo of a create). */
+export async function removeArchive(host: Host, file: string): Promise<void> {
+  await host.run(['rm', '-f', '--', file, partialName(file), SIDECARS.checksum(file), SIDECARS.manifest(file), SIDECARS.verified(file)]);
+  await host.run(['sync', '--', path.posix.dirname(file)]);
+}
+
+export function describeSource(spec: Pick<CreateSpec, 'source'>): string {
+  return quoteUntrusted(spec.source);
+}
