@@ -58,10 +58,36 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./health.js')).healthCommand as Action));
 
-  verb('backups', 'the archives in an environment\'s backups dir, newest first')
+  verb('backups', 'the archives in an environment\'s backups dir, newest first (same as `backup list`)')
     .argument('<env>', 'environment name')
     .option('--json', 'machine-readable output')
-    .action(run(async () => (await import('./backups.js')).backupsCommand as Action));
+    .action(run(async () => (await import('./backups.js')).backupListCommand as Action));
+
+  const backup = verb('backup', 'backups of an environment\'s live data: create, list, verify, prune, restore, schedule');
+  const backupVerb = (name: string, description: string, command: keyof typeof import('./backups.js'), changes: boolean) => {
+    const cmd = subcommand(backup, name, description).argument('<env>', 'environment name');
+    if (changes) cmd.option('--dry-run', 'print the plan (steps, exact commands, undo) and do nothing').option('-y, --yes', 'confirm without asking (for scripts and timers)');
+    return cmd.option('--json', 'machine-readable output').action(run(async () => (await import('./backups.js'))[command] as Action));
+  };
+  backupVerb('create', 'archive the environment\'s data (source sanity checked first) with a checksum and a manifest', 'backupCreateCommand', true).option('--force', 'archive the source even though source sanity says it is not what the service writes');
+  backupVerb('list', 'the archives, verified or not, sizes, alarms; the source-sanity verdict; the schedule', 'backupListCommand', false);
+  subcommand(backup, 'verify', 'checksum, a test extraction, and the content against the manifest')
+    .argument('<env>', 'environment name')
+    .argument('[archive]', 'archive name (default: the newest)')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./backups.js')).backupVerifyCommand as Action));
+  backupVerb('prune', 'remove the archives the retention policy lets go (never the newest verified)', 'backupPruneCommand', true).option('--force', 'prune even though the newest archive looks suspicious');
+  subcommand(backup, 'restore', 'restore an archive (verified first; the current data archived first; swapped in by rename)')
+    .argument('<env>', 'environment name')
+    .argument('<archive>', 'archive name')
+    .option('--to <dir>', 'restore into this directory instead of the environment\'s data dir')
+    .option('--stop', 'stop the environment\'s unit around the swap, start it after, then the health gate')
+    .option('--dry-run', 'print the plan (steps, exact commands, undo) and do nothing')
+    .option('-y, --yes', 'confirm without asking (for scripts)')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./backups.js')).backupRestoreCommand as Action));
+  backupVerb('schedule', 'install a systemd timer on the host that runs `opsdeck backup create` and `prune`', 'backupScheduleCommand', true);
+  backupVerb('unschedule', 'remove the scheduled backup\'s timer and service', 'backupUnscheduleCommand', true);
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   verb('logs', 'the journal of an environment (its unit and related units, merged in time order) or of a unit')

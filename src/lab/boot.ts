@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { shellQuote } from '../core/host/host.js';
-import type { ScenarioPaths } from './scenario.js';
+import { opsdeckCheckout, type ScenarioPaths } from './scenario.js';
 
 export const SYSTEMD = '/lib/systemd/systemd';
 
@@ -22,6 +22,10 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
   const q = shellQuote;
   const prep = path.join(p.dir, 'prep.sh');
   const boot = path.join(p.dir, 'boot.sh');
+  // The checkout stays visible inside the lab at its own path (the scheduled backup runs it
+  // there), even when it lives under /tmp, which the lab hides behind its own tmpfs.
+  const checkout = opsdeckCheckout();
+  const hidden = ['/tmp/', '/var/tmp/', '/run/'].some((top) => `${checkout}/`.startsWith(top));
   // Outside the namespaces: move into the lab's own cgroup subtree, then unshare. The new
   // cgroup namespace makes that subtree the lab's root, so two labs never collide.
   writeFileSync(
@@ -40,9 +44,11 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
       '#!/bin/sh',
       'set -e',
       'hostname opsdeck-lab',
+      ...(hidden ? [`mkdir -p /var/lib/opsdeck-lab-checkout.$$ && mount --bind ${q(checkout)} /var/lib/opsdeck-lab-checkout.$$`] : []),
       'mount -t tmpfs tmpfs /run',
       'mount -t tmpfs tmpfs /tmp      # mandatory: else systemd-tmpfiles may clean the machine\'s /tmp',
       'mount -t tmpfs tmpfs /var/tmp',
+      ...(hidden ? [`mkdir -p ${q(checkout)} && mount --bind /var/lib/opsdeck-lab-checkout.$$ ${q(checkout)} && umount /var/lib/opsdeck-lab-checkout.$$ && rmdir /var/lib/opsdeck-lab-checkout.$$`] : []),
       'mkdir -p /var/log/journal',
       'mount -t tmpfs tmpfs /var/log/journal',
       'mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup',

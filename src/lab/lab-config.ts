@@ -2,9 +2,21 @@
 // example of the schema.
 import path from 'node:path';
 import type { LabPorts } from '../core/host/lab-state.js';
-import { RELEASES, UNITS, type ScenarioPaths } from './scenario.js';
+import { opsdeckCheckout, RELEASES, UNITS, type ScenarioPaths } from './scenario.js';
 
-export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean): string {
+/**
+ * The lab's config. `onHost`: the one opsdeck reads when it runs inside the lab itself (the
+ * scheduled backup's service): every environment on host local, its audit log in the lab.
+ */
+export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean, onHost = false): string {
+  const envHost = onHost ? 'local' : 'lab';
+  if (onHost) {
+    return [
+      `# opsdeck config for opsdeck running inside the lab in ${p.dir} (the scheduled backups read it).`,
+      `auditLog: ${path.join(p.state, 'audit.jsonl')}`,
+      ...environmentsYaml(p, ports, envHost),
+    ].join('\n');
+  }
   const lines = [
     `# opsdeck config for the lab in ${p.dir} (written by \`opsdeck lab up\`).`,
     '# Hosts: `lab` runs commands inside the lab directly; `lab-ssh` reaches the same',
@@ -26,11 +38,17 @@ export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean):
       `    knownHostsFile: ${path.join(p.ssh, 'known_hosts')}`,
     );
   }
-  lines.push(
+  lines.push(...environmentsYaml(p, ports, envHost));
+  return lines.join('\n');
+}
+
+function environmentsYaml(p: ScenarioPaths, ports: LabPorts, envHost: string): string[] {
+  const checkout = opsdeckCheckout();
+  return [
     'environments:',
     '  production:',
     '    description: V1 in production (crash-looping unit, port held by a hand-started process)',
-    '    host: lab',
+    `    host: ${envHost}`,
     '    protected: true',
     `    unit: ${UNITS.production}`,
     `    relatedUnits: [${UNITS.backup}, ${UNITS.backupTimer}]`,
@@ -46,9 +64,11 @@ export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean):
     '    backups:',
     `      dir: ${p.backups}`,
     `      source: ${p.liveData}`,
+    `      opsdeck: [${process.execPath}, ${path.join(checkout, 'bin', 'opsdeck.js')}]`,
+    `      hostConfig: ${p.onHostConfig}`,
     '  development:',
     '    description: V2 under development',
-    '    host: lab',
+    `    host: ${envHost}`,
     `    unit: ${UNITS.development}`,
     `    workingDir: ${p.development}`,
     `    dataDir: ${path.join(p.development, 'data')}`,
@@ -59,7 +79,10 @@ export function labConfigYaml(p: ScenarioPaths, ports: LabPorts, sshd: boolean):
     '      expect:',
     '        status: 200',
     `        version: "^${RELEASES.v2.version.split('.')[0]}\\\\."`,
+    '    backups:',
+    `      dir: ${path.join(p.srv, 'development-backups')}`,
+    `      opsdeck: [${process.execPath}, ${path.join(checkout, 'bin', 'opsdeck.js')}]`,
+    `      hostConfig: ${p.onHostConfig}`,
     '',
-  );
-  return lines.join('\n');
+  ];
 }

@@ -144,6 +144,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     await waitForPort(host, ports.production);
     await waitForFirstCrash(host);
     writeFileSync(state.config, labConfigYaml(p, ports, sshd));
+    writeFileSync(p.onHostConfig, labConfigYaml(p, ports, sshd, true));
     if (sshd) await waitForPort(host, ports.ssh).catch(() => warnings.push(`the lab's sshd did not come up on port ${ports.ssh}`));
   } catch (error) {
     // A half-booted lab must not look "already running" next time: take it down.

@@ -43,6 +43,8 @@ export interface ScenarioPaths {
   ssh: string;
   /** opsdeck's own state on the lab host (locks, operation journals), bound to /var/lib/opsdeck. */
   state: string;
+  /** The config opsdeck reads when it runs inside the lab (the scheduled backup): every environment on host local. */
+  onHostConfig: string;
 }
 
 export function scenarioPaths(dir: string): ScenarioPaths {
@@ -60,6 +62,7 @@ export function scenarioPaths(dir: string): ScenarioPaths {
     scripts: path.join(srv, 'scripts'),
     ssh: path.join(dir, 'ssh'),
     state: path.join(dir, 'state'),
+    onHostConfig: path.join(dir, 'opsdeck.onhost.yaml'),
   };
 }
 
@@ -70,6 +73,15 @@ export function sampleAppSource(): string {
   const found = candidates.find((file) => existsSync(file));
   if (found) return found;
   throw new Error(`sample app not found (looked in ${candidates.join(', ')})`);
+}
+
+/** The opsdeck checkout this lab was started from (its bin/opsdeck.js runs the scheduled backups inside the lab). */
+export function opsdeckCheckout(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, '..', '..'), path.join(here, '..')];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'bin', 'opsdeck.js')) && existsSync(path.join(dir, 'package.json')));
+  if (found) return path.resolve(found);
+  throw new Error(`opsdeck's checkout not found (looked in ${candidates.join(', ')})`);
 }
 
 function installRelease(target: string, release: { version: string; tools: number }): void {

@@ -1,0 +1,52 @@
+// An environment's backups at a glance, for `opsdeck backup list` and the backups pane: the
+// archives (catalog.ts), the source-sanity verdict (sanity.ts), and the scheduled job (its
+// timer's last and next run, the last run's result).
+import type { EnvironmentConfig } from '../../config/schema.js';
+import type { Host, RunOptions } from '../host/host.js';
+import { showUnits } from '../systemd/units.js';
+import { readCatalog, type BackupCatalog } from './catalog.js';
+import { scheduleUnits } from './plans.js';
+import type { ResolvedPolicy } from './policy.js';
+import { checkSourceSanity, type SourceSanity } from './sanity.js';
+
+export interface ScheduleState {
+  timer: string;
+  installed: boolean;
+  active: boolean;
+  nextRun: string | null;
+  lastRun: string | null;
+  /** The service's last result (success, exit-code…), or null when it never ran. */
+  lastResult: string | null;
+}
+
+export interface BackupOverview {
+  environment: string;
+  host: string;
+  policy: ResolvedPolicy;
+  catalog: BackupCatalog;
+  sanity: SourceSanity | null;
+  schedule: ScheduleState;
+}
+
+export async function readSchedule(host: Host, environment: string, options: RunOptions = {}): Promise<ScheduleState> {
+  const units = scheduleUnits(environment);
+  const states = await showUnits(host, [units.timer, units.service], options);
+  const timer = states.get(units.timer);
+  const service = states.get(units.service);
+  const installed = Boolean(timer && timer.loadState === 'loaded');
+  return {
+    timer: units.timer,
+    installed,
+    active: installed && timer!.activeState === 'active',
+    nextRun: installed ? timer!.nextElapse : null,
+    lastRun: installed ? timer!.lastTrigger : null,
+    lastResult: service && service.loadState === 'loaded' && timer?.lastTrigger ? service.result : null,
+  };
+}
+
+export async function readOverview(host: Host, environment: string, env: EnvironmentConfig, policy: ResolvedPolicy, options: RunOptions & { sanity?: boolean } = {}): Promise<BackupOverview> {
+  const { sanity: withSanity = true, ...run } = options;
+  const [catalog, schedule] = await Promise.all([readCatalog(host, policy, run), readSchedule(host, environment, run)]);
+  const sanity = withSanity ? await checkSourceSanity(host, { envName: environment, env, policy, archives: catalog.entries }, run) : null;
+  return { environment, host: host.name, policy, catalog, sanity, schedule };
+}
