@@ -80,7 +80,7 @@ function environmentsYaml(p: ScenarioPaths, ports: LabPorts, envHost: string): s
     '        status: 200',
     `        version: "^${RELEASES.v2.version.split('.')[0]}\\\\."`,
     '    backups:',
-    `      dir: ${path.join(p.srv, 'development-backups')}`,
+    `      dir: ${p.developmentBackups}`,
     `      opsdeck: [${process.execPath}, ${path.join(checkout, 'bin', 'opsdeck.js')}]`,
     `      hostConfig: ${p.onHostConfig}`,
     '',

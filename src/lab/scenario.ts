@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import type { LabPorts } from '../core/host/lab-state.js';
+import { stampOf } from '../core/backups/policy.js';
 
 export const UNITS = {
   production: 'mcp-coordination.service',
@@ -38,6 +39,8 @@ export interface ScenarioPaths {
   staleData: string;
   backups: string;
   development: string;
+  /** Development's archives (a proper backup of its own data). */
+  developmentBackups: string;
   releaseV2: string;
   scripts: string;
   ssh: string;
@@ -58,6 +61,7 @@ export function scenarioPaths(dir: string): ScenarioPaths {
     staleData: path.join(srv, 'production-data'),
     backups: path.join(srv, 'production-data-backups'),
     development: path.join(srv, 'development'),
+    developmentBackups: path.join(srv, 'development-backups'),
     releaseV2: path.join(srv, 'releases', 'v2'),
     scripts: path.join(srv, 'scripts'),
     ssh: path.join(dir, 'ssh'),
@@ -169,11 +173,17 @@ export function writeIncidentScenario(p: ScenarioPaths, ports: LabPorts, sshd: b
   );
   for (const hoursAgo of [30, 24, 18, 12, 6]) {
     const when = new Date(Date.now() - hoursAgo * 3600_000);
-    const stamp = when.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-    const archive = path.join(p.backups, `data-${stamp}.tar.gz`);
+    const archive = path.join(p.backups, `data-${stampOf(when)}.tar.gz`);
     execFileSync('tar', ['-czf', archive, '-C', p.staleData, '.']);
     utimesSync(archive, when, when);
   }
+
+  // Development is backed up properly (an archive of its own data, an hour old): no alarm there.
+  mkdirSync(p.developmentBackups, { recursive: true });
+  const hourAgo = new Date(Date.now() - 3600_000);
+  const devArchive = path.join(p.developmentBackups, `data-${stampOf(hourAgo)}.tar.gz`);
+  execFileSync('tar', ['-czf', devArchive, '-C', path.join(p.development, 'data'), '.']);
+  utimesSync(devArchive, hourAgo, hourAgo);
 
   for (const t of STUB_TARGETS) writeFileSync(path.join(p.units, `${t}.target`), `[Unit]\nDescription=${t} (lab stub)\n`);
   for (const u of JOURNALD_UNITS) copyFileSync(path.join('/lib/systemd/system', u), path.join(p.units, u));

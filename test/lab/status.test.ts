@@ -33,7 +33,7 @@ describeLab('opsdeck status on the incident lab', () => {
     expect(prod.listeners[0]!.pid).toBeGreaterThan(1);
     // The hand-started V1 process answers health checks, so production "looks fine" from outside.
     expect(prod.health).toMatchObject({ ok: true, httpStatus: 200, version: '1.4.2', toolsCount: 12 });
-    expect(prod.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['crash-loop', 'port-unmanaged']));
+    expect(prod.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['crash-loop', 'port-unmanaged', 'backup-archives-stale']));
 
     const dev = report.environments.find((e) => e.name === 'development')!;
     expect(dev.unit).toMatchObject({ activeState: 'active', subState: 'running', nRestarts: 0 });
@@ -117,13 +117,15 @@ describeLab('opsdeck units and health on the lab', () => {
     expect(names).toEqual(expect.arrayContaining(['mcp-coordination.service', 'mcp-coordination-dev.service', 'systemd-journald.service']));
   });
 
-  it('lists production\'s backups, newest first', async () => {
+  it('lists production\'s backups, newest first, and says they do not hold the live data', async () => {
     const { code, stdout } = await opsdeck(['backups', 'production', '--json', '--config', sharedLabConfig()]);
-    expect(code).toBe(0);
-    const listing = JSON.parse(stdout) as { archives: Array<{ name: string; modifiedAt: string }>; source: string };
-    expect(listing.archives.length).toBeGreaterThanOrEqual(5);
-    expect(listing.archives[0]!.modifiedAt >= listing.archives[1]!.modifiedAt).toBe(true);
-    expect(listing.source).toMatch(/\/srv\/production\/data$/);
+    // Exit 1: the old job archives the stale copy (source sanity), as on the day of the incident.
+    expect(code).toBe(1);
+    const overview = JSON.parse(stdout) as { catalog: { entries: Array<{ name: string; madeAt: string }> }; policy: { source: string }; sanity: { verdict: string } };
+    expect(overview.catalog.entries.length).toBeGreaterThanOrEqual(5);
+    expect(overview.catalog.entries[0]!.madeAt >= overview.catalog.entries[1]!.madeAt).toBe(true);
+    expect(overview.policy.source).toMatch(/\/srv\/production\/data$/);
+    expect(overview.sanity.verdict).toBe('archives-stale');
   });
 
   it('probes development: version and tools', async () => {

@@ -82,7 +82,11 @@ export function shrinkAlarm(archive: CatalogEntry, before: CatalogEntry): string
 }
 
 export async function readCatalog(host: Host, policy: Pick<ResolvedPolicy, 'dir' | 'prefix'>, options: RunOptions = {}): Promise<BackupCatalog> {
-  const listing = await listArchives(host, policy.dir, options);
+  return catalogOf(host, await listArchives(host, policy.dir, options), policy, options);
+}
+
+/** The catalog of a listing already made (the status has one): only sidecars not seen before are read. */
+export async function catalogOf(host: Host, listing: BackupListing, policy: Pick<ResolvedPolicy, 'prefix'>, options: RunOptions = {}): Promise<BackupCatalog> {
   const needed: Archive[] = [];
   const sidecarOf = (a: Archive, kind: 'manifest' | 'verified') => listing.sidecars.get(path.posix.basename(kind === 'manifest' ? SIDECARS.manifest(a.path) : SIDECARS.verified(a.path)));
   for (const a of listing.archives) {

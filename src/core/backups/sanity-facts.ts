@@ -7,7 +7,10 @@ import path from 'node:path';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import type { Host, RunOptions } from '../host/host.js';
 import { listListeners, type Listener } from '../systemd/listeners.js';
-import { normalizeUnitName, parseShowBlocks, showWords } from '../systemd/units.js';
+import { dataEnvOf, SYSTEM_DIR, tooBroad, type DataVar } from '../systemd/data-env.js';
+import { normalizeUnitName, parseShowBlocks, showWords, type UnitStatus } from '../systemd/units.js';
+
+export { dataEnvOf, type DataVar };
 import { describeError } from '../text/errors.js';
 import { sanitizeLine as s } from '../text/sanitize.js';
 import { matchTree, readArchiveArgv, summarizeArchive, type ArchiveSummary, type TreeMatch } from './archive-read.js';
@@ -23,8 +26,6 @@ export interface Evidence {
 }
 
 export type DirFacts = Pick<TreeScan, 'dir' | 'exists' | 'files' | 'bytes' | 'newestMtime' | 'newestPath'>;
-/** A variable naming a data directory (DATA_DIR, STATE_DIRECTORY, DB_PATH=…/db.sqlite gives its directory). */
-export type DataVar = { name: string; dir: string };
 
 export interface UnitFacts {
   name: string;
@@ -81,24 +82,8 @@ export interface SanityFacts {
 const MAX_SCANS = 6;
 const MAX_PIDS = 8;
 
-const DATA_VAR = /^(?!XDG_)(?:.*_)?(DATA|STATE|STORAGE|STORE|DB|DATABASE)(DIR|DIRECTORY|PATH)?(_.*)?$/i;
-const SYSTEM = /^\/(proc|sys|dev|usr|bin|sbin|lib|lib32|lib64|etc|boot|tmp|run|var\/(tmp|log|run))(\/|$)/;
 const LOGS = /(^|\/)logs?\/|\.log(\.\d+)?$/;
-const tooBroad = (dir: string) => dir.split('/').length < 3 || SYSTEM.test(dir);
 
-export function dataEnvOf(assignments: readonly string[]): DataVar[] {
-  return assignments.flatMap((assignment) => {
-    const eq = assignment.indexOf('=');
-    const name = assignment.slice(0, eq);
-    if (eq <= 0 || !DATA_VAR.test(name)) return [];
-    return assignment.slice(eq + 1).split(':').flatMap((value) => {
-      if (!value.startsWith('/')) return [];
-      let dir = path.posix.normalize(value).replace(/(.)\/$/, '$1');
-      if (/^[^.].*\.[A-Za-z][A-Za-z0-9]{0,7}$/.test(path.posix.basename(dir))) dir = path.posix.dirname(dir); // a file: db.sqlite
-      return tooBroad(dir) ? [] : [{ name, dir }];
-    });
-  });
-}
 
 export interface Clue {
   dir: string;
@@ -132,6 +117,20 @@ export function unitFactsArgv(unit: string): string[] {
 
 /** Paths in `systemctl show` may carry systemd's prefixes: "-" (may be missing), "+", "!". */
 const bare = (p: string) => p.replace(/^[-+!]+/, '');
+
+/** The same facts from the status's `systemctl show` (one call for every unit of the host). */
+export function unitFactsOf(status: UnitStatus): UnitFacts {
+  const workingDirectory = bare(status.workingDirectory);
+  return {
+    name: status.name,
+    loadState: status.loadState,
+    activeState: status.activeState,
+    mainPid: status.mainPid,
+    workingDirectory: workingDirectory.startsWith('/') ? workingDirectory : null,
+    readWritePaths: status.readWritePaths.map(bare).filter((p) => p.startsWith('/')),
+    dataEnv: status.dataEnv,
+  };
+}
 
 export function parseUnitFacts(unit: string, stdout: string): UnitFacts {
   const props = parseShowBlocks(stdout)[0] ?? {};
@@ -194,7 +193,7 @@ export function parseProcClues(stdout: Buffer, serving: readonly Serving[]): Pro
     const facts = raw.get(p.pid);
     // fds 0-2 are where a process logs, not its data; deleted files and logs are no data either.
     const writing = [...(facts?.fds ?? [])]
-      .filter(([fd, target]) => fd > 2 && facts!.writable.has(fd) && target.startsWith('/') && !target.endsWith(' (deleted)') && !SYSTEM.test(target) && !LOGS.test(target))
+      .filter(([fd, target]) => fd > 2 && facts!.writable.has(fd) && target.startsWith('/') && !target.endsWith(' (deleted)') && !SYSTEM_DIR.test(target) && !LOGS.test(target))
       .map(([, target]) => target);
     return { ...p, seen: facts !== undefined, cwd: facts?.cwd ?? null, dataEnv: dataEnvOf(facts?.env ?? []), writing: [...new Set(writing)].slice(0, 20) };
   });
@@ -213,6 +212,8 @@ export interface SanityInput {
   envName: string;
   env: EnvironmentConfig;
   policy: Pick<ResolvedPolicy, 'source'>;
+  /** What the caller already asked the host (the status refresh): not asked again. */
+  known?: { unit?: UnitStatus | null; listeners?: Listener[] };
   /** The environment's archives, newest first: only the newest is read. */
   archives: ReadonlyArray<{ name: string; path: string; sizeBytes: number; modifiedAt: string; manifest: Manifest | null }>;
 }
@@ -236,9 +237,10 @@ export async function gatherSanityFacts(host: Host, input: SanityInput, options:
     }
   };
   const unitName = input.env.unit ? normalizeUnitName(input.env.unit) : null;
+  const known = input.known;
   const [unit, listeners] = await Promise.all([
-    unitName ? attempt(`read ${unitName}`, unitFactsArgv(unitName).join(' '), async () => parseUnitFacts(unitName, (await host.run(unitFactsArgv(unitName), options)).stdout)) : null,
-    input.env.ports.length > 0 ? attempt('list who holds the ports', '/proc/net/tcp', () => listListeners(host, options)) : [],
+    known?.unit ? unitFactsOf(known.unit) : unitName ? attempt(`read ${unitName}`, unitFactsArgv(unitName).join(' '), async () => parseUnitFacts(unitName, (await host.run(unitFactsArgv(unitName), options)).stdout)) : null,
+    known?.listeners ?? (input.env.ports.length > 0 ? attempt('list who holds the ports', '/proc/net/tcp', () => listListeners(host, options)) : []),
   ]);
   const serving = servingProcesses(unit, listeners ?? [], input.env.ports);
   const argv = procCluesArgv(serving.map((p) => p.pid));

@@ -3,6 +3,8 @@
 // curl for every health probe, and per environment a backups listing, all in parallel. Problems are derived from what was collected.
 import type { Config, EnvironmentConfig } from '../../config/schema.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
+import { catalogOf } from '../backups/catalog.js';
+import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
 import type { Host } from '../host/host.js';
@@ -30,6 +32,8 @@ export interface EnvironmentStatus {
   /** Sockets listening on the environment's ports. */
   listeners: Listener[];
   backups: BackupListing | null;
+  /** Do the backups hold the data the service writes (sanity.ts)? Asked with the slow parts. */
+  backupSanity: SourceSanity | null;
   problems: Problem[];
   /** What could not be collected, and why. */
   errors: string[];
@@ -150,6 +154,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
       }
       const backups = await backupsP[index]!;
       if (backups.error !== undefined) errors.push(`backups: ${describeError(backups.error)}`);
+      const backupSanity = hostError || !backups.value ? null : plan.reused?.backups && !plan.reused.backups.error ? (plan.reused.backupSanity ?? null) : await sanityOf(host, name, env, backups.value, { unit: env.unit ? (unitMap.get(env.unit) ?? null) : null, listeners: allListeners }, options);
       const status: EnvironmentStatus = {
         name,
         host: host.name,
@@ -160,6 +165,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         health: hostError ? null : health,
         listeners: allListeners.filter((l) => env.ports.includes(l.port)),
         backups: hostError ? null : backups.value,
+        backupSanity,
         problems: [],
         errors: hostError ? [hostError] : errors,
       };
@@ -168,6 +174,18 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     }),
   );
   return { host, hostError, environments, listeners: allListeners };
+}
+
+/** Source sanity of an environment's backups, or null when it has no source to judge (or it could not be asked). */
+async function sanityOf(host: Host, name: string, env: EnvironmentConfig, listing: BackupListing, known: SanityInput['known'], options: { signal?: AbortSignal }): Promise<SourceSanity | null> {
+  const source = env.backups?.source ?? env.dataDir;
+  if (!env.backups || !source || listing.error) return null;
+  try {
+    const catalog = await catalogOf(host, listing, env.backups, options);
+    return await checkSourceSanity(host, { envName: name, env, policy: { source }, archives: catalog.entries, known }, options);
+  } catch {
+    return null;
+  }
 }
 
 /** A reused listing, its newest age brought up to now. */
@@ -229,6 +247,9 @@ export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, host
       problems.push({ code: 'backup-stale', severity: 'warning', message: `newest backup ${backups.newest.name} is ${Math.round((backups.newestAgeSec ?? 0) / 3600)} h old` });
     }
   }
+  const sanity = status.backupSanity;
+  if (sanity?.verdict === 'stale-source') problems.push({ code: 'backup-source-stale', severity: 'critical', message: `backups would archive the wrong directory: ${sanity.summary}` });
+  if (sanity?.verdict === 'archives-stale') problems.push({ code: 'backup-archives-stale', severity: 'critical', message: `the live data has no backup: ${sanity.summary}` });
   for (const error of status.errors) {
     if (!hostError) problems.push({ code: 'collect-error', severity: 'warning', message: error });
   }

@@ -1,6 +1,7 @@
 // systemd through `systemctl`: list units, show many properties of many units in one call,
 // unit actions, and unit files. Unit names are validated before they reach a command line,
 // and always follow `--`, so a name can never be read as an option.
+import { dataEnvOf, type DataVar } from './data-env.js';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { UsageError } from '../text/errors.js';
 import { secondsSince } from '../text/humanize.js';
@@ -37,7 +38,7 @@ export const UNIT_PROPERTIES = [
   'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
   'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
   'MemoryCurrent', 'CPUUsageNSec', 'TasksCurrent', 'ControlGroup',
-  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem', 'InvocationID',
+  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem', 'InvocationID', 'Environment',
   'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
 ] as const;
 
@@ -66,6 +67,8 @@ export interface UnitStatus {
   needDaemonReload: boolean;
   workingDirectory: string;
   readWritePaths: string[];
+  /** Environment= variables naming a data directory (only those: other values may be secrets). */
+  dataEnv: DataVar[];
   protectSystem: string;
   triggers: string[];
   triggeredBy: string[];
@@ -190,6 +193,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     needDaemonReload: props.NeedDaemonReload === 'yes',
     workingDirectory: sanitizeLine(props.WorkingDirectory ?? ''),
     readWritePaths: showWords(props.ReadWritePaths).map(sanitizeLine),
+    dataEnv: dataEnvOf(showWords(props.Environment)).map((v) => ({ name: sanitizeLine(v.name), dir: sanitizeLine(v.dir) })),
     protectSystem: props.ProtectSystem ?? '',
     triggers: showWords(props.Triggers).map(sanitizeLine),
     triggeredBy: showWords(props.TriggeredBy).map(sanitizeLine),
