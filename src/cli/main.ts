@@ -48,6 +48,14 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./status.js')).statusCommand as Action));
 
+  verb('doctor', 'what is wrong and why: findings with their evidence and fixes (the same rules as status\'s problems)')
+    .argument('[env]', 'only this environment')
+    .option('--fix <id>', 'apply the fix of this finding (e.g. production/sandbox-path): previewed, confirmed, audited')
+    .option('--dry-run', 'with --fix: print the plan (steps, commands, diffs, undo) and do nothing')
+    .option('-y, --yes', 'with --fix: confirm without asking (for scripts)')
+    .option('--json', 'machine-readable findings (with --fix: plan, events and result)')
+    .action(run(async () => (await import('./doctor.js')).doctorCommand as Action));
+
   verb('units', 'every unit systemd knows on the environments\' hosts')
     .option('--type <types>', 'unit types, comma separated', 'service')
     .option('--json', 'machine-readable output')

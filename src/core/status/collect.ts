@@ -1,65 +1,21 @@
 // One refresh of every environment: per host, one `systemctl show` for all units, one read of
 // /proc/net/tcp (+ a find and a grep over /proc the first time a socket or PID is seen), one
-// curl for every health probe, and per environment a backups listing, all in parallel. Problems are derived from what was collected.
+// curl for every health probe, and per environment a backups listing, all in parallel. Problems
+// are the doctor's findings (core/doctor/rules.ts) above info: one set of rules for both.
 import type { Config, EnvironmentConfig } from '../../config/schema.js';
+import { environmentFindings, problemsOf } from '../doctor/rules.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
 import { catalogOf } from '../backups/catalog.js';
 import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
+import type { EnvironmentStatus, Problem, StatusReport } from './report.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
-import { listListeners, type Listener } from '../systemd/listeners.js';
+import { listListeners } from '../systemd/listeners.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { environmentUnits, showUnits, type UnitStatus } from '../systemd/units.js';
-
-export type Severity = 'critical' | 'warning';
-
-export interface Problem {
-  code: string;
-  severity: Severity;
-  message: string;
-}
-
-export interface EnvironmentStatus {
-  name: string;
-  host: string;
-  transport: string;
-  protected: boolean;
-  unit: UnitStatus | null;
-  relatedUnits: UnitStatus[];
-  health: HealthResult | null;
-  /** Sockets listening on the environment's ports. */
-  listeners: Listener[];
-  backups: BackupListing | null;
-  /** Do the backups hold the data the service writes (sanity.ts)? Asked with the slow parts. */
-  backupSanity: SourceSanity | null;
-  problems: Problem[];
-  /** What could not be collected, and why. */
-  errors: string[];
-}
-
-export interface StatusReport {
-  collectedAt: string;
-  durationMs: number;
-  environments: EnvironmentStatus[];
-  hosts: HostStatus[];
-}
-
-export interface HostStatus {
-  name: string;
-  transport: string;
-  reachable: boolean;
-  error: string | null;
-  /** Processes this refresh spawned on the host. */
-  spawned: number;
-  /** Every listening socket on the host (environments keep those on their ports). */
-  listeners: Listener[];
-}
-
-
-/** A backup older than this is stale. */
-const BACKUP_STALE_SEC = 26 * 3600;
+export type { EnvironmentStatus, HostStatus, Problem, Severity, StatusReport } from './report.js';
 
 export interface CollectOptions {
   signal?: AbortSignal | undefined;
@@ -197,63 +153,7 @@ function isHostLevel(error: unknown): boolean {
   return error instanceof OpsdeckError && (error.kind === 'unreachable' || error.kind === 'timeout' || error.kind === 'lab' || error.kind === 'missing-tool');
 }
 
-/** What is wrong with an environment, most severe first. */
+/** What is wrong with an environment, most severe first: the doctor's rules over what a refresh collected. */
 export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null): Problem[] {
-  const problems: Problem[] = [];
-  if (hostError) problems.push({ code: 'host-unreachable', severity: 'critical', message: hostError });
-  const unit = status.unit;
-  if (unit) {
-    if (unit.loadState === 'not-found') {
-      problems.push({ code: 'unit-not-found', severity: 'critical', message: `${unit.name} does not exist on host ${status.host}` });
-    } else if (unit.crashLooping) {
-      const why = unit.result && unit.result !== 'success' ? `, last result ${unit.result}${unit.execMainStatus ? ` (exit status ${unit.execMainStatus})` : ''}` : '';
-      const count = unit.nRestarts === 0 ? 'it failed and systemd is about to restart it' : `${unit.nRestarts} restart${unit.nRestarts === 1 ? '' : 's'}`;
-      problems.push({ code: 'crash-loop', severity: 'critical', message: `${unit.name} is crash-looping: ${count}${why}` });
-    } else if (unit.activeState === 'failed') {
-      problems.push({ code: 'unit-failed', severity: 'critical', message: `${unit.name} has failed (result ${unit.result})` });
-    } else if (unit.activeState !== 'active') {
-      problems.push({ code: 'unit-inactive', severity: 'critical', message: `${unit.name} is ${unit.activeState}` });
-    }
-    if (unit.needDaemonReload) problems.push({ code: 'daemon-reload', severity: 'warning', message: `${unit.name} changed on disk: run daemon-reload` });
-  }
-  for (const port of env.ports) {
-    const holders = status.listeners.filter((l) => l.port === port);
-    if (holders.length === 0 && !hostError && status.errors.length === 0) {
-      problems.push({ code: 'port-not-listening', severity: 'critical', message: `nothing listens on port ${port}` });
-    }
-    for (const holder of holders) {
-      if (holder.pid === null) {
-        // Other users' sockets show their owners only to root: without one, "no unit" would be a false alarm.
-        problems.push({ code: 'port-owner-unknown', severity: 'warning', message: `port ${port} is listening, but its process is not visible (run opsdeck as root on host ${status.host} to see it)` });
-      } else if (holder.unit === null) {
-        problems.push({
-          code: 'port-unmanaged',
-          severity: 'critical',
-          message: `port ${port} is held by PID ${holder.pid ?? '?'} (${holder.command || holder.process || 'unknown'}), which no systemd unit manages`,
-        });
-      } else if (env.unit && holder.unit !== env.unit) {
-        problems.push({ code: 'port-other-unit', severity: 'warning', message: `port ${port} is held by ${holder.unit}, not ${env.unit}` });
-      }
-    }
-  }
-  if (status.health && !status.health.ok) {
-    problems.push({ code: 'health-failing', severity: 'critical', message: `health check ${status.health.url} fails: ${status.health.failures.join('; ')}` });
-  }
-  const backups = status.backups;
-  if (backups) {
-    if (backups.error) problems.push({ code: 'backup-dir', severity: 'warning', message: `backups: ${backups.error}` });
-    else if (!backups.newest) problems.push({ code: 'backup-none', severity: 'warning', message: `no backups in ${backups.dir}` });
-    else if ((backups.newestAgeSec ?? 0) > BACKUP_STALE_SEC) {
-      problems.push({ code: 'backup-stale', severity: 'warning', message: `newest backup ${backups.newest.name} is ${Math.round((backups.newestAgeSec ?? 0) / 3600)} h old` });
-    }
-  }
-  const sanity = status.backupSanity;
-  if (sanity?.verdict === 'stale-source') problems.push({ code: 'backup-source-stale', severity: 'critical', message: `backups would archive the wrong directory: ${sanity.summary}` });
-  if (sanity?.verdict === 'archives-stale') problems.push({ code: 'backup-archives-stale', severity: 'critical', message: `the live data has no backup: ${sanity.summary}` });
-  for (const error of status.errors) {
-    if (!hostError) problems.push({ code: 'collect-error', severity: 'warning', message: error });
-  }
-  // Messages quote what the system said (errors, command lines, URLs): one sanitizer here
-  // serves the CLI, the console and --json alike.
-  return problems.map((p) => ({ ...p, message: sanitizeLine(p.message) })).sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
+  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError }));
 }

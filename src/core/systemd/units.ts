@@ -38,7 +38,7 @@ export const UNIT_PROPERTIES = [
   'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
   'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
   'MemoryCurrent', 'CPUUsageNSec', 'TasksCurrent', 'ControlGroup',
-  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ProtectSystem', 'InvocationID', 'Environment',
+  'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ReadOnlyPaths', 'InaccessiblePaths', 'ProtectSystem', 'InvocationID', 'Environment',
   'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
 ] as const;
 
@@ -52,6 +52,8 @@ export interface UnitStatus {
   result: string;
   mainPid: number | null;
   execMainStatus: number | null;
+  /** How the main process last ended: exited (execMainStatus is its exit status), killed or dumped (a signal number). */
+  execMainCode: 'exited' | 'killed' | 'dumped' | null;
   nRestarts: number;
   restart: string;
   activeSince: string | null;
@@ -67,6 +69,9 @@ export interface UnitStatus {
   needDaemonReload: boolean;
   workingDirectory: string;
   readWritePaths: string[];
+  /** The sandbox's other path lists, as systemd applies them (drop-ins included). */
+  readOnlyPaths: string[];
+  inaccessiblePaths: string[];
   /** Environment= variables naming a data directory (only those: other values may be secrets). */
   dataEnv: DataVar[];
   protectSystem: string;
@@ -133,6 +138,9 @@ export function showWords(value: string | undefined): string[] {
   return out;
 }
 
+/** ExecMainCode= is the kernel's si_code: CLD_EXITED, CLD_KILLED, CLD_DUMPED. */
+const EXEC_MAIN_CODES: Record<string, UnitStatus['execMainCode']> = { '1': 'exited', '2': 'killed', '3': 'dumped' };
+
 /** `--timestamp=unix` gives "@1732441800"; turn it into ISO time, or null when never. */
 function time(value: string | undefined): string | null {
   const match = value?.match(/^@(\d+)/);
@@ -179,6 +187,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     result,
     mainPid: mainPid === 0 ? null : mainPid,
     execMainStatus: num(props.ExecMainStatus),
+    execMainCode: EXEC_MAIN_CODES[props.ExecMainCode ?? ''] ?? null,
     nRestarts,
     restart: props.Restart ?? '',
     activeSince,
@@ -193,6 +202,8 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     needDaemonReload: props.NeedDaemonReload === 'yes',
     workingDirectory: sanitizeLine(props.WorkingDirectory ?? ''),
     readWritePaths: showWords(props.ReadWritePaths).map(sanitizeLine),
+    readOnlyPaths: showWords(props.ReadOnlyPaths).map(sanitizeLine),
+    inaccessiblePaths: showWords(props.InaccessiblePaths).map(sanitizeLine),
     dataEnv: dataEnvOf(showWords(props.Environment)).map((v) => ({ name: sanitizeLine(v.name), dir: sanitizeLine(v.dir) })),
     protectSystem: props.ProtectSystem ?? '',
     triggers: showWords(props.Triggers).map(sanitizeLine),

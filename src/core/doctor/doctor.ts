@@ -1,0 +1,128 @@
+// The doctor: a status refresh (one `systemctl show` per host, as status does), then only the
+// facts its rules need beyond that, asked where something is already wrong: the newest journal
+// lines (notice and worse) of a failing unit, and the cwd and age of a process holding a port
+// outside any unit. Then the same rules status runs (rules.ts), with those facts. It reads only.
+import type { Config } from '../../config/schema.js';
+import type { Host } from '../host/host.js';
+import type { HostRegistry } from '../host/registry.js';
+import { readJournal } from '../journal/read.js';
+import { collectStatus, type CollectOptions } from '../status/collect.js';
+import type { EnvironmentStatus, StatusReport } from '../status/report.js';
+import { describeError } from '../text/errors.js';
+import { sanitizeLine } from '../text/sanitize.js';
+import { bySeverity, isAlarm, type Finding } from './finding.js';
+import { environmentFindings, type EnvironmentFacts, type JournalFacts, type ProcessFacts } from './rules.js';
+
+/** Journal lines read of a failing unit: enough for a few restarts and the error before each. */
+export const JOURNAL_LINES = 50;
+/** Priority notice and worse: systemd's "Main process exited, code=…, status=…" is a notice. */
+const JOURNAL_PRIORITY = { min: 0, max: 5 } as const;
+
+export interface DoctorReport {
+  collectedAt: string;
+  durationMs: number;
+  /** Every finding, most severe first. */
+  findings: Finding[];
+  /** Per environment, in the config's order. */
+  environments: Array<{ name: string; host: string; findings: Finding[] }>;
+  /** Facts the doctor could not gather (the findings then say what they can without them). */
+  errors: string[];
+  /** The refresh the findings were made from. */
+  status: StatusReport;
+}
+
+/** The argv-like text a journal read is shown as, for the evidence's `from`. */
+export function journalFrom(unit: string): string {
+  return `journalctl -u ${unit} -p notice -n ${JOURNAL_LINES}`;
+}
+
+export interface DoctorFacts {
+  status: StatusReport;
+  /** Per environment, what the rules read. */
+  environments: EnvironmentFacts[];
+  errors: string[];
+}
+
+/** A refresh, then the few facts more the rules need where something is already wrong. */
+export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, only?: readonly string[], options: CollectOptions = {}): Promise<DoctorFacts> {
+  const status = await collectStatus(config, hosts, only, options);
+  const errors: string[] = [];
+  const hostErrors = new Map(status.hosts.map((h) => [h.name, h.error]));
+  const environments = await Promise.all(
+    status.environments.map(async (envStatus): Promise<EnvironmentFacts> => {
+      const env = config.environments[envStatus.name]!;
+      const hostError = hostErrors.get(envStatus.host) ?? null;
+      const host = hosts.get(env.host);
+      const [journal, processes] = hostError ? [null, []] : await Promise.all([failingJournal(host, envStatus, errors, options.signal), unmanagedProcesses(host, envStatus, errors, options.signal)]);
+      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, now: Date.now() };
+    }),
+  );
+  return { status, environments, errors };
+}
+
+/** The findings of every environment (or of `only`), from facts gathered now. */
+export async function runDoctor(config: Config, hosts: HostRegistry, only?: readonly string[], options: CollectOptions = {}): Promise<DoctorReport> {
+  const started = performance.now();
+  return doctorReport(await gatherDoctorFacts(config, hosts, only, options), Math.round(performance.now() - started));
+}
+
+/** The rules over gathered facts (pure). */
+export function doctorReport(facts: DoctorFacts, durationMs = 0): DoctorReport {
+  const environments = facts.environments.map((f) => ({ name: f.environment, host: f.status.host, findings: environmentFindings(f) }));
+  return {
+    collectedAt: facts.status.collectedAt,
+    durationMs,
+    findings: environments.flatMap((e) => e.findings).sort(bySeverity),
+    environments,
+    errors: facts.errors,
+    status: facts.status,
+  };
+}
+
+/** Is anything above info? (exit code 1) */
+export function doctorAlarms(report: Pick<DoctorReport, 'findings'>): boolean {
+  return report.findings.some(isAlarm);
+}
+
+async function failingJournal(host: Host, status: EnvironmentStatus, errors: string[], signal?: AbortSignal): Promise<JournalFacts | null> {
+  const unit = status.unit;
+  if (!unit || !(unit.crashLooping || unit.activeState === 'failed')) return null;
+  const entries: JournalFacts['entries'] = [];
+  try {
+    await readJournal(host, { units: [unit.name], lines: JOURNAL_LINES, priority: JOURNAL_PRIORITY, ...(signal ? { signal } : {}) }, (batch) => {
+      for (const e of batch) entries.push({ timeUs: e.timeUs, priority: e.priority, message: e.message, origin: e.origin });
+    });
+  } catch (error) {
+    errors.push(sanitizeLine(`${status.name}: the journal of ${unit.name}: ${describeError(error)}`));
+    return null;
+  }
+  return { unit: unit.name, from: journalFrom(unit.name), entries };
+}
+
+/** The cwd and age of every PID on the environment's ports that no unit holds: two commands for all of them. */
+async function unmanagedProcesses(host: Host, status: EnvironmentStatus, errors: string[], signal?: AbortSignal): Promise<ProcessFacts[]> {
+  const pids = [...new Set(status.listeners.filter((l) => l.pid !== null && l.unit === null).map((l) => l.pid!))];
+  if (pids.length === 0) return [];
+  const options = { okExitCodes: [0, 1], ...(signal ? { signal } : {}) };
+  try {
+    const [cwd, ps] = await Promise.all([
+      // %l is the link's target, the kernel's text, NUL-terminated (a directory name may hold a newline).
+      host.run(['find', ...pids.map((pid) => `/proc/${pid}/cwd`), '-maxdepth', '0', '-printf', '%p\\t%l\\0'], options),
+      host.run(['ps', '-o', 'pid=,etimes=', '-p', pids.join(',')], options),
+    ]);
+    const cwds = new Map<number, string>();
+    for (const record of cwd.stdout.split('\0')) {
+      const match = /^\/proc\/(\d+)\/cwd\t([^]*)$/.exec(record);
+      if (match) cwds.set(Number(match[1]), match[2]!);
+    }
+    const ages = new Map<number, number>();
+    for (const line of ps.stdout.split('\n')) {
+      const match = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
+      if (match) ages.set(Number(match[1]), Number(match[2]));
+    }
+    return pids.map((pid) => ({ pid, cwd: cwds.get(pid) ?? null, runningSec: ages.get(pid) ?? null }));
+  } catch (error) {
+    errors.push(sanitizeLine(`${status.name}: the processes on its ports: ${describeError(error)}`));
+    return [];
+  }
+}

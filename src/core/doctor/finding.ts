@@ -1,0 +1,53 @@
+// What the doctor says: a finding (what is wrong, how sure, the evidence and where it was seen)
+// and its fix as data: which operation builder to call with which arguments (fix.ts builds it
+// when one is chosen), so a finding can be printed, sent as JSON and applied later alike.
+
+export type FindingSeverity = 'critical' | 'warning' | 'info';
+
+export interface FindingEvidence {
+  text: string;
+  /** The command or file it came from, so the operator can look again. */
+  from: string;
+  /** Journal lines quoted as they were logged (sanitized). */
+  quote?: string[];
+}
+
+/** How to build a fix's operation: the builder and its arguments. */
+export type FixPlan =
+  /** ops/plans.ts unitOverrideOperation: a drop-in with these settings (Key=Value), daemon-reload, restart, health gate. */
+  | { kind: 'unit-override'; environment: string; unit: string; settings: string[] }
+  /** backups/plans.ts createBackupOperation: archive `source` into the environment's backups dir. */
+  | { kind: 'backup-create'; environment: string; source: string };
+
+export interface Fix {
+  /** What the fix does, one line. */
+  title: string;
+  plan: FixPlan;
+}
+
+export interface Finding {
+  /** Stable across runs while the problem lasts: "production/crash-loop", "production/port-unmanaged:3444". */
+  id: string;
+  code: string;
+  severity: FindingSeverity;
+  environment: string | null;
+  host: string;
+  /** One line. */
+  title: string;
+  evidence: FindingEvidence[];
+  fix: Fix | null;
+  /** What the doctor cannot do about it yet, or what to do by hand. */
+  note: string | null;
+}
+
+const RANK: Record<FindingSeverity, number> = { critical: 0, warning: 1, info: 2 };
+
+/** Most severe first; a finding's place among its equals is kept (the rules' order: causes near their symptoms). */
+export function bySeverity(a: Pick<Finding, 'severity'>, b: Pick<Finding, 'severity'>): number {
+  return RANK[a.severity] - RANK[b.severity];
+}
+
+/** Anything above info: something is wrong (the doctor's and status's exit code 1). */
+export function isAlarm(finding: Pick<Finding, 'severity'>): boolean {
+  return finding.severity !== 'info';
+}

@@ -1,0 +1,209 @@
+// The doctor's rules, driven by facts recorded from the lab's incident (a refresh plus the
+// journal lines and process facts the doctor gathers), and by variants of them: no lab.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { doctorAlarms, doctorReport } from '../../src/core/doctor/doctor.js';
+import type { Finding } from '../../src/core/doctor/finding.js';
+import { environmentFindings, problemsOf, type EnvironmentFacts, type JournalFacts } from '../../src/core/doctor/rules.js';
+import { diagnose } from '../../src/core/status/collect.js';
+import type { StatusReport } from '../../src/core/status/report.js';
+
+const recorded = JSON.parse(readFileSync(new URL('../fixtures/doctor-incident-facts.json', import.meta.url), 'utf8')) as { environments: EnvironmentFacts[] };
+const LAB = '/var/lib/opsdeck-lab/srv';
+const LIVE = `${LAB}/production/data`;
+const STALE = `${LAB}/production-data`;
+
+/** A fresh copy of a recorded environment's facts, to change for a variant. */
+const facts = (name: string): EnvironmentFacts => structuredClone(recorded.environments.find((e) => e.environment === name)!);
+const byCode = (findings: Finding[], code: string) => findings.find((f) => f.code === code);
+const evidenceText = (f: Finding | undefined) => (f?.evidence ?? []).map((e) => [e.text, e.from, ...(e.quote ?? [])].join(' | ')).join('\n');
+
+describe('the doctor on the recorded incident', () => {
+  const production = environmentFindings(facts('production'));
+
+  it('finds the crash loop, its sandbox-path cause, the unmanaged listener and the stale backups, all critical', () => {
+    expect(production.map((f) => f.id)).toEqual(['production/crash-loop', 'production/sandbox-path', 'production/port-unmanaged:3444', 'production/backup-archives-stale']);
+    expect(production.every((f) => f.severity === 'critical' && f.environment === 'production' && f.host === 'lab')).toBe(true);
+  });
+
+  it('says how fast the unit crash-loops, since when, and how it exits', () => {
+    const loop = byCode(production, 'crash-loop')!;
+    expect(loop.title).toMatch(/^mcp-coordination\.service is crash-looping: \d+ restarts, last result exit-code \(exit status 3\)$/);
+    const text = evidenceText(loop);
+    expect(text).toMatch(/\d+ failures in the lines read, from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC .*: about one every \d+s/);
+    expect(text).toMatch(/crash-looping since (about )?\d{4}-\d\d-\d\d/);
+    expect(text).toContain('Main process exited, code=exited, status=3/NOTIMPLEMENTED');
+    expect(text).toMatch(/last error .*EROFS: read-only file system/);
+    expect(loop.fix).toBeNull();
+  });
+
+  it('explains the crash by the sandbox, quoting the EROFS line, and offers the override that grants the live data dir', () => {
+    const sandbox = byCode(production, 'sandbox-path')!;
+    expect(sandbox.title).toBe(`mcp-coordination.service cannot write ${LIVE}/state.json: ProtectSystem=strict makes it read-only and ReadWritePaths= does not grant ${LIVE}`);
+    const quoted = sandbox.evidence.find((e) => e.quote?.some((q) => /EROFS: read-only file system/.test(q)))!;
+    expect(quoted.from).toBe('journalctl -u mcp-coordination.service -p notice -n 50');
+    expect(quoted.quote![0]).toContain(`cannot write state to ${LIVE}/state.json`);
+    expect(evidenceText(sandbox)).toContain(`ReadWritePaths=${STALE}: ${LIVE}/state.json is not inside it`);
+    expect(evidenceText(sandbox)).toContain(`Environment= DATA_DIR=${LIVE}`);
+    expect(sandbox.fix?.plan).toEqual({ kind: 'unit-override', environment: 'production', unit: 'mcp-coordination.service', settings: [`ReadWritePaths=${STALE} ${LIVE}`] });
+  });
+
+  it('names the hand-started port holder: PID, command line, cwd, age; adoption is left for later', () => {
+    const holder = byCode(production, 'port-unmanaged')!;
+    const text = evidenceText(holder);
+    expect(text).toMatch(/PID \d+ listens on 127\.0\.0\.1:3444/);
+    expect(text).toContain(`command line: /usr/bin/node ${LAB}/production/server.mjs`);
+    expect(text).toContain('working directory: / | /proc/');
+    expect(text).toMatch(/running for \d+m/);
+    expect(text).toMatch(/is what serves port 3444, and it answers the health check/);
+    expect(holder.fix).toBeNull();
+    expect(holder.note).toMatch(/^adopt: next session/);
+  });
+
+  it('says the backups hold the stale copy, not the live data, and offers a backup of the live data', () => {
+    const backups = byCode(production, 'backup-archives-stale')!;
+    expect(backups.title).toContain(`the existing backups archive ${STALE}`);
+    expect(evidenceText(backups)).toMatch(new RegExp(`2 of 2 files in data-\\S+ match ${STALE} \\(mcp-coordination\\.service's ReadWritePaths=\\)`));
+    expect(backups.fix?.plan).toEqual({ kind: 'backup-create', environment: 'production', source: LIVE });
+  });
+
+  it('finds nothing above info on development', () => {
+    expect(environmentFindings(facts('development')).filter((f) => f.severity !== 'info')).toEqual([]);
+    const report = doctorReport({ status: {} as StatusReport, environments: [facts('development')], errors: [] });
+    expect(doctorAlarms(report)).toBe(false);
+    expect(doctorAlarms(doctorReport({ status: {} as StatusReport, environments: [facts('production'), facts('development')], errors: [] }))).toBe(true);
+  });
+});
+
+describe('one set of rules for status and the doctor', () => {
+  it('gives status the same problems, word for word, minus what only the journal can tell', () => {
+    const f = facts('production');
+    const problems = diagnose(f.env, f.status, null);
+    expect(problems.map((p) => p.code)).toEqual(['crash-loop', 'port-unmanaged', 'backup-archives-stale']);
+    const doctor = problemsOf(environmentFindings(f)).filter((p) => p.code !== 'sandbox-path');
+    expect(problems).toEqual(doctor);
+    const dev = facts('development');
+    expect(diagnose(dev.env, dev.status, null)).toEqual([]);
+  });
+
+  it('keeps info findings out of status problems', () => {
+    const f = facts('development');
+    f.status.backupSanity = { ...f.status.backupSanity!, verdict: 'unknown', summary: 'development: cannot tell whether the backups hold the live data' };
+    expect(environmentFindings(f).map((x) => [x.code, x.severity])).toEqual([['backup-sanity-unknown', 'info']]);
+    expect(diagnose(f.env, f.status, null)).toEqual([]);
+  });
+});
+
+describe('the sandbox rule', () => {
+  // Recorded from a unit in the lab with ProtectSystem=strict and ReadWritePaths= naming a missing directory.
+  const namespaceJournal = (unit: string, missing: string): JournalFacts => ({
+    unit,
+    from: `journalctl -u ${unit} -p notice -n 50`,
+    entries: [
+      { timeUs: 1795978990000000, priority: 3, origin: 'unit', message: `${unit}: Failed to set up mount namespacing: /run/systemd/unit-root${missing}: No such file or directory` },
+      { timeUs: 1795978990000100, priority: 3, origin: 'unit', message: `${unit}: Failed at step NAMESPACE spawning /usr/bin/node: No such file or directory` },
+      { timeUs: 1795978990000200, priority: 5, origin: 'systemd', message: `${unit}: Main process exited, code=exited, status=226/NAMESPACE` },
+      { timeUs: 1795978990000300, priority: 4, origin: 'systemd', message: `${unit}: Failed with result 'exit-code'.` },
+    ],
+  });
+
+  it('names a missing ReadWritePaths= directory (226/NAMESPACE) and grants the data dir instead', () => {
+    const f = facts('production');
+    const missing = `${LAB}/production-data-gone`;
+    Object.assign(f.status.unit!, { readWritePaths: [missing], execMainStatus: 226, activeState: 'failed', subState: 'failed', crashLooping: false, result: 'exit-code' });
+    f.journal = namespaceJournal('mcp-coordination.service', missing);
+    const sandbox = byCode(environmentFindings(f), 'sandbox-path')!;
+    expect(sandbox.title).toBe(`mcp-coordination.service cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)`);
+    expect(sandbox.evidence.flatMap((e) => e.quote ?? [])).toEqual([expect.stringContaining('Failed to set up mount namespacing'), expect.stringContaining('status=226/NAMESPACE')]);
+    expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`ReadWritePaths=${LIVE}`] });
+  });
+
+  it('says 226/NAMESPACE from the unit alone, without a journal (status sees it too)', () => {
+    const f = facts('production');
+    Object.assign(f.status.unit!, { execMainStatus: 226, activeState: 'failed', crashLooping: false });
+    f.journal = null;
+    const problems = diagnose(f.env, f.status, null);
+    expect(problems.map((p) => p.code)).toContain('sandbox-path');
+    expect(byCode(environmentFindings(f), 'sandbox-path')!.fix).toBeNull();
+  });
+
+  it('stays quiet once the override grants the path, even while old EROFS lines remain in the journal', () => {
+    const f = facts('production');
+    f.status.unit!.readWritePaths = [STALE, LIVE];
+    expect(byCode(environmentFindings(f), 'sandbox-path')).toBeUndefined();
+  });
+
+  it('blames the sandbox only for paths it makes read-only', () => {
+    const f = facts('production');
+    f.status.unit!.protectSystem = 'full'; // /usr, /boot, /etc only: the data dir under /var/lib is writable
+    expect(byCode(environmentFindings(f), 'sandbox-path')).toBeUndefined();
+    f.status.unit!.readOnlyPaths = [`-${LAB}/production`];
+    const sandbox = byCode(environmentFindings(f), 'sandbox-path')!;
+    expect(sandbox.title).toContain(`ReadOnlyPaths=-${LAB}/production makes it read-only`);
+  });
+
+  it('needs a failing unit: a healthy one with an EROFS line in its past is fine', () => {
+    const f = facts('production');
+    Object.assign(f.status.unit!, { activeState: 'active', subState: 'running', crashLooping: false, nRestarts: 0 });
+    expect(byCode(environmentFindings(f), 'sandbox-path')).toBeUndefined();
+  });
+
+  it('quotes what the service logged made safe to print', () => {
+    const f = facts('production');
+    const line = f.journal!.entries.findLast((e) => /EROFS/.test(e.message))!;
+    line.message = `\x1b[31m${line.message}\x1b]0;pwned\x07`;
+    const quotes = environmentFindings(f).flatMap((x) => x.evidence.flatMap((e) => e.quote ?? []));
+    expect(quotes.some((q) => q.includes('EROFS'))).toBe(true);
+    expect(quotes.join('')).not.toMatch(/[\x00-\x1f\x7f]/);
+  });
+});
+
+describe('the other rules', () => {
+  it('a stale backup source: critical, a backup of the live dir first, the config change in the note', () => {
+    const f = facts('production');
+    f.status.backupSanity = { ...f.status.backupSanity!, verdict: 'stale-source', source: STALE, liveDirs: [LIVE], summary: `production: the backup source ${STALE} is not where the service writes: ${LIVE} is` };
+    const stale = byCode(environmentFindings(f), 'backup-source-stale')!;
+    expect(stale.severity).toBe('critical');
+    expect(stale.fix?.plan).toEqual({ kind: 'backup-create', environment: 'production', source: LIVE });
+    expect(stale.note).toContain(`set backups.source (or dataDir) of production to ${LIVE}`);
+  });
+
+  it('a failing health check, with what the probe saw', () => {
+    const f = facts('development');
+    f.status.health = { ...f.status.health!, ok: false, failures: ['HTTP 503, expected 200'], httpStatus: 503 };
+    const health = environmentFindings(f);
+    expect(health.map((x) => x.id)).toEqual(['development/health-failing']);
+    expect(health[0]!.title).toBe('health check http://127.0.0.1:3446/health fails: HTTP 503, expected 200');
+    expect(health[0]!.evidence[0]).toEqual({ text: 'HTTP 503, expected 200', from: 'curl http://127.0.0.1:3446/health' });
+  });
+
+  it('no backups at all: a warning whose fix makes the first', () => {
+    const f = facts('development');
+    f.status.backups = { ...f.status.backups!, archives: [], newest: null, newestAgeSec: null };
+    f.status.backupSanity = null;
+    const none = byCode(environmentFindings(f), 'backup-none')!;
+    expect(none.severity).toBe('warning');
+    expect(none.fix?.plan).toEqual({ kind: 'backup-create', environment: 'development', source: `${LAB}/development/data` });
+  });
+
+  it('a host that cannot be reached says only that', () => {
+    const f = facts('production');
+    f.hostError = 'host lab is unreachable: the lab is not running';
+    f.status.errors = [f.hostError];
+    f.status.unit = null;
+    f.status.listeners = [];
+    f.status.health = null;
+    f.status.backups = null;
+    f.status.backupSanity = null;
+    f.journal = null;
+    expect(environmentFindings(f).map((x) => [x.id, x.title])).toEqual([['production/host-unreachable', 'host lab is unreachable: the lab is not running']]);
+  });
+
+  it('gives every finding an id of its own', () => {
+    const f = facts('production');
+    f.status.listeners = [...f.status.listeners, { ...f.status.listeners[0]!, pid: 4242, address: '::' }];
+    const ids = environmentFindings(f).map((x) => x.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['production/port-unmanaged:3444-4242']));
+  });
+});
