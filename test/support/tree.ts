@@ -2,7 +2,7 @@
 // (names that are not UTF-8 included), with its type, mode, mtime, size, content digest and
 // link target. Two trees are the same data when their snapshots are equal.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, mkdirSync, writeFileSync, symlinkSync, utimesSync, chmodSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, mkdirSync, writeFileSync, symlinkSync, utimesSync, chmodSync, linkSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TreeEntry {
@@ -43,6 +43,7 @@ export function writeAwkwardTree(dir: string): void {
   writeFileSync(path.join(dir, 'line\nbreak.txt'), 'newline in name\n');
   writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(300_000, 7));
   symlinkSync('instances.json', path.join(dir, 'current'));
+  linkSync(path.join(dir, 'big.bin'), path.join(dir, 'messages', 'big hard link.bin'));
   symlinkSync('/nonexistent/target', path.join(dir, 'dangling'));
   const old = new Date('2025-09-29T02:55:00Z');
   for (const f of ['instances.json', 'messages/inbox with spaces.jsonl', 'secret.key', 'big.bin']) utimesSync(path.join(dir, f), old, old);

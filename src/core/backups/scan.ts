@@ -1,8 +1,8 @@
 // What a directory tree holds, in one `find` on its host: counts, bytes, and its newest file.
 // The pre-scan of a backup (progress against a known total), the freshness side of source
 // sanity, and the check of a test extraction against its manifest all read this.
-// find prints "TYPE\tSIZE\tMTIME\tPATH\0": a name may hold tabs and newlines, never a NUL, so
-// the name comes last and a NUL ends every record (no name can forge another record).
+// find prints "TYPE\tSIZE\tMTIME\tLINKS\tINODE\tPATH\0": a name may hold tabs and newlines, never
+// a NUL, so the name comes last and a NUL ends every record (no name can forge another record).
 import type { Host, RunOptions } from '../host/host.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
@@ -21,7 +21,7 @@ export interface TreeScan {
   dirs: number;
   links: number;
   others: number;
-  /** Bytes of the regular files. */
+  /** Bytes of the regular files, each file's content once (hard links to one inode count once). */
   bytes: number;
   /** The newest regular file's mtime (seconds since the epoch) and path (relative, safe to print). */
   newestMtime: number | null;
@@ -36,32 +36,40 @@ const TYPES: Record<string, ScanEntry['type']> = { f: 'file', d: 'directory', l:
 
 /** -H: the top may be a link (a data dir often is); nothing below it is followed. -xdev is not set: a tree on two file systems is still one tree. */
 export function scanArgv(dir: string): string[] {
-  return ['find', '-H', dir, '-mindepth', '1', '-printf', '%y\\t%s\\t%T@\\t%P\\0'];
+  return ['find', '-H', dir, '-mindepth', '1', '-printf', '%y\\t%s\\t%T@\\t%n\\t%i\\t%P\\0'];
 }
 
 export function parseScan(dir: string, stdout: Buffer, keepEntries = false): TreeScan {
   const scan: TreeScan = { dir, exists: true, files: 0, dirs: 0, links: 0, others: 0, bytes: 0, newestMtime: null, newestPath: null, unreadable: [] };
   const entries = keepEntries ? new Map<string, ScanEntry>() : undefined;
   let newestRaw: Buffer | null = null;
+  // Inodes of files with more than one name, seen already: their content counts once (as tar stores it).
+  const linked = new Set<string>();
   let start = 0;
   while (start < stdout.length) {
     let end = stdout.indexOf(0, start);
     if (end < 0) end = stdout.length;
     const record = stdout.subarray(start, end);
     start = end + 1;
-    // TYPE \t SIZE \t MTIME \t PATH: the first three fields are ASCII, the path is bytes.
-    const t1 = record.indexOf(9);
-    const t2 = record.indexOf(9, t1 + 1);
-    const t3 = record.indexOf(9, t2 + 1);
-    if (t1 < 0 || t2 < 0 || t3 < 0) continue;
-    const kind = TYPES[record.subarray(0, t1).toString('latin1')] ?? 'other';
-    const size = Number(record.subarray(t1 + 1, t2).toString('latin1'));
-    const mtime = Number(record.subarray(t2 + 1, t3).toString('latin1'));
+    // TYPE \t SIZE \t MTIME \t LINKS \t INODE \t PATH: the first five fields are ASCII, the path is bytes.
+    const tabs: number[] = [];
+    for (let at = -1; tabs.length < 5; ) {
+      at = record.indexOf(9, at + 1);
+      if (at < 0) break;
+      tabs.push(at);
+    }
+    if (tabs.length < 5) continue;
+    const field = (i: number) => record.subarray(i === 0 ? 0 : tabs[i - 1]! + 1, tabs[i]).toString('latin1');
+    const kind = TYPES[field(0)] ?? 'other';
+    const size = Number(field(1));
+    const mtime = Number(field(2));
     if (!Number.isFinite(size) || !Number.isFinite(mtime)) continue;
-    const rawPath = record.subarray(t3 + 1);
+    const rawPath = record.subarray(tabs[4]! + 1);
     if (kind === 'file') {
       scan.files++;
-      scan.bytes += size;
+      const inode = Number(field(3)) > 1 ? field(4) : null;
+      if (inode === null || !linked.has(inode)) scan.bytes += size;
+      if (inode !== null) linked.add(inode);
       if (scan.newestMtime === null || mtime > scan.newestMtime) {
         scan.newestMtime = mtime;
         newestRaw = rawPath;

@@ -39,7 +39,12 @@ export function parseMemberLine(line: string): TarMember | null {
   return { type, size: /^\d+$/.test(sizeText) ? Number(sizeText) : 0, mtime, name, ...(linkTo !== undefined ? { linkTo } : {}) };
 }
 
-/** Totals over the members as find would count the tree they make (a hard link is a file of its target's size). */
+/**
+ * Totals over the members as scan.ts counts the tree they make: every name of a regular file
+ * (a hard link too) is a file, and each file's content counts once (a hard link adds no bytes;
+ * scan.ts counts a multiply-linked inode once). Nothing per member is kept: memory stays flat
+ * however many files an archive holds.
+ */
 export class MemberTally {
   files = 0;
   dirs = 0;
@@ -48,25 +53,25 @@ export class MemberTally {
   bytes = 0;
   newestMtime: number | null = null;
   newestPath: string | null = null;
-  private sizes = new Map<string, number>();
 
+  /** Count a member; returns the bytes of content it brings. */
   add(member: TarMember): number {
-    let size = 0;
     if (member.type === 'file' || member.type === 'hardlink') {
-      size = member.type === 'file' ? member.size : (this.sizes.get(member.linkTo ?? '') ?? 0);
-      if (member.type === 'file') this.sizes.set(member.name, size);
+      const size = member.type === 'file' ? member.size : 0;
       this.files++;
       this.bytes += size;
       if (this.newestMtime === null || member.mtime > this.newestMtime) {
         this.newestMtime = member.mtime;
         this.newestPath = member.name.replace(/^\.\//, '');
       }
-    } else if (member.type === 'directory') {
+      return size;
+    }
+    if (member.type === 'directory') {
       // "./" is the top itself, not a directory inside it (find -mindepth 1 does not count it).
       if (member.name !== './' && member.name !== '.') this.dirs++;
     } else if (member.type === 'link') this.links++;
     else this.others++;
-    return member.type === 'file' ? size : 0;
+    return 0;
   }
 }
 
