@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchBackups } from './backups.bench.js';
 import { benchConsole } from './console.bench.js';
 import { benchLogs } from './logs.bench.js';
 import { benchOps } from './ops.bench.js';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, Bench> = {
   ops: benchOps,
   console: benchConsole,
   logs: benchLogs,
+  backups: benchBackups,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
