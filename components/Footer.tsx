@@ -33,8 +33,10 @@ export function footerKeys(state: AppState, keymap: Keymap): string {
   if (state.overlay) return overlayKeys(state);
   if (state.filterEditing) return `filter: ${state.filter[state.pane]}▏ Enter: keep · Esc: clear`;
   if (state.pane === 'logs' && state.logs.prompt) return 'type a pattern · Enter: apply · Esc: cancel';
-  return COMMANDS.filter((c) => c.footer && worksNow(c, state))
-    .map((c) => `${(keymap.keysOf(c.id)[0] ?? '').replace('return', '⏎').replace('tab', 'Tab')} ${c.title.split(':')[0]!.replace(/ the unit$/, '')}`)
+  // A key shared by two commands (r: restore in the backups pane, restart elsewhere) shows only the one it runs here.
+  const runs = (c: (typeof COMMANDS)[number]) => keymap.keysOf(c.id).some((key) => keymap.byKey.get(key)?.find((x) => worksNow(x, state)) === c);
+  return COMMANDS.filter((c) => c.footer && worksNow(c, state) && runs(c))
+    .map((c) => `${(keymap.keysOf(c.id)[0] ?? '').replace('return', '⏎').replace('tab', 'Tab').replace('escape', 'Esc')} ${c.title.split(':')[0]!.replace(/ the unit$/, '')}`)
     .join(' · ');
 }
 

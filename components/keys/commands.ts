@@ -60,6 +60,7 @@ const move = (delta: (ctx: CommandContext) => number) => (ctx: CommandContext) =
 };
 
 const logsOnly = ['logs'] as const;
+const backupsOnly = ['backups'] as const;
 
 function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef {
   return {
@@ -89,6 +90,9 @@ export const COMMANDS: readonly CommandDef[] = [
   ...PANES.map((pane, i): CommandDef => ({ id: `pane-${pane}`, title: `${pane} pane`, keys: [String(i + 1)], group: 'navigation', run: ({ state }) => state.actions.setPane(pane) })),
   { id: 'up', title: 'up', keys: ['up', 'k'], group: 'navigation', run: move(() => -1) },
   { id: 'down', title: 'down', keys: ['down', 'j'], group: 'navigation', run: move(() => 1) },
+  // With the backups pane's details open, PgUp/PgDn scroll them (↑↓ still pick the archive).
+  { id: 'backup-details-up', title: 'scroll the details up', keys: ['pageup', 'ctrl+b'], group: 'navigation', panes: backupsOnly, enabled: (s) => s.backups.details, run: (c) => c.state.actions.scrollBackupDetails(-Math.max(1, Math.floor(c.pageSize / 2))) },
+  { id: 'backup-details-down', title: 'scroll the details down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', panes: backupsOnly, enabled: (s) => s.backups.details, run: (c) => c.state.actions.scrollBackupDetails(Math.max(1, Math.floor(c.pageSize / 2))) },
   { id: 'page-up', title: 'page up', keys: ['pageup', 'ctrl+b'], group: 'navigation', run: move((c) => -c.pageSize) },
   { id: 'page-down', title: 'page down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', run: move((c) => c.pageSize) },
   { id: 'top', title: 'first row', keys: ['g', 'home'], group: 'navigation', run: move(() => -1e9) },
@@ -105,6 +109,15 @@ export const COMMANDS: readonly CommandDef[] = [
       if (selection?.kind === 'unit') void state.actions.showUnitFile(selection.target.host, selection.unit);
     },
   },
+  // The backups pane's keys come before the unit actions that share them (r, R): in that pane they win.
+  { id: 'backup-details', title: 'details: sanity evidence, manifest, verify checks', keys: ['return'], group: 'view', footer: true, panes: backupsOnly, run: ({ state }) => state.actions.toggleBackupDetails() },
+  { id: 'backup-create', title: 'create: a backup now (source sanity checked first)', keys: ['c'], group: 'actions', mutating: true, footer: true, panes: backupsOnly, run: ({ state }) => void state.actions.proposeBackupCreate() },
+  { id: 'backup-verify', title: 'verify: checksum, test extraction, manifest', keys: ['v'], group: 'actions', footer: true, panes: backupsOnly, run: ({ state }) => void state.actions.verifyBackup() },
+  { id: 'backup-restore', title: 'restore: into the data dir (verified first)', keys: ['r'], group: 'actions', mutating: true, footer: true, panes: backupsOnly, run: ({ state }) => void state.actions.proposeBackupRestore(false) },
+  { id: 'backup-restore-stopped', title: 'restore with the unit stopped around the swap', keys: ['R'], group: 'actions', mutating: true, panes: backupsOnly, run: ({ state }) => void state.actions.proposeBackupRestore(true) },
+  { id: 'backup-prune', title: 'prune: what the retention policy lets go', keys: ['p'], group: 'actions', mutating: true, footer: true, panes: backupsOnly, run: ({ state }) => void state.actions.proposeBackupPrune() },
+  { id: 'backup-stop', title: 'stop: the running verify or check', keys: ['escape'], group: 'actions', footer: true, panes: backupsOnly, enabled: (s) => s.backups.job !== null, run: ({ state }) => void state.actions.stopBackupJob() },
+  { id: 'backup-details-close', title: 'close: the details', keys: ['escape'], group: 'view', footer: true, panes: backupsOnly, enabled: (s) => s.backups.job === null && s.backups.details, run: ({ state }) => state.actions.toggleBackupDetails(false) },
   { id: 'filter', title: 'filter rows', keys: ['/'], group: 'view', footer: true, panes: ['environments', 'processes', 'backups'], run: ({ state }) => state.actions.startFilter() },
   { id: 'toggle-all', title: 'all services on the host / only the environments\'', keys: ['a'], group: 'view', footer: true, panes: ['processes'], run: ({ state }) => state.actions.toggleShowAll() },
   { id: 'sort-next', title: 'sort by next column', keys: ['>'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(1) },

@@ -7,6 +7,7 @@
 // returns its initial state and its actions (types in types.ts). A new slice: its types in
 // types.ts, its factory, and one line below for its state and one for its actions.
 import { createStore } from 'zustand/vanilla';
+import { createBackupsSlice } from './backups-slice.js';
 import { createLogsSlice } from './logs-slice.js';
 import { createNavigationSlice } from './navigation-slice.js';
 import { createNoticeSlice } from './notice-slice.js';
@@ -20,7 +21,7 @@ import type { AppDeps, AppState, AppStore, SliceContext } from './types.js';
 export type { AppDeps, AppStore } from './types.js';
 
 export function createAppStore(deps: AppDeps): AppStore {
-  return createStore<AppState>()((set, get) => {
+  return createStore<AppState>()((set, get, api) => {
     const ctx: SliceContext = { deps, set: (patch) => set(patch), get, now: deps.now ?? Date.now, notify: (text, level) => get().actions.notify(text, level) };
     const navigation = createNavigationSlice(ctx);
     const refresh = createRefreshSlice(ctx, navigation.followProcessRow);
@@ -29,8 +30,9 @@ export function createAppStore(deps: AppDeps): AppStore {
     const unitFiles = createUnitFileSlice(ctx);
     const notice = createNoticeSlice(ctx);
     const logs = createLogsSlice(ctx);
+    const backups = createBackupsSlice(ctx, api.subscribe);
     // Ctrl+C stops the first of these that runs; with none, it arms quitting.
-    const quit = createQuitSlice(ctx, [operations.interruptOperation, logs.stopFollowing]);
+    const quit = createQuitSlice(ctx, [operations.interruptOperation, backups.stopJob, logs.stopFollowing]);
 
     return {
       config: deps.config,
@@ -44,8 +46,9 @@ export function createAppStore(deps: AppDeps): AppStore {
       ...notice.state,
       ...quit.state,
       ...logs.state,
+      ...backups.state,
       // One stable object: components and key handlers read `getState().actions.X`.
-      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...operations.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions },
+      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...operations.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions, ...backups.actions },
     };
   });
 }

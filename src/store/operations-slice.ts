@@ -85,7 +85,7 @@ export function createOperationsSlice({ deps, set, get, now, notify }: SliceCont
         soon();
         break;
       case 'progress':
-        patch({ progress: { done: event.done, total: event.total, unit: event.unit, rate: event.rate, etaSeconds: event.etaSeconds } });
+        patch({ progress: { done: event.done, total: event.total, unit: event.unit, rate: event.rate, etaSeconds: event.etaSeconds, ...(event.files ? { files: event.files } : {}) } });
         break;
       case 'gate-sample':
         patch((view) => ({ gate: { sample: event.sample, samples: (view.gate?.samples ?? 0) + 1 } }));

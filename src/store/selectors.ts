@@ -4,7 +4,8 @@ import { secondsSince } from '../core/text/humanize.js';
 import type { Listener } from '../core/systemd/listeners.js';
 import type { EnvironmentStatus } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
-import type { Archive } from '../core/backups/listing.js';
+import type { CatalogEntry } from '../core/backups/catalog.js';
+import type { SourceSanity } from '../core/backups/sanity.js';
 import type { AppState, HostUnit, OpenOperation, ProcessSort, Sample } from './types.js';
 import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
 import { IN_PROGRESS } from '../core/ops/state.js';
@@ -14,7 +15,7 @@ export function environmentNames(state: AppState): string[] {
   return Object.keys(state.config.environments).filter((name) => name.toLowerCase().includes(filter));
 }
 
-export function environmentStatus(state: AppState, name: string | null): EnvironmentStatus | undefined {
+export function environmentStatus(state: Pick<AppState, 'status'>, name: string | null): EnvironmentStatus | undefined {
   return name ? state.status?.environments.find((e) => e.name === name) : undefined;
 }
 
@@ -103,10 +104,30 @@ function computeProcessRows(state: ProcessInput, now: number): ProcessRow[] {
   return [...unitRows, ...portRows];
 }
 
-export function backupRows(state: AppState): Archive[] {
-  const env = environmentStatus(state, state.selectedEnv);
+/** The selected environment's archives as the backups slice last read them (newest first), filtered. */
+export function backupRows(state: Pick<AppState, 'backups' | 'selectedEnv' | 'filter'>): CatalogEntry[] {
+  const entries = state.selectedEnv ? (state.backups.byEnv[state.selectedEnv]?.overview?.catalog.entries ?? []) : [];
   const filter = state.filter.backups.toLowerCase();
-  return (env?.backups?.archives ?? []).filter((a) => a.name.toLowerCase().includes(filter));
+  return filter === '' ? entries : entries.filter((a) => a.name.toLowerCase().includes(filter));
+}
+
+/**
+ * The newest source-sanity verdict for an environment: the status's (checked with its slow
+ * parts, every 30 s) or the backups pane's own (checked when a create is planned, or when the
+ * status had none), whichever was checked last.
+ */
+export function backupSanity(state: Pick<AppState, 'backups' | 'status'>, name: string | null): SourceSanity | null {
+  if (!name) return null;
+  const own = state.backups.byEnv[name]?.overview?.sanity ?? null;
+  const status = environmentStatus(state, name)?.backupSanity ?? null;
+  if (!own || !status) return own ?? status;
+  return status.checkedAt > own.checkedAt ? status : own;
+}
+
+/** The archive the backups pane's cursor is on (the cursor kept inside the rows). */
+export function selectedBackup(state: Pick<AppState, 'backups' | 'selectedEnv' | 'filter' | 'cursor'>): CatalogEntry | null {
+  const rows = backupRows(state);
+  return rows[Math.min(state.cursor.backups, rows.length - 1)] ?? null;
 }
 
 /** What unit actions in the current pane act on, and whom they touch (target.ts decides). */

@@ -19,6 +19,8 @@ import type { PriorityRange } from '../core/journal/filter.js';
 import type { StatusReport } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
 import type { LogSession, LogTarget, LogWork } from './log-session.js';
+import type { BackupOverview } from '../core/backups/overview.js';
+import type { VerifyRecord } from '../core/backups/manifest.js';
 
 export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
 export type PaneId = (typeof PANES)[number];
@@ -326,11 +328,79 @@ export interface LogActions {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Backups (backups-slice.ts): each environment's overview (archives, source sanity, schedule),
+// a verify run from the console (not an operation), and the backup operations planned from here.
+
+export interface EnvBackups {
+  overview: BackupOverview | null;
+  /** Why the last read failed (no policy, host down), safe to print; the overview before it stays. */
+  error: string | null;
+  /** When the last read ended, well or not (reads are throttled from it). */
+  readAt: number | null;
+  reading: boolean;
+}
+
+/** Something the pane is doing for an archive or an environment before (or instead of) an operation. */
+export interface BackupJob {
+  kind: 'verify' | 'restore' | 'create' | 'prune';
+  environment: string;
+  /** The archive's name and path (verify, restore), or null. */
+  archive: string | null;
+  path: string | null;
+  /** sanity: create checks the source first; catalog: prune reads it again; planning: restore looks at the data dir. */
+  phase: 'sanity' | 'catalog' | 'checksum' | 'extraction' | 'planning';
+  progress: Progress | null;
+  startedAt: number;
+  /** Esc or Ctrl+C was pressed: it ends at the next point it can. */
+  stopping: boolean;
+}
+
+/** The last verify's outcome, shown until the next one. `ok` null: it did not finish (stopped, or an error). */
+export interface BackupVerifyOutcome {
+  environment: string;
+  archive: string;
+  path: string;
+  ok: boolean | null;
+  checks: VerifyRecord['checks'];
+  error: string | null;
+  at: number;
+}
+
+export interface BackupsState {
+  backups: {
+    byEnv: Record<string, EnvBackups>;
+    /** The details panel: source-sanity evidence, the selected archive's manifest and verify checks. */
+    details: boolean;
+    /** How far the details panel is scrolled (lines; the pane keeps it within what there is). */
+    detailsScroll: number;
+    job: BackupJob | null;
+    lastVerify: BackupVerifyOutcome | null;
+  };
+}
+
+export interface BackupsActions {
+  /** Read the environment's (default: the selected one's) overview; at most every 30 s unless forced. */
+  readBackups(options?: { env?: string; force?: boolean }): Promise<void>;
+  toggleBackupDetails(show?: boolean): void;
+  scrollBackupDetails(delta: number): void;
+  /** Verify the selected archive (checksum, test extraction, manifest); Esc or Ctrl+C stops it. */
+  verifyBackup(): Promise<void>;
+  /** Check source sanity afresh, then propose a backup (refused, the evidence shown, on a stale source). */
+  proposeBackupCreate(): Promise<void>;
+  /** Propose what the retention policy lets go (refused while the newest archive looks wrong). */
+  proposeBackupPrune(): Promise<void>;
+  /** Verify the selected archive, then propose restoring it into the source (the unit stopped around the swap, if asked). */
+  proposeBackupRestore(stopUnit: boolean): Promise<void>;
+  /** Stop the running job (a verify, a check before a plan): true if there was one. */
+  stopBackupJob(): boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The whole store: every slice's state, and one stable `actions` object of every slice's actions.
 
-export type AppActions = NavigationActions & RefreshActions & OverlayActions & OperationsActions & UnitFileActions & NoticeActions & QuitActions & LogActions;
+export type AppActions = NavigationActions & RefreshActions & OverlayActions & OperationsActions & UnitFileActions & NoticeActions & QuitActions & LogActions & BackupsActions;
 
-export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, OperationsState, NoticeState, QuitState, LogsSliceState {
+export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, OperationsState, NoticeState, QuitState, LogsSliceState, BackupsState {
   actions: AppActions;
 }
 

@@ -1,0 +1,87 @@
+// The backups pane's tests and the recording they play back (test/fixtures/backups-pane.json,
+// made by record-backups.ts against the lab). Two environments:
+//   production  the lab's, its backups pointed at the stale copy the old job archived (the
+//               incident source sanity exists for): the verdict is stale-source;
+//   fixture     a directory of the recorder's own on the lab host: an archive opsdeck made
+//               (manifest, checksum), one of the old job's (plain tar), a damaged one (cut in
+//               half), a partial left two days ago, and in phase "alarm" a newest archive
+//               much smaller than the one before it.
+// Phases: "lab" (production), "alarm" (fixture with its small newest archive), "clean" (without).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Host } from '../../src/core/host/host.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { AuditLog } from '../../src/core/ops/audit.js';
+import { runnerPolicies } from '../../src/core/ops/policy.js';
+import { OperationRunner } from '../../src/core/ops/runner.js';
+import { createAppStore, type AppStore } from '../../src/store/app-store.js';
+import { ReplayHost, type Recording } from './recorded-host.js';
+
+export const FIXTURE_DIR = '/var/lib/opsdeck-lab-fixtures/backups-pane';
+
+export const BACKUPS_CONFIG = `
+hosts:
+  lab:
+    transport: local   # in the tests every host is the ReplayHost; local keeps previews plain
+environments:
+  production:
+    host: lab
+    protected: true
+    unit: mcp-coordination.service
+    ports: [3444]
+    dataDir: /var/lib/opsdeck-lab/srv/production/data
+    backups:
+      dir: /var/lib/opsdeck-lab/srv/production-data-backups
+      source: /var/lib/opsdeck-lab/srv/production-data   # the stale copy the old job archived
+  fixture:
+    host: lab
+    dataDir: ${FIXTURE_DIR}/data
+    backups: { dir: ${FIXTURE_DIR}/backups, keepLast: 1 }
+`;
+
+export type Phase = 'lab' | 'alarm' | 'clean';
+
+export function loadRecording(): Recording {
+  return JSON.parse(readFileSync(new URL('../fixtures/backups-pane.json', import.meta.url), 'utf8')) as Recording;
+}
+
+/** Every host name resolves to one given Host. */
+class OneHost extends HostRegistry {
+  constructor(
+    config: Config,
+    private readonly host: Host,
+  ) {
+    super(config);
+  }
+  override get(): Host {
+    return this.host;
+  }
+}
+
+/** A console store on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */
+export function storeOn(host: Host, options: { readonly?: boolean; now?: () => number } = {}): { store: AppStore; cleanup: () => void } {
+  const config = parseConfig(BACKUPS_CONFIG, 'backups-test.yaml');
+  const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
+  const hosts = new OneHost(config, host);
+  const readonly = options.readonly ?? false;
+  const runner = new OperationRunner({ hostFor: () => host, ...runnerPolicies(config, readonly, (env) => config.environments[env]!.host), audit: new AuditLog(path.join(auditDir, 'audit.jsonl')) });
+  const store = createAppStore({ config, configFile: 'backups-test.yaml', hosts, runner, readonly, ...(options.now ? { now: options.now } : {}) });
+  return { store, cleanup: () => rmSync(auditDir, { recursive: true, force: true }) };
+}
+
+/** A store whose host answers as the lab did in `phase`. */
+export function replayStore(phase: Phase, options: { readonly?: boolean; now?: () => number } = {}): { store: AppStore; host: ReplayHost; cleanup: () => void } {
+  const host = new ReplayHost(loadRecording(), phase);
+  return { ...storeOn(host, options), host };
+}
+
+/** The backups pane of `env`, read: what a test starts from. */
+export async function showBackups(store: AppStore, env: string): Promise<void> {
+  const { actions } = store.getState();
+  actions.selectEnv(env);
+  actions.setPane('backups');
+  await actions.readBackups({ env });
+}
