@@ -201,9 +201,10 @@ export function parseProcClues(stdout: Buffer, serving: readonly Serving[]): Pro
 
 /** The source, then where the service writes, then the unit's ReadWritePaths= (the usual other suspect): at most six. */
 export function dirsToScan(source: string, unit: UnitFacts | null, clues: readonly Clue[]): string[] {
-  const dirs: string[] = [];
-  for (const dir of [source, ...clues.map((c) => c.dir), ...(unit?.readWritePaths ?? [])]) {
-    if (dir === source || (!dirs.includes(dir) && !isInside(dir, source) && !tooBroad(dir))) dirs.push(dir);
+  // The source is scanned once, first, however many clues also name it.
+  const dirs: string[] = [source];
+  for (const dir of [...clues.map((c) => c.dir), ...(unit?.readWritePaths ?? [])]) {
+    if (!dirs.includes(dir) && !isInside(dir, source) && !tooBroad(dir)) dirs.push(dir);
   }
   return dirs.slice(0, MAX_SCANS);
 }
