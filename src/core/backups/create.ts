@@ -4,8 +4,8 @@
 //   sha256sum, sync (fsync), mv NAME.partial NAME, sync the directory
 //   NAME.sha256 and NAME.manifest.json beside it (each written atomically)
 // A crash or a kill leaves at most a NAME.partial, which no listing takes for an archive
-// (tar dies of a broken pipe at its next line once opsdeck is gone) and prune removes. A full
-// disk or an unreadable file stops it with what and where, the partial removed.
+// (tar stops within 10 MB once opsdeck is gone: READER_GONE in tar.ts) and prune removes. A
+// full disk or an unreadable file stops it with what and where, the partial removed.
 import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
 import { fileInfo, freeSpace, makeDirectory, writeFileAtomic } from '../host/files.js';
@@ -115,9 +115,11 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
     // 0: done; 1: done, but some files changed while being read (noted in the manifest); 2: failed.
     if (run.exitCode !== 0 && run.exitCode !== 1) {
       if (complaints.noSpace) {
+        // Measured with the partial gone: with it there, the destination always has 0 B free.
+        await removePartial();
         const free = await freeSpace(host, spec.dir).catch(() => null);
         throw new BackupError(
-          `the backup destination ${spec.dir} on host ${host.name} is full${free !== null ? ` (${formatBytes(free)} free)` : ''}: the archive of ${spec.source} (${formatBytes(scan.bytes)} before compression) did not fit; the partial archive was removed`,
+          `the backup destination ${spec.dir} on host ${host.name} is full${free !== null ? ` (${formatBytes(free)} free without the partial archive)` : ''}: the archive of ${spec.source} (${formatBytes(scan.bytes)} before compression) did not fit; the partial archive was removed`,
           'free space there (opsdeck backup prune, or remove old files), or point backups.dir at a larger disk',
         );
       }
