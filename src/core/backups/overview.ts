@@ -15,7 +15,7 @@ export interface ScheduleState {
   active: boolean;
   nextRun: string | null;
   lastRun: string | null;
-  /** The service's last result (success, exit-code…), or null when it never ran. */
+  /** The service's last result (success, exit-code…; running while it runs), or null when it never ran. */
   lastResult: string | null;
 }
 
@@ -34,13 +34,17 @@ export async function readSchedule(host: Host, environment: string, options: Run
   const timer = states.get(units.timer);
   const service = states.get(units.service);
   const installed = Boolean(timer && timer.loadState === 'loaded');
+  // A run by hand (systemctl start) counts too: the service's own last invocation says when and how it ended.
+  const ran = service && service.loadState === 'loaded' && service.invocationId !== '' ? service : null;
+  const running = ran && (ran.activeState === 'activating' || ran.activeState === 'active');
+  const times = [installed ? timer!.lastTrigger : null, ran?.stateChangedAt ?? null].filter((t): t is string => t !== null).sort();
   return {
     timer: units.timer,
     installed,
     active: installed && timer!.activeState === 'active',
     nextRun: installed ? timer!.nextElapse : null,
-    lastRun: installed ? timer!.lastTrigger : null,
-    lastResult: service && service.loadState === 'loaded' && timer?.lastTrigger ? service.result : null,
+    lastRun: times.at(-1) ?? null,
+    lastResult: running ? 'running' : ran ? ran.result : null,
   };
 }
 

@@ -73,6 +73,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 /** Output that parsers can rely on: no colour, no pager, no locale surprises. */
 export const STABLE_ENV: Readonly<Record<string, string>> = {
   LC_ALL: 'C',
+  // Times a tool prints as text (systemctl show's timer properties) are in UTC, so they parse exactly.
+  TZ: 'UTC0',
   SYSTEMD_COLORS: '0',
   SYSTEMD_PAGER: '',
   SYSTEMD_URLIFY: '0',

@@ -144,9 +144,14 @@ const EXEC_MAIN_CODES: Record<string, UnitStatus['execMainCode']> = { '1': 'exit
 /** `--timestamp=unix` gives "@1732441800"; turn it into ISO time, or null when never. */
 function time(value: string | undefined): string | null {
   const match = value?.match(/^@(\d+)/);
-  if (!match) return null;
-  const seconds = Number(match[1]);
-  return seconds > 0 ? new Date(seconds * 1000).toISOString() : null;
+  if (match) {
+    const seconds = Number(match[1]);
+    return seconds > 0 ? new Date(seconds * 1000).toISOString() : null;
+  }
+  // Timer properties ignore --timestamp=unix (systemd 252): "Mon 2026-11-30 00:00:52 UTC", in
+  // UTC because every command runs with TZ=UTC0 (host.ts); any other zone is not guessed at.
+  const text = value?.match(/^(?:[A-Z][a-z]{2} )?(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) (?:UTC|GMT)$/);
+  return text ? new Date(`${text[1]}T${text[2]}Z`).toISOString() : null;
 }
 
 /** Parse `systemctl show` output for several units: blocks separated by blank lines. */
