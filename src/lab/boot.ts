@@ -64,6 +64,11 @@ export function writeBootScripts(p: ScenarioPaths, cgroup: string, hierarchies: 
       // lab's is its own, as on a separate machine (two labs must not share locks).
       `mkdir -p /var/lib/opsdeck ${q(p.state)}`,
       `mount --bind ${q(p.state)} /var/lib/opsdeck`,
+      // systemctl enable writes into /etc/systemd/system, Persistent= timers stamp /var/lib/systemd:
+      // the lab's own, never the machine's.
+      `mkdir -p ${q(path.join(p.state, 'systemd-config'))} ${q(path.join(p.state, 'systemd-lib'))}`,
+      `mount --bind ${q(path.join(p.state, 'systemd-config'))} /etc/systemd/system`,
+      `mount --bind ${q(path.join(p.state, 'systemd-lib'))} /var/lib/systemd`,
       'mkdir -p /run/systemd/journald.conf.d',
       "printf '[Journal]\\nStorage=volatile\\nRateLimitIntervalSec=0\\nRuntimeMaxUse=256M\\n' > /run/systemd/journald.conf.d/lab.conf",
       'export container=opsdeck-lab',
