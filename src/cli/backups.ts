@@ -8,7 +8,7 @@ import { readCatalog, type CatalogEntry } from '../core/backups/catalog.js';
 import { resolvePolicy, isInside } from '../core/backups/policy.js';
 import { decideRetention } from '../core/backups/retention.js';
 import { checkSourceSanity, type SourceSanity } from '../core/backups/sanity.js';
-import { scanTree } from '../core/backups/scan.js';
+import { restoreTarget } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyReport } from '../core/backups/verify.js';
 import { fileInfo } from '../core/host/files.js';
 import type { Host } from '../core/host/host.js';
@@ -170,18 +170,6 @@ export async function backupPruneCommand(envName: string, options: BackupOptions
   });
 }
 
-/** The real path of the restore target (a link resolved), and whether it holds anything now. */
-async function restoreTarget(host: Host, dir: string): Promise<{ target: string; hasData: boolean }> {
-  const info = await fileInfo(host, dir);
-  if (!info.exists) return { target: dir, hasData: false };
-  const { stdout } = await host.run(['realpath', '-e', '--', dir]);
-  const target = stdout.replace(/\n$/, '');
-  const real = await fileInfo(host, target);
-  if (real.type !== 'directory') throw new UsageError(`${dir} on host ${host.name} is not a directory`, 'restore into a directory (or a path that does not exist yet)');
-  const scan = await scanTree(host, target);
-  return { target, hasData: scan.files + scan.dirs + scan.links + scan.others > 0 };
-}
-
 export async function backupRestoreCommand(envName: string, archiveName: string, options: BackupOptions): Promise<number> {
   return withEnvironment(envName, options, async (ctx, host, policy) => {
     const env = ctx.config.environments[envName]!;
@@ -209,6 +197,7 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
       targetHasData: hasData,
       unit: options.stop ? env.unit! : null,
       probe: env.health,
+      ...(env.unit ? { howToStop: '--stop' } : {}),
     });
     return operate(ctx, op, options);
   });

@@ -13,10 +13,9 @@ import { readOverview } from '../core/backups/overview.js';
 import { createBackupOperation, pruneOperation, restoreOperation } from '../core/backups/plans.js';
 import { isInside, resolvePolicy, type ResolvedPolicy } from '../core/backups/policy.js';
 import { decideRetention } from '../core/backups/retention.js';
-import { scanTree } from '../core/backups/scan.js';
+import { restoreTarget } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyProgress, type VerifyReport } from '../core/backups/verify.js';
 import type { EnvironmentConfig } from '../config/schema.js';
-import { fileInfo } from '../core/host/files.js';
 import type { Host } from '../core/host/host.js';
 import type { Operation } from '../core/ops/operation.js';
 import { ProgressMeter } from '../core/ops/progress.js';
@@ -41,19 +40,6 @@ export interface BackupsSlice extends Slice<'backups', BackupsActions> {
 
 type Backups = BackupsState['backups'];
 const NOTHING_READ: EnvBackups = { overview: null, error: null, readAt: null, reading: false };
-
-/** The real path of the restore target (a link resolved) and whether it holds anything now.
- *  The same as the CLI's restoreTarget (src/cli/backups.ts), which the store cannot import. */
-async function restoreTarget(host: Host, dir: string): Promise<{ target: string; hasData: boolean }> {
-  const info = await fileInfo(host, dir);
-  if (!info.exists) return { target: dir, hasData: false };
-  const { stdout } = await host.run(['realpath', '-e', '--', dir]);
-  const target = stdout.replace(/\n$/, '');
-  const real = await fileInfo(host, target);
-  if (real.type !== 'directory') throw new UsageError(`${dir} on host ${host.name} is not a directory`, 'restore into a directory (or a path that does not exist yet)');
-  const scan = await scanTree(host, target);
-  return { target, hasData: scan.files + scan.dirs + scan.links + scan.others > 0 };
-}
 
 /** The record a verify leaves, from its report. */
 function recordOf(report: VerifyReport): VerifyRecord {
@@ -352,10 +338,8 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
           targetHasData: hasData,
           unit: stopUnit ? env.unit! : null,
           probe: env.health,
+          ...(env.unit ? { howToStop: '"restore with the unit stopped" (R)' } : {}),
         });
-        // The plan speaks of the CLI's --stop: here it is the other key.
-        const running = env.unit ? `${env.unit} keeps running through the swap ("restore with the unit stopped", R, stops it around the swap)` : `${name} has no unit: nothing is stopped`;
-        op.details = op.details.map((d) => (d.startsWith('the unit is not stopped') ? running : d));
         // Restored where the backups are taken from: if that is not where the service writes, say so before anyone types a name.
         const sanity = backupSanity(get(), name);
         if (sanity?.verdict === 'stale-source') op.details.push(`WARNING: source sanity says ${name}'s service writes to ${sanity.liveDirs.join(', ') || 'another directory'}, not to ${target}: the service will not read what this restores`);

@@ -230,7 +230,7 @@ describe('restore', () => {
     if (overlay?.kind !== 'confirm') return;
     expect(overlay.op.kind).toBe('backup.restore');
     expect(overlay.op.steps.map((s) => s.kind)).toEqual(['backup-create', 'extract', 'swap-dir']);
-    expect(overlay.op.details).toContain('fixture has no unit: nothing is stopped');
+    expect(overlay.op.details).toContain('nothing is stopped around the swap (no unit)');
     expect(overlay.op.details.join('\n')).not.toMatch(/--stop/);
   });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
 import { listArchives, type Archive, type BackupListing } from './listing.js';
 import { parseManifest, parseVerifyRecord, type Manifest, type VerifyRecord } from './manifest.js';
-import { compressionOf, SIDECARS, timeFromName, type ResolvedPolicy } from './policy.js';
+import { compressionOf, SAFETY_SUFFIX, SIDECARS, timeFromName, type ResolvedPolicy } from './policy.js';
 
 export interface CatalogEntry extends Archive {
   /** When it was made: the time in its name, else its mtime. */
@@ -19,6 +19,8 @@ export interface CatalogEntry extends Archive {
   verified: VerifyRecord | null;
   /** Its name follows the policy (PREFIX + time): prune may remove it. */
   managed: boolean;
+  /** A safety archive taken before a restore: never pruned (the restore's way back). */
+  safety: boolean;
   /** Much smaller, or far fewer files, than the archive before it. */
   alarm: string | null;
 }
@@ -67,7 +69,8 @@ export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy
     const manifest = sidecar(a, 'manifest') as Manifest | null;
     const verified = sidecar(a, 'verified') as VerifyRecord | null;
     const sameFile = verified && verified.archiveBytes === a.sizeBytes && Math.abs(verified.archiveMtime - Date.parse(a.modifiedAt) / 1000) < 1;
-    return { ...a, madeAt: (named ?? new Date(a.modifiedAt)).toISOString(), compression: compressionOf(raw), manifest, verified: sameFile ? verified : null, managed: named !== null, alarm: null };
+    const safety = raw.includes(SAFETY_SUFFIX);
+    return { ...a, madeAt: (named ?? new Date(a.modifiedAt)).toISOString(), compression: compressionOf(raw), manifest, verified: sameFile ? verified : null, managed: named !== null && !safety, safety, alarm: null };
   });
   entries.sort((x, y) => y.madeAt.localeCompare(x.madeAt));
   for (let i = 0; i < entries.length - 1; i++) entries[i]!.alarm = shrinkAlarm(entries[i]!, entries[i + 1]!);

@@ -13,7 +13,7 @@ import { GATE_SETTLE_MS, GATE_TIMEOUT_MS, newOperation, type OperationTarget } f
 import type { Operation, Step } from '../ops/operation.js';
 import { formatBytes } from '../text/humanize.js';
 import type { CatalogEntry } from './catalog.js';
-import { archiveName, SIDECARS, type ResolvedPolicy } from './policy.js';
+import { archiveName, SAFETY_SUFFIX, SIDECARS, type ResolvedPolicy } from './policy.js';
 import type { RetentionDecision } from './retention.js';
 
 export function createBackupOperation(where: OperationTarget, input: { environment: string; policy: ResolvedPolicy; unit?: string | undefined; details?: string[]; now?: Date }): Operation {
@@ -44,7 +44,7 @@ export function pruneOperation(where: OperationTarget, input: { environment: str
       ...decision.remove.map((e) => `remove ${e.name} (${formatBytes(e.sizeBytes)}, made ${e.madeAt})`),
       ...partials.map((p) => `remove ${p.name} (an unfinished archive)`),
       ...decision.keep.map((k) => `keep ${k.entry.name}: ${k.reasons.join(', ')}`),
-      ...decision.untouched.map((e) => `leave ${e.name} (not named by the policy's prefix)`),
+      ...decision.untouched.map((e) => `leave ${e.name} (${e.safety ? 'a safety archive taken before a restore: remove it yourself once sure' : "not named by the policy's prefix"})`),
     ],
   });
 }
@@ -60,6 +60,8 @@ export interface RestorePlan {
   /** Stop the unit before the swap and start it after, then the health gate. */
   unit: string | null;
   probe?: HealthProbe | undefined;
+  /** How the operator stops the unit around the swap instead (a flag, a key), said when it is not. */
+  howToStop?: string;
   now?: Date;
 }
 
@@ -72,7 +74,7 @@ export function restoreOperation(where: OperationTarget, plan: RestorePlan, id?:
   const keepAs = `${plan.target}.before-restore-${op.id.slice(0, 15)}`;
   const steps: Step[] = [];
   if (plan.targetHasData) {
-    const name = archiveName(plan.policy, now, '-before-restore');
+    const name = archiveName(plan.policy, now, SAFETY_SUFFIX);
     steps.push({ kind: 'backup-create', environment: plan.environment, source: plan.target, dir: plan.policy.dir, name, compression: plan.policy.compression, ...(plan.unit ? { unit: plan.unit } : {}), host: where.host, title: `safety archive of ${plan.target} as it is now: ${name}` });
   }
   if (plan.unit) steps.push({ kind: 'systemctl', verb: 'stop', unit: plan.unit, host: where.host, title: `systemctl stop ${plan.unit}` });
@@ -87,7 +89,7 @@ export function restoreOperation(where: OperationTarget, plan: RestorePlan, id?:
     `archive: ${plan.archive.path} (${formatBytes(plan.archive.sizeBytes)}, made ${plan.archive.madeAt}${plan.archive.manifest ? `, ${plan.archive.manifest.files} files from ${plan.archive.manifest.source}` : ', not made by opsdeck'})`,
     `verified: ${plan.archive.verified?.ok ? `yes, ${plan.archive.verified.verifiedAt}` : 'just now, before this plan'}`,
     `into: ${plan.target}${plan.targetHasData ? ' (its current content is archived first and kept beside it)' : ' (empty or missing now)'}`,
-    plan.unit ? `the unit ${plan.unit} is stopped for the swap, started after, then the health gate` : 'the unit is not stopped (pass --stop to stop it around the swap)',
+    plan.unit ? `the unit ${plan.unit} is stopped for the swap, started after, then the health gate` : plan.howToStop ? `the unit keeps running through the swap (${plan.howToStop} stops it around the swap)` : 'nothing is stopped around the swap (no unit)',
   ];
   return op;
 }

@@ -44,6 +44,9 @@ export function stampOf(when: Date): string {
   return when.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 }
 
+/** What a safety archive (taken before a restore) has after its time: retention never takes it. */
+export const SAFETY_SUFFIX = '-before-restore';
+
 export function archiveName(policy: Pick<BackupPolicy, 'prefix' | 'compression'>, when: Date, suffix = ''): string {
   return `${policy.prefix}${stampOf(when)}${suffix}${EXTENSION[policy.compression]}`;
 }

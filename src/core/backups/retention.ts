@@ -14,7 +14,7 @@ export interface Kept {
 export interface RetentionDecision {
   keep: Kept[];
   remove: CatalogEntry[];
-  /** Not named by the policy: never pruned. */
+  /** Not named by the policy, or a safety archive: never pruned. */
   untouched: CatalogEntry[];
 }
 

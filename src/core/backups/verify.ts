@@ -60,7 +60,9 @@ export async function verifyArchive(host: Host, entry: Pick<CatalogEntry, 'path'
   const dir = path.posix.dirname(entry.path);
 
   options.onProgress?.({ phase: 'checksum', bytes: 0, files: 0, totalBytes: entry.sizeBytes, totalFiles: null });
-  const [actual, recorded] = await Promise.all([parseSha256(host, entry.path), recordedChecksum(host, entry.path, manifest)]);
+  // Esc (the signal) stops whichever command runs: the checksum of a big archive takes a while.
+  const stoppable = options.signal ? { signal: options.signal } : {};
+  const [actual, recorded] = await Promise.all([parseSha256(host, entry.path, stoppable), recordedChecksum(host, entry.path, manifest)]);
   sha256 = actual;
   if (recorded === null) checks.push({ name: 'checksum', ok: true, detail: `no checksum recorded (not made by opsdeck); sha256 now ${actual}` });
   else if (recorded === actual) checks.push({ name: 'checksum', ok: true, detail: `sha256 ${actual} as recorded` });
@@ -72,7 +74,7 @@ export async function verifyArchive(host: Host, entry: Pick<CatalogEntry, 'path'
     if (need !== null && free !== null && free < need * 1.05 + 1_048_576) {
       checks.push({ name: 'extraction', ok: false, detail: `a test extraction needs about ${formatBytes(need)} in ${dir}, only ${formatBytes(free)} is free` });
     } else {
-      const { stdout } = await host.run(['mktemp', '-d', '-p', dir, '.opsdeck-verify.XXXXXXXX']);
+      const { stdout } = await host.run(['mktemp', '-d', '-p', dir, '.opsdeck-verify.XXXXXXXX'], stoppable);
       const into = stdout.trim();
       try {
         const run = await runTar(host, extractArgv(entry.path, into, compressionOf(path.posix.basename(entry.path))), {
@@ -86,7 +88,7 @@ export async function verifyArchive(host: Host, entry: Pick<CatalogEntry, 'path'
           checks.push({ name: 'extraction', ok: false, detail: `${c.noSpace ? '' : 'the archive is damaged: '}${why}` });
         } else {
           checks.push({ name: 'extraction', ok: true, detail: `${run.tally.files} files extracted whole (${formatBytes(run.tally.bytes)})` });
-          const found = await scanTree(host, into, { timeoutMs: 600_000 });
+          const found = await scanTree(host, into, { timeoutMs: 600_000, ...stoppable });
           content = { files: found.files, dirs: found.dirs, links: found.links, bytes: found.bytes, newestMtime: found.newestMtime, newestPath: found.newestPath };
           if (manifest) {
             const differences = compareWithManifest(found, manifest);
