@@ -79,6 +79,27 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
     return { env, policy, host: deps.hosts.get(env.host) };
   };
 
+  /** contextOf(name), or null with the reason told to the operator. */
+  const contextOrSay = (name: string) => {
+    try {
+      return contextOf(name);
+    } catch (error) {
+      notify(describeError(error), 'error');
+      return null;
+    }
+  };
+
+  /** The selected environment's context, or null with the reason told. */
+  const selectedContext = () => {
+    const name = get().selectedEnv;
+    if (!name) {
+      notify('select an environment first', 'warn');
+      return null;
+    }
+    const context = contextOrSay(name);
+    return context ? { name, ...context } : null;
+  };
+
   /** Verify results from this console win over an older (or missing) record read from the host. */
   const withLocalVerifies = (catalog: BackupCatalog): BackupCatalog => ({
     ...catalog,
@@ -236,26 +257,16 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       if (busy()) return;
       const picked = selected();
       if (!picked) return;
-      let host: Host;
-      try {
-        host = contextOf(picked.name).host;
-      } catch (error) {
-        return notify(describeError(error), 'error');
-      }
-      await runVerify(picked.name, host, picked.entry, 'verify');
+      const context = contextOrSay(picked.name);
+      if (!context) return;
+      await runVerify(picked.name, context.host, picked.entry, 'verify');
     },
 
     async proposeBackupCreate() {
       if (busy()) return;
-      const name = get().selectedEnv;
-      if (!name) return notify('select an environment first', 'warn');
-      let context;
-      try {
-        context = contextOf(name);
-      } catch (error) {
-        return notify(describeError(error), 'error');
-      }
-      const { env, policy } = context;
+      const context = selectedContext();
+      if (!context) return;
+      const { name, env, policy } = context;
       // Source sanity as it is now, not as it was up to 30 s ago: it decides whether to archive at all.
       const abort = startJob({ kind: 'create', environment: name, archive: null, path: null, phase: 'sanity' });
       try {
@@ -276,15 +287,9 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
 
     async proposeBackupPrune() {
       if (busy()) return;
-      const name = get().selectedEnv;
-      if (!name) return notify('select an environment first', 'warn');
-      let context;
-      try {
-        context = contextOf(name);
-      } catch (error) {
-        return notify(describeError(error), 'error');
-      }
-      const { policy, host } = context;
+      const context = selectedContext();
+      if (!context) return;
+      const { name, policy, host } = context;
       // The plan is made from the directory as it is now (a scheduled run may have added one).
       const abort = startJob({ kind: 'prune', environment: name, archive: null, path: null, phase: 'catalog' });
       try {
@@ -312,12 +317,8 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       const picked = selected();
       if (!picked) return;
       const { name, entry } = picked;
-      let context;
-      try {
-        context = contextOf(name);
-      } catch (error) {
-        return notify(describeError(error), 'error');
-      }
+      const context = contextOrSay(name);
+      if (!context) return;
       const { env, policy, host } = context;
       if (stopUnit && !env.unit) return notify(`${name} has no unit to stop around the swap`, 'warn');
       const into = policy.source;

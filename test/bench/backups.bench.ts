@@ -21,7 +21,6 @@ import { createCipheriv } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { execa } from 'execa';
 import { archiveName } from '../../src/core/backups/policy.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -29,7 +28,7 @@ import type { HostConfig } from '../../src/config/schema.js';
 import { LocalHost, type Host } from '../../src/core/host/host.js';
 import { describeError } from '../../src/core/text/errors.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
-import { repoRoot, type BenchRow } from './support.js';
+import { bundleChild, type BenchRow } from './support.js';
 
 const DATA_ROOT = '/var/lib/opsdeck-bench-data';
 const DATA = path.join(DATA_ROOT, 'data');
@@ -254,20 +253,6 @@ interface ChildResult {
   result: { compressor?: string; archiveBytes?: number; bytes?: number; files?: number; ok?: boolean; checks?: string[] };
 }
 
-async function bundleChild(dir: string): Promise<string> {
-  const outfile = path.join(dir, 'backups-child.mjs');
-  await build({
-    stdin: { contents: CHILD_SOURCE, resolveDir: repoRoot, loader: 'ts', sourcefile: 'backups-child.ts' },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return outfile;
-}
 
 async function inChild(script: string, args: ChildArgs): Promise<ChildResult> {
   const { stdout } = await execa(process.execPath, ['--expose-gc', script], { reject: false, stdin: 'ignore', stderr: 'inherit', env: { OPSDECK_BENCH_ARGS: JSON.stringify(args) } });
@@ -536,7 +521,7 @@ export async function benchBackups(config: string): Promise<BenchRow[]> {
   };
   let script = '';
   try {
-    script = await bundleChild(scratch);
+    script = await bundleChild(scratch, 'backups-child', CHILD_SOURCE);
     await measure({ label: 'local', host: local });
     const sshConfig = parsed.hosts['lab-ssh'];
     if (!sshConfig) rows.push({ bench: 'backups', metric: 'ssh: skipped, the bench lab has no sshd (install openssh-server)', value: 0, unit: '' });

@@ -12,13 +12,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
 import { execa } from 'execa';
 import { loadConfig } from '../../src/config/load.js';
 import type { Host } from '../../src/core/host/host.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { journalArgv } from '../../src/core/journal/read.js';
-import { opsdeckBin, repoRoot, type BenchRow } from './support.js';
+import { bundleChild, opsdeckBin, type BenchRow } from './support.js';
 
 const LIVE_LINES = 1_000_000;
 const CATCHUP_LINES = 400_000;
@@ -90,20 +89,6 @@ interface ChildMessage {
   lastTimeUs?: number;
 }
 
-async function bundleChild(dir: string): Promise<string> {
-  const outfile = path.join(dir, 'logs-ingest.mjs');
-  await build({
-    stdin: { contents: CHILD_SOURCE, resolveDir: repoRoot, loader: 'ts', sourcefile: 'logs-ingest.ts' },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return outfile;
-}
 
 /** Run the ingesting process; resolves with its messages once it is done (or stalls). */
 function ingest(script: string, labDir: string, unit: string, target: number, onReady?: () => void, ticksPerSecond = 100) {
@@ -217,7 +202,7 @@ export async function benchLogs(config: string): Promise<BenchRow[]> {
   const row = (metric: string, value: number, unit: string, target?: string, met?: boolean) =>
     rows.push({ bench: 'logs', metric, value, unit, ...(target !== undefined ? { target, met } : {}) });
   try {
-    const script = await bundleChild(dir);
+    const script = await bundleChild(dir, 'logs-ingest', CHILD_SOURCE);
 
     // Live: follow first, then flood.
     let ready!: () => void;

@@ -1,4 +1,5 @@
 // Shared pieces of the benchmarks: a lab of their own, timing helpers, result rows.
+import { build } from 'esbuild';
 import { execa } from 'execa';
 import path from 'node:path';
 import { labDown, labUp } from '../../src/lab/lab.js';
@@ -43,4 +44,23 @@ export async function timeCli(args: string[]): Promise<number> {
   const started = performance.now();
   await execa(process.execPath, [opsdeckBin, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
   return performance.now() - started;
+}
+
+/**
+ * Bundle a bench's child script (TypeScript source importing the repo's src/) into DIR/NAME.mjs,
+ * so a measurement runs in a fresh process of its own (its memory is the code's, not the runner's).
+ */
+export async function bundleChild(dir: string, name: string, source: string): Promise<string> {
+  const outfile = path.join(dir, `${name}.mjs`);
+  await build({
+    stdin: { contents: source, resolveDir: repoRoot, loader: 'ts', sourcefile: `${name}.ts` },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return outfile;
 }

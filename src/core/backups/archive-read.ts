@@ -10,21 +10,12 @@ import type { Host } from '../host/host.js';
 import { CommandError, UsageError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { compressionOf } from './policy.js';
-import type { ScanEntry, TreeScan } from './scan.js';
+import type { ScanEntry, TreeCounts, TreeScan } from './scan.js';
 
-export interface ArchiveSummary {
+/** Its counts as scan.ts counts a tree (links: symbolic and hard). */
+export interface ArchiveSummary extends TreeCounts {
   /** The archive's path, safe to print. */
   archive: string;
-  /** Regular files, directories below the top, links (symbolic and hard), anything else. */
-  files: number;
-  dirs: number;
-  links: number;
-  others: number;
-  /** Bytes of the regular files. */
-  bytes: number;
-  /** The newest regular file's mtime (seconds since the epoch) and relative path (safe to print). */
-  newestMtime: number | null;
-  newestPath: string | null;
   /** Relative path (no leading './', no trailing '/') -> entry, with keepEntries. Keys are NOT safe to print. */
   entries?: Map<string, ScanEntry>;
   /** The archive held more than maxEntries entries: the map has the first ones only (counts are complete). */

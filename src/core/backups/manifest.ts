@@ -4,8 +4,10 @@
 // back from a host it is untrusted: every field is checked, texts are made safe to print.
 import { sanitizeLine } from '../text/sanitize.js';
 import type { Compression } from './policy.js';
+import type { TreeCounts } from './scan.js';
 
-export interface Manifest {
+/** What is inside (TreeCounts): regular files, directories, links, others; bytes of the regular files; the newest file. */
+export interface Manifest extends TreeCounts {
   version: 1;
   archive: string;
   environment: string;
@@ -18,15 +20,6 @@ export interface Manifest {
   sha256: string;
   /** Bytes of the archive file. */
   archiveBytes: number;
-  /** What is inside: regular files, directories, links, others; bytes of the regular files. */
-  files: number;
-  dirs: number;
-  links: number;
-  others: number;
-  bytes: number;
-  /** The newest regular file inside (seconds since the epoch) and its path. */
-  newestMtime: number | null;
-  newestPath: string | null;
   /** Files that changed while tar read them (their content in the archive may be torn). */
   changedWhileReading: string[];
   /** The environment's unit when the archive was made (active/running, failed…), or null without one. */
@@ -41,16 +34,20 @@ export interface Manifest {
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096;
 
-/** A manifest read from a host, checked; null when it is not one opsdeck wrote. */
-export function parseManifest(text: string): Manifest | null {
-  let raw: unknown;
+/** A JSON object from a host's file, or null when the text is not one. */
+function jsonObject(text: string): Record<string, unknown> | null {
   try {
-    raw = JSON.parse(text);
+    const raw: unknown = JSON.parse(text);
+    return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-  if (typeof raw !== 'object' || raw === null) return null;
-  const m = raw as Record<string, unknown>;
+}
+
+/** A manifest read from a host, checked; null when it is not one opsdeck wrote. */
+export function parseManifest(text: string): Manifest | null {
+  const m = jsonObject(text);
+  if (!m) return null;
   if (m.version !== 1 || !isText(m.sha256) || !/^[0-9a-f]{64}$/.test(m.sha256)) return null;
   if (![m.archiveBytes, m.files, m.dirs, m.links, m.others, m.bytes].every(isCount)) return null;
   if (m.compression !== 'gzip' && m.compression !== 'zstd') return null;
@@ -100,14 +97,8 @@ export interface VerifyRecord {
 }
 
 export function parseVerifyRecord(text: string): VerifyRecord | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof raw !== 'object' || raw === null) return null;
-  const r = raw as Record<string, unknown>;
+  const r = jsonObject(text);
+  if (!r) return null;
   if (r.version !== 1 || typeof r.ok !== 'boolean' || !isText(r.verifiedAt) || !isCount(r.archiveBytes) || typeof r.archiveMtime !== 'number') return null;
   const checks = Array.isArray(r.checks)
     ? r.checks.slice(0, 20).flatMap((c) => (typeof c === 'object' && c !== null && isText((c as Record<string, unknown>).name) && typeof (c as Record<string, unknown>).ok === 'boolean' ? [{ name: sanitizeLine((c as { name: string }).name), ok: (c as { ok: boolean }).ok, detail: isText((c as Record<string, unknown>).detail) ? sanitizeLine((c as { detail: string }).detail) : '' }] : []))

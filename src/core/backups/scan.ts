@@ -13,9 +13,8 @@ export interface ScanEntry {
   mtime: number;
 }
 
-export interface TreeScan {
-  dir: string;
-  exists: boolean;
+/** What a tree holds, however it was counted (a find, an archive read, tar's listing). */
+export interface TreeCounts {
   /** Regular files, directories below the top, symbolic links, anything else (FIFOs, sockets, devices). */
   files: number;
   dirs: number;
@@ -26,6 +25,11 @@ export interface TreeScan {
   /** The newest regular file's mtime (seconds since the epoch) and path (relative, safe to print). */
   newestMtime: number | null;
   newestPath: string | null;
+}
+
+export interface TreeScan extends TreeCounts {
+  dir: string;
+  exists: boolean;
   /** Paths find could not read (a directory it may not enter), safe to print. */
   unreadable: string[];
   /** Per relative path (decoded as UTF-8), when asked for: to compare a tree with an archive. */
