@@ -10,7 +10,6 @@ import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
 import { fileInfo, freeSpace, makeDirectory, writeFileAtomic } from '../host/files.js';
 import { formatBytes } from '../text/humanize.js';
-import { quoteUntrusted } from '../text/sanitize.js';
 import type { Manifest } from './manifest.js';
 import { partialName, SIDECARS, type Compression } from './policy.js';
 import { scanArgv, scanTree, type TreeScan } from './scan.js';
@@ -171,8 +170,4 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
 export async function removeArchive(host: Host, file: string): Promise<void> {
   await host.run(['rm', '-f', '--', file, partialName(file), SIDECARS.checksum(file), SIDECARS.manifest(file), SIDECARS.verified(file)]);
   await host.run(['sync', '--', path.posix.dirname(file)]);
-}
-
-export function describeSource(spec: Pick<CreateSpec, 'source'>): string {
-  return quoteUntrusted(spec.source);
 }
