@@ -6,13 +6,14 @@ import { createBackupOperation, pruneOperation, restoreOperation, scheduleOperat
 import { readOverview, type BackupOverview } from '../core/backups/overview.js';
 import { readCatalog, type CatalogEntry } from '../core/backups/catalog.js';
 import { resolvePolicy, isInside } from '../core/backups/policy.js';
-import { decideRetention } from '../core/backups/retention.js';
+import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
 import { checkSourceSanity, type SourceSanity } from '../core/backups/sanity.js';
 import { restoreTarget } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyReport } from '../core/backups/verify.js';
 import { fileInfo } from '../core/host/files.js';
 import type { Host } from '../core/host/host.js';
 import { dropInDirectory } from '../core/ops/plans.js';
+import { readonlyPolicy } from '../core/ops/policy.js';
 import { environmentTarget } from '../core/ops/target.js';
 import { CommandError, UsageError } from '../core/text/errors.js';
 import { formatAge, formatBytes, secondsSince, sparkline } from '../core/text/humanize.js';
@@ -140,11 +141,13 @@ function progressPrinter(label: string): { update: (text: string) => void; end: 
 }
 
 export async function backupVerifyCommand(envName: string, archiveName: string | undefined, options: BackupOptions): Promise<number> {
-  return withEnvironment(envName, options, async (_ctx, host, policy) => {
+  return withEnvironment(envName, options, async (ctx, host, policy) => {
     const catalog = await readCatalog(host, policy);
     const entry = findArchive(catalog.entries, archiveName, envName);
     const printer = progressPrinter(`verify ${entry.name}`);
-    const report = await verifyArchive(host, entry, { onProgress: (p) => printer.update(p.phase === 'checksum' ? 'checksum…' : `${formatBytes(p.bytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}, ${p.files} files`) }).finally(() => printer.end());
+    // Read-only: verified all the same, but no record is written beside the archive.
+    const record = !readonlyPolicy(ctx.config, Boolean(options.readonly))({ host: ctx.config.environments[envName]!.host, environments: [envName] });
+    const report = await verifyArchive(host, entry, { record, onProgress: (p) => printer.update(p.phase === 'checksum' ? 'checksum…' : `${formatBytes(p.bytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}, ${p.files} files`) }).finally(() => printer.end());
     if (options.json) json(report);
     else out(renderVerify(report) + '\n');
     return report.ok ? 0 : 1;
@@ -154,8 +157,7 @@ export async function backupVerifyCommand(envName: string, archiveName: string |
 export async function backupPruneCommand(envName: string, options: BackupOptions): Promise<number> {
   return withEnvironment(envName, options, async (ctx, host, policy) => {
     const catalog = await readCatalog(host, policy);
-    const newest = catalog.entries[0];
-    const suspicious = newest && (newest.alarm ? `the newest archive ${newest.name} is ${newest.alarm}` : newest.verified && !newest.verified.ok ? `the newest archive ${newest.name} failed verify` : null);
+    const suspicious = pruneRefusal(catalog.entries);
     if (suspicious && !options.force) throw new UsageError(`refusing to prune: ${suspicious}`, 'look at it first (opsdeck backup verify); pass --force to prune anyway');
     const decision = decideRetention(catalog.entries, policy);
     // A partial is only left over when no create is writing it: older than an hour.

@@ -12,7 +12,7 @@ import type { BackupOverview } from '../core/backups/overview.js';
 import { readOverview } from '../core/backups/overview.js';
 import { createBackupOperation, pruneOperation, restoreOperation } from '../core/backups/plans.js';
 import { isInside, resolvePolicy, type ResolvedPolicy } from '../core/backups/policy.js';
-import { decideRetention } from '../core/backups/retention.js';
+import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
 import { restoreTarget } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyProgress, type VerifyReport } from '../core/backups/verify.js';
 import type { EnvironmentConfig } from '../config/schema.js';
@@ -45,15 +45,6 @@ const NOTHING_READ: EnvBackups = { overview: null, error: null, readAt: null, re
 function recordOf(report: VerifyReport): VerifyRecord {
   const { version, archive, ok, verifiedAt, sha256, checks, archiveBytes, archiveMtime, files, bytes } = report;
   return { version, archive, ok, verifiedAt, sha256, checks, archiveBytes, archiveMtime, files, bytes };
-}
-
-/** Why pruning now would be wrong: the newest archive looks wrong (the CLI refuses the same without --force). */
-export function pruneRefusal(entries: readonly CatalogEntry[]): string | null {
-  const newest = entries[0];
-  if (!newest) return null;
-  if (newest.alarm) return `the newest archive ${newest.name} is ${newest.alarm}`;
-  if (newest.verified && !newest.verified.ok) return `the newest archive ${newest.name} failed verify`;
-  return null;
 }
 
 export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext, subscribe: AppStore['subscribe']): BackupsSlice {

@@ -3,7 +3,8 @@
 // makes (a stale source, a suspicious newest archive, an archive that fails verify), a
 // verify's progress and its stop, and the plans proposed for create, prune and restore.
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { pruneRefusal, READ_EVERY_MS } from '../../src/store/backups-slice.js';
+import { READ_EVERY_MS } from '../../src/store/backups-slice.js';
+import { pruneRefusal } from '../../src/core/backups/retention.js';
 import { backupRows, backupSanity } from '../../src/store/selectors.js';
 import type { StatusReport } from '../../src/core/status/collect.js';
 import type { AppStore } from '../../src/store/app-store.js';

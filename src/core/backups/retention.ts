@@ -56,3 +56,12 @@ export function decideRetention(entries: readonly CatalogEntry[], policy: Pick<B
     untouched: entries.filter((e) => !e.managed),
   };
 }
+
+/** Why pruning now would be wrong: the newest archive looks wrong (an alarm, a failed verify). Null when it is fine. */
+export function pruneRefusal(entries: readonly CatalogEntry[]): string | null {
+  const newest = entries[0];
+  if (!newest) return null;
+  if (newest.alarm) return `the newest archive ${newest.name} is ${newest.alarm}`;
+  if (newest.verified && !newest.verified.ok) return `the newest archive ${newest.name} failed verify`;
+  return null;
+}
