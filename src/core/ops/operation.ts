@@ -20,8 +20,10 @@ export type StepSpec =
   /** systemctl VERB UNIT (kill with a signal). */
   | { kind: 'systemctl'; verb: UnitAction | 'kill'; unit: string; signal?: string }
   | { kind: 'daemon-reload' }
-  /** TERM, then KILL after the grace period; only the process that started at `startTime` (a recycled PID is left alone). */
-  | { kind: 'stop-pid'; pid: number; startTime: string; command: string; graceMs: number }
+  /** TERM, then KILL after the grace period; only the process that started at `startTime` (a recycled PID is left alone).
+   *  `restart`: how it was started is recorded first, and its undo starts it again (relaunch.ts) in the transient
+   *  unit `unit` and waits, at most `waitMs`, until `port` is served again. */
+  | { kind: 'stop-pid'; pid: number; startTime: string; command: string; graceMs: number; restart?: StopRestart }
   /** Wait until the service is well, and stays well for `settleMs`; fail at `timeoutMs`. */
   | { kind: 'health-gate'; probe?: HealthProbe | undefined; unit?: string | undefined; settleMs: number; timeoutMs: number; intervalMs: number }
   /** Archive `source` into `dir`/`name` (NAME.partial, fsync, rename; checksum and manifest beside it). */
@@ -32,6 +34,13 @@ export type StepSpec =
   | { kind: 'swap-dir'; target: string; replacement: string; keepAs: string }
   /** Remove files for good (pruned archives and what is beside them). */
   | { kind: 'remove-files'; paths: string[] };
+
+/** How a stopped process is started again on undo (the adoption of a hand-started process). */
+export interface StopRestart {
+  unit: string;
+  port: number;
+  waitMs: number;
+}
 
 export type StepKind = StepSpec['kind'];
 

@@ -1,11 +1,13 @@
 // Operations opsdeck plans today: a unit action, daemon-reload, a signal to a unit, stopping a
-// PID (each one step), and a unit override (a drop-in, daemon-reload, restart, health gate;
-// rolled back by itself when a step or the gate fails). Each is planned from live state by its
+// PID (each one step), a unit override (a drop-in, daemon-reload, restart, health gate; rolled
+// back by itself when a step or the gate fails), and adopting a hand-started process into its
+// unit (rolled back by starting the process again). Each is planned from live state by its
 // caller (target.ts says what the target is) and run by the one runner.
 import type { HealthProbe } from '../status/health.js';
 import { UsageError } from '../text/errors.js';
-import { firstUnsafeCharacter, codePointName, quoteUntrusted } from '../text/sanitize.js';
-import type { Host } from '../host/host.js';
+import { firstUnsafeCharacter, codePointName, quoteUntrusted, sanitizeLine } from '../text/sanitize.js';
+import { shellQuote, type Host } from '../host/host.js';
+import { readoptUnit, redactEnvironment, type Launch } from './relaunch.js';
 import { normalizeUnitName, type UnitAction } from '../systemd/units.js';
 import { currentUser } from './audit.js';
 import { newOperationId, type Operation, type Risk, type Step } from './operation.js';
@@ -60,6 +62,72 @@ export function killPidOperation(pid: number, where: OperationTarget & { process
     details: [`command: ${p.command}`, `cwd: ${p.cwd ?? '(not readable)'}`, `unit: ${p.unit ?? 'none (started by hand?)'}`, `listens on: ${p.ports.length > 0 ? p.ports.join(', ') : 'no port'}`, `environments: ${where.environments.length > 0 ? where.environments.join(', ') : 'none'}`],
     preflight: [{ kind: 'pid-is', host: where.host, pid, startTime: p.startTime, command: p.command }],
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adopting a hand-started process: its port handed to the environment's unit
+
+export interface AdoptPlan {
+  unit: string;
+  port: number;
+  probe?: HealthProbe | undefined;
+  /** How the process was started, read now (only its environment's names are shown). */
+  launch: Launch;
+  graceMs?: number;
+  settleMs?: number;
+  gateTimeoutMs?: number;
+  /** How long the rollback waits for the port to be served again by the process started anew. */
+  restartWaitMs?: number;
+}
+
+/** How long a rollback of an adoption waits for the hand-started process to serve its port again. */
+export const READOPT_WAIT_MS = 30_000;
+
+/**
+ * Hand a port from a process outside any unit to the environment's unit: stop the unit (a
+ * crash-looping one must not race for the port meanwhile), stop the PID (its launch recorded
+ * first), start the unit, health gate. Rolled back by itself: the unit stopped, the process
+ * started again as it was, the unit's own state put back. The service is down from the TERM
+ * until the unit (or, on a rollback, the process again) serves: seconds.
+ */
+export function adoptOperation(where: OperationTarget & { process: ProcessDescription }, plan: AdoptPlan): Operation {
+  const unit = normalizeUnitName(plan.unit);
+  const p = where.process;
+  const graceMs = plan.graceMs ?? 5000;
+  const settleMs = plan.settleMs ?? GATE_SETTLE_MS;
+  const op = newOperation('adopt', `adopt PID ${p.pid} into ${unit} (port ${plan.port})`, `PID ${p.pid} (${p.command}) -> ${unit}`, where, 'high', [], {
+    onFailure: 'rollback',
+    preflight: [
+      { kind: 'unit-exists', host: where.host, unit },
+      { kind: 'pid-is', host: where.host, pid: p.pid, startTime: p.startTime, command: p.command },
+    ],
+    details: [
+      `command: ${sanitizeLine(plan.launch.argv.map(shellQuote).join(' '))}`,
+      `cwd: ${sanitizeLine(plan.launch.cwd)}`,
+      `user: uid ${plan.launch.uid}, gid ${plan.launch.gid}`,
+      `environment: ${sanitizeLine(redactEnvironment(plan.launch.environ)) || '(empty)'} (values recorded on the host only, never shown)`,
+      `listens on: ${p.ports.length > 0 ? p.ports.join(', ') : 'no port'}`,
+      `unit now: ${p.unit ?? 'none (started by hand?)'} -> ${unit}`,
+      `the service is down from the TERM until ${unit} serves port ${plan.port}; on any failure the process is started again as it was`,
+    ],
+  });
+  const restart = { unit: readoptUnit(op.id), port: plan.port, waitMs: plan.restartWaitMs ?? READOPT_WAIT_MS };
+  op.steps = [
+    { kind: 'systemctl', verb: 'stop', unit, host: where.host, title: `systemctl stop ${unit} (so it does not race for port ${plan.port})` },
+    { kind: 'stop-pid', pid: p.pid, startTime: p.startTime, command: p.command, graceMs, restart, host: where.host, title: `record how PID ${p.pid} was started, TERM it, KILL after ${Math.round(graceMs / 1000)} s if still running` },
+    { kind: 'systemctl', verb: 'start', unit, host: where.host, title: `systemctl start ${unit}` },
+    {
+      kind: 'health-gate',
+      probe: plan.probe,
+      unit,
+      settleMs,
+      timeoutMs: plan.gateTimeoutMs ?? GATE_TIMEOUT_MS,
+      intervalMs: 1000,
+      host: where.host,
+      title: `health gate: ${unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${Math.round(settleMs / 1000)} s`,
+    },
+  ];
+  return op;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // type, or the plan is refused with where it is wrong; the texts the operator reads (titles,
 // details, the target) are made safe to print. What a step executes (argv, file content) is
 // kept byte for byte: it is shown escaped in the preview, never changed.
-import type { Operation, Step } from './operation.js';
+import type { Operation, Step, StopRestart } from './operation.js';
 import { isOperationId } from './operation.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
@@ -39,6 +39,16 @@ const isFileName = (v: unknown): v is string => isText(v) && v.length > 0 && v.l
 const isExitCodes = (v: unknown): v is number[] => Array.isArray(v) && v.every((c) => isCount(c) && c < 256);
 
 const VERBS = ['start', 'stop', 'restart', 'reload', 'enable', 'disable', 'reset-failed', 'kill'] as const;
+
+/** A stop's restart on undo: a transient unit of opsdeck's own naming (it is started by that name), a port, a bounded wait. */
+function checkRestart(raw: unknown, where: string): StopRestart {
+  if (!isObject(raw)) throw new PlanError(`${where} is not an object`);
+  return {
+    unit: field(raw, 'unit', (v): v is string => isUnit(v) && v.startsWith('opsdeck-readopt-') && v.endsWith('.service'), 'a unit named opsdeck-readopt-….service', where),
+    port: field(raw, 'port', (v): v is number => isCount(v) && v >= 1 && v <= 65535, 'a port', where),
+    waitMs: field(raw, 'waitMs', (v): v is number => isCount(v) && v <= 600_000, 'a number of ms (at most 10 minutes)', where),
+  };
+}
 
 function checkStep(raw: unknown, where: string): Step {
   if (!isObject(raw)) throw new PlanError(`${where} is not an object`);
@@ -78,6 +88,7 @@ function checkStep(raw: unknown, where: string): Step {
         startTime: field(raw, 'startTime', (v): v is string => isString(v) && /^\d+$/.test(v), 'a process start time', where),
         command: sanitizeLine(field(raw, 'command', isString, 'a command line', where)),
         graceMs: field(raw, 'graceMs', isCount, 'a number of ms', where),
+        ...(raw.restart !== undefined ? { restart: checkRestart(raw.restart, `${where}.restart`) } : {}),
         ...common,
       };
     case 'health-gate': {

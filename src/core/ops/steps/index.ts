@@ -30,6 +30,7 @@ export function kindOf(step: Step): StepKind {
 export function canUndo(step: Step): boolean {
   if (step.kind === 'command') return Boolean(step.undoArgv);
   if (step.kind === 'systemctl' && step.verb === 'kill') return false;
+  if (step.kind === 'stop-pid') return Boolean(step.restart);
   return Boolean(kindOf(step).undo);
 }
 
@@ -39,7 +40,8 @@ export function isInert(step: Step): boolean {
 }
 
 /** What the rollback planner needs to know of the kinds of step. */
-export const ROLLBACK_KINDS = { canUndo, inert: isInert, undoesBegun: (step: Step) => Boolean(kindOf(step).undoesBegun) };
+// A stop that re-starts on undo is undone from what its start recorded, cut off or not (its undo asks whether the PID still runs).
+export const ROLLBACK_KINDS = { canUndo, inert: isInert, undoesBegun: (step: Step) => Boolean(kindOf(step).undoesBegun) || (step.kind === 'stop-pid' && Boolean(step.restart)) };
 
 
 export { OutcomeUnknown, stepError, StepFailure, type StepEnv, type StepEvent, type StepPreview, type StepOutcome } from './kind.js';
