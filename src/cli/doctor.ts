@@ -1,7 +1,7 @@
 // `opsdeck doctor [ENV] [--json]`: what is wrong and why, with the evidence and the fix;
 // `opsdeck doctor --fix ID [--dry-run] [--yes]` applies one fix through the one runner
 // (operate.ts: preview, confirmation, lock, audit). Exit 0 when nothing is above info.
-import { doctorAlarms, runDoctor, type DoctorReport } from '../core/doctor/doctor.js';
+import { doctorAlarms, runDoctor, runHostDoctor, type DoctorReport, type HostDoctorReport } from '../core/doctor/doctor.js';
 import type { Finding } from '../core/doctor/finding.js';
 import { buildFixOperation } from '../core/doctor/fix.js';
 import { UsageError } from '../core/text/errors.js';
@@ -22,6 +22,13 @@ export async function doctorCommand(envName: string | undefined, options: Doctor
     const only = envName ?? fixEnv;
     if (only) requireEnvironment(ctx.config, only, ctx.file);
     if (!options.fix && options.dryRun) throw new UsageError('--dry-run goes with --fix ID', 'the doctor only reads; --fix ID applies one fix');
+    if (!options.fix && Object.keys(ctx.config.environments).length === 0) {
+      // No environments: the doctor still knows systemd, so it looks at the host's services.
+      const report = await runHostDoctor(ctx.hosts.get('local'));
+      if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, collectedAt: report.collectedAt, durationMs: report.durationMs, host: report.host, findings: report.findings, errors: [] }, null, 2) + '\n');
+      else process.stdout.write(renderHostDoctor(report, ctx.file) + '\n');
+      return doctorAlarms(report) ? 1 : 0;
+    }
     const report = await runDoctor(ctx.config, ctx.hosts, only ? [only] : undefined);
     if (options.fix) {
       const finding = report.findings.find((f) => f.id === options.fix);
@@ -56,6 +63,15 @@ export function renderFinding(f: Finding): string[] {
   if (f.fix) out.push(`      ${paint.good('fix:')} ${f.fix.title}`, `           ${paint.dim(`opsdeck doctor --fix ${f.id}   (--dry-run to preview)`)}`);
   if (f.note) out.push(`      ${paint.dim('note:')} ${f.note}`);
   return out;
+}
+
+/** Without environments: the host's failed and crash-looping services. */
+export function renderHostDoctor(report: HostDoctorReport, configFile: string | null): string {
+  const out: string[] = [paint.dim(`config ${configFile ?? '(none)'}: no environments, so the host's services · ${new Date(report.collectedAt).toLocaleString()} · ${report.durationMs} ms`)];
+  const alarms = report.findings.filter((f) => f.severity !== 'info').length;
+  out.push('', paint.head(`host ${report.host} (${report.units} services)`) + ' ' + (alarms === 0 ? paint.good(`${MARK.ok} no failed or crash-looping service`) : paint.bad(`${alarms} finding${alarms === 1 ? '' : 's'}`)));
+  for (const f of report.findings) out.push(...renderFinding(f));
+  return out.join('\n');
 }
 
 export function renderDoctor(report: DoctorReport, configFile: string | null): string {

@@ -48,7 +48,7 @@ describe('the doctor on the recorded incident', () => {
     expect(sandbox.fix?.plan).toEqual({ kind: 'unit-override', environment: 'production', unit: 'mcp-coordination.service', settings: [`ReadWritePaths=${STALE} ${LIVE}`] });
   });
 
-  it('names the hand-started port holder: PID, command line, cwd, age; adoption is left for later', () => {
+  it('names the hand-started port holder: PID, command line, cwd, age; offers to adopt it', () => {
     const holder = byCode(production, 'port-unmanaged')!;
     const text = evidenceText(holder);
     expect(text).toMatch(/PID \d+ listens on 127\.0\.0\.1:3444/);
@@ -56,8 +56,9 @@ describe('the doctor on the recorded incident', () => {
     expect(text).toContain('working directory: / | /proc/');
     expect(text).toMatch(/running for \d+m/);
     expect(text).toMatch(/is what serves port 3444, and it answers the health check/);
-    expect(holder.fix).toBeNull();
-    expect(holder.note).toMatch(/^adopt: next session/);
+    // It answers the health probe on the port it holds, and production has a unit: adopt it.
+    expect(holder.fix?.plan).toEqual({ kind: 'adopt', environment: 'production', unit: 'mcp-coordination.service', pid: expect.any(Number), port: 3444 });
+    expect(holder.note).toBeNull();
   });
 
   it('says the backups hold the stale copy, not the live data, and offers a backup of the live data', () => {

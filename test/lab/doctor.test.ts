@@ -29,7 +29,7 @@ describeLab('opsdeck doctor on the incident lab', () => {
 
     const holder = production.find((f) => f.code === 'port-unmanaged')!;
     expect(holder.evidence.map((e) => e.text).join('\n')).toMatch(/command line: .*server\.mjs\n(.|\n)*working directory: \//);
-    expect(holder.note).toMatch(/^adopt: next session/);
+    expect(holder.fix?.plan).toMatchObject({ kind: 'adopt', environment: 'production', unit: 'mcp-coordination.service', port: SHARED_LAB_PORT_BASE });
 
     const backups = production.find((f) => f.code === 'backup-archives-stale')!;
     expect(backups.title).toContain(`the existing backups archive ${STALE}`);
@@ -98,9 +98,8 @@ describeLab('opsdeck doctor on the incident lab', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no finding "?production\/nope"? now/);
     expect(unknown.stderr).toContain('production/sandbox-path');
-    const adopt = await opsdeck(['doctor', '--fix', `production/port-unmanaged:${SHARED_LAB_PORT_BASE}`, '--dry-run', '--config', sharedLabConfig()]);
-    expect(adopt.code).toBe(2);
-    expect(adopt.stderr).toMatch(/has no fix opsdeck can apply/);
-    expect(adopt.stderr).toMatch(/adopt: next session/);
+    const none = await opsdeck(['doctor', '--fix', 'production/crash-loop', '--dry-run', '--config', sharedLabConfig()]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/has no fix opsdeck can apply/);
   });
 });

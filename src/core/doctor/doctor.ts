@@ -7,11 +7,13 @@ import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { readJournal } from '../journal/read.js';
 import { collectStatus, type CollectOptions } from '../status/collect.js';
+import { isValidUnitName, listUnits, showUnits } from '../systemd/units.js';
 import type { EnvironmentStatus, StatusReport } from '../status/report.js';
 import { describeError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding } from './finding.js';
 import { environmentFindings, type EnvironmentFacts, type JournalFacts, type ProcessFacts } from './rules.js';
+import { hostFindings, type ConfigFacts } from './rules-config.js';
 
 /** Journal lines read of a failing unit: enough for a few restarts and the error before each. */
 export const JOURNAL_LINES = 50;
@@ -39,7 +41,7 @@ export function journalFrom(unit: string): string {
 export interface DoctorFacts {
   status: StatusReport;
   /** Per environment, what the rules read. */
-  environments: EnvironmentFacts[];
+  environments: Array<EnvironmentFacts & ConfigFacts>;
   errors: string[];
 }
 
@@ -49,12 +51,12 @@ export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, onl
   const errors: string[] = [];
   const hostErrors = new Map(status.hosts.map((h) => [h.name, h.error]));
   const environments = await Promise.all(
-    status.environments.map(async (envStatus): Promise<EnvironmentFacts> => {
+    status.environments.map(async (envStatus): Promise<EnvironmentFacts & ConfigFacts> => {
       const env = config.environments[envStatus.name]!;
       const hostError = hostErrors.get(envStatus.host) ?? null;
       const host = hosts.get(env.host);
       const [journal, processes] = hostError ? [null, []] : await Promise.all([failingJournal(host, envStatus, errors, options.signal), unmanagedProcesses(host, envStatus, errors, options.signal)]);
-      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, now: Date.now() };
+      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, peers: config.environments, now: Date.now() };
     }),
   );
   return { status, environments, errors };
@@ -77,6 +79,28 @@ export function doctorReport(facts: DoctorFacts, durationMs = 0): DoctorReport {
     errors: facts.errors,
     status: facts.status,
   };
+}
+
+export interface HostDoctorReport {
+  collectedAt: string;
+  durationMs: number;
+  host: string;
+  /** The host's failed and crash-looping services, most severe first. */
+  findings: Finding[];
+  /** How many loaded services were looked at. */
+  units: number;
+}
+
+/** Without environments: every failed or crash-looping service of a host, with its cause.
+ *  Two commands: the list of services, then one `systemctl show` of all loaded ones (a
+ *  crash-looping service can look active between two crashes: its NRestarts tells). */
+export async function runHostDoctor(host: Host, options: { signal?: AbortSignal } = {}): Promise<HostDoctorReport> {
+  const started = performance.now();
+  const collectedAt = new Date().toISOString();
+  const listed = await listUnits(host, options);
+  const names = listed.filter((u) => u.loadState === 'loaded' && isValidUnitName(u.name)).map((u) => u.name);
+  const units = [...(await showUnits(host, names, options)).values()];
+  return { collectedAt, durationMs: Math.round(performance.now() - started), host: host.name, findings: hostFindings(units, host.name), units: units.length };
 }
 
 /** Is anything above info? (exit code 1) */

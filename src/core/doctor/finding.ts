@@ -17,7 +17,13 @@ export type FixPlan =
   /** ops/plans.ts unitOverrideOperation: a drop-in with these settings (Key=Value), daemon-reload, restart, health gate. */
   | { kind: 'unit-override'; environment: string; unit: string; settings: string[] }
   /** backups/plans.ts createBackupOperation: archive `source` into the environment's backups dir. */
-  | { kind: 'backup-create'; environment: string; source: string };
+  | { kind: 'backup-create'; environment: string; source: string }
+  /** ops/plans.ts adoptOperation: hand `port` from PID (outside any unit) to `unit`; rolled back by starting the process again. */
+  | { kind: 'adopt'; environment: string; unit: string; pid: number; port: number }
+  /** ops/plans.ts killPidOperation: TERM, then KILL. */
+  | { kind: 'stop-pid'; environment: string; pid: number }
+  /** ops/plans.ts daemonReloadOperation: systemctl daemon-reload on the environment's host. */
+  | { kind: 'daemon-reload'; environment: string };
 
 export interface Fix {
   /** What the fix does, one line. */

@@ -7,8 +7,9 @@ import { createBackupOperation } from '../backups/plans.js';
 import { resolvePolicy } from '../backups/policy.js';
 import type { HostRegistry } from '../host/registry.js';
 import type { Operation } from '../ops/operation.js';
-import { dropInDirectory, parseSetting, unitOverrideOperation } from '../ops/plans.js';
-import { environmentTarget, resolveUnitTarget } from '../ops/target.js';
+import { adoptOperation, daemonReloadOperation, dropInDirectory, killPidOperation, parseSetting, unitOverrideOperation } from '../ops/plans.js';
+import { readLaunch } from '../ops/relaunch.js';
+import { environmentTarget, resolveHostTarget, resolvePidTarget, resolveUnitTarget } from '../ops/target.js';
 import { UsageError } from '../text/errors.js';
 import type { Finding } from './finding.js';
 
@@ -31,9 +32,27 @@ export async function buildFixOperation(config: Config, hosts: HostRegistry, fin
       op.details = [reason, ...op.details];
       return op;
     }
+    case 'adopt': {
+      const where = await resolvePidTarget(config, hosts, plan.pid, { env: plan.environment });
+      const launch = await readLaunch(hosts.get(where.host), plan.pid);
+      if (!launch) throw new UsageError(`cannot read how PID ${plan.pid} was started on host ${where.host} (gone, or not readable to this user)`, `run opsdeck as root on host ${where.host}, or stop it instead: opsdeck kill ${plan.pid} --env ${plan.environment}`);
+      const op = adoptOperation(where, { unit: plan.unit, port: plan.port, probe: env.health, launch });
+      op.details = [reason, ...op.details];
+      return op;
+    }
+    case 'stop-pid': {
+      const op = killPidOperation(plan.pid, await resolvePidTarget(config, hosts, plan.pid, { env: plan.environment }));
+      op.details = [reason, ...op.details];
+      return op;
+    }
     case 'backup-create': {
       const policy = { ...resolvePolicy(plan.environment, env, configFile), source: plan.source };
       return createBackupOperation(environmentTarget(config, hosts, plan.environment), { environment: plan.environment, policy, unit: env.unit, details: [reason] });
+    }
+    case 'daemon-reload': {
+      const op = daemonReloadOperation(await resolveHostTarget(config, hosts, plan.environment, configFile));
+      op.details = [reason, ...op.details];
+      return op;
     }
   }
 }

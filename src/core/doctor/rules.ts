@@ -12,6 +12,7 @@ import type { UnitStatus } from '../systemd/units.js';
 import { formatAge } from '../text/humanize.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
+import { configFindings } from './rules-config.js';
 
 /** The journal lines of the environment's unit the doctor read (gather.ts), oldest first. */
 export interface JournalFacts {
@@ -57,6 +58,7 @@ export function environmentFindings(facts: EnvironmentFacts): Finding[] {
     findings.push({ id: `${facts.environment}/${code}${key ? `:${key}` : ''}`, code, severity, environment: facts.environment, host: facts.status.host, fix: fix ?? null, note: note ?? null, ...draft });
   };
   for (const rule of RULES) rule(facts, emit);
+  configFindings(facts, emit); // isolation, secrets, unit file changed, resources: rules-config.ts
   return findings.map(sanitized).sort(bySeverity);
 }
 
@@ -155,9 +157,6 @@ const unitRule: Rule = ({ status, journal, now = Date.now() }, emit) => {
   } else if (unit.activeState !== 'active') {
     emit('unit-inactive', 'critical', { title: `${unit.name} is ${unit.activeState}`, evidence: [state] });
   }
-  if (unit.needDaemonReload) {
-    emit('daemon-reload', 'warning', { title: `${unit.name} changed on disk: run daemon-reload`, evidence: [{ text: 'NeedDaemonReload=yes: systemd runs an older version of the unit file than the one on disk', from: show(unit.name, 'NeedDaemonReload') }] });
-  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +247,19 @@ const sandboxRule: Rule = ({ environment, env, status, journal }, emit) => {
 // ---------------------------------------------------------------------------------------------
 // Ports
 
+/** The transient units a rolled-back adoption starts the process again in (ops/relaunch.ts). */
+const READOPT_PREFIX = 'opsdeck-readopt-';
+
+/** The port a health probe's URL asks (its scheme's when none is written); null when it cannot be read. */
+function probePort(url: string): number | null {
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : null;
+  } catch {
+    return null;
+  }
+}
+
 const portRule: Rule = ({ environment, env, status, hostError, processes = [] }, emit) => {
   for (const port of env.ports) {
     const all = status.listeners.filter((l) => l.port === port);
@@ -261,22 +273,30 @@ const portRule: Rule = ({ environment, env, status, hostError, processes = [] },
       if (holder.pid === null) {
         // Other users' sockets show their owners only to root: without one, "no unit" would be a false alarm.
         emit('port-owner-unknown', 'warning', { key, title: `port ${port} is listening, but its process is not visible (run opsdeck as root on host ${status.host} to see it)`, evidence: [{ ...tcp, text: `a socket listens on ${holder.address}:${port}; /proc/*/fd shows no holder to this user` }] });
-      } else if (holder.unit === null) {
+      } else if (holder.unit === null || holder.unit.startsWith(READOPT_PREFIX)) {
+        // A process opsdeck started again in a transient unit (a rolled-back adoption) is still the hand-started one: adopt it again.
         const facts = processes.find((p) => p.pid === holder.pid);
         const addresses = all.filter((l) => l.pid === holder.pid).map((l) => `${l.address}:${port}`);
         const evidence: FindingEvidence[] = [
           { text: `PID ${holder.pid} listens on ${addresses.join(', ')}`, from: `/proc/net/tcp, /proc/${holder.pid}/fd` },
           { text: `command line: ${holder.command || `[${holder.process}]`}`, from: `/proc/${holder.pid}/cmdline` },
-          { text: `cgroup ${holder.cgroup ?? '(unknown)'}: in no systemd unit (started by hand, or by something outside systemd)`, from: `/proc/${holder.pid}/cgroup` },
+          holder.unit === null
+            ? { text: `cgroup ${holder.cgroup ?? '(unknown)'}: in no systemd unit (started by hand, or by something outside systemd)`, from: `/proc/${holder.pid}/cgroup` }
+            : { text: `in ${holder.unit}: the hand-started process, started again by opsdeck when an adoption was rolled back`, from: `/proc/${holder.pid}/cgroup` },
         ];
         if (facts?.cwd) evidence.push({ text: `working directory: ${facts.cwd}`, from: `/proc/${holder.pid}/cwd` });
         if (facts?.runningSec !== null && facts?.runningSec !== undefined) evidence.push({ text: `running for ${formatAge(facts.runningSec)}`, from: `ps -o etimes= -p ${holder.pid}` });
         if (status.unit && status.unit.activeState !== 'active') evidence.push({ text: `meanwhile ${status.unit.name} is ${status.unit.activeState}/${status.unit.subState}: PID ${holder.pid} is what serves port ${port}${status.health?.ok ? ', and it answers the health check' : ''}`, from: show(status.unit.name, 'ActiveState,SubState') });
+        // It is the service that really serves when it alone holds the port the environment's health probe asks, and that probe answers.
+        const serves = env.unit && env.health && status.health?.ok && holders.length === 1 && probePort(env.health.url) === port;
         emit('port-unmanaged', 'critical', {
           key,
-          title: `port ${port} is held by PID ${holder.pid} (${holder.command || holder.process || 'unknown'}), which no systemd unit manages`,
+          title: `port ${port} is held by PID ${holder.pid} (${holder.command || holder.process || 'unknown'}), which ${holder.unit === null ? 'no systemd unit manages' : `runs in ${holder.unit}, not ${env.unit ?? 'a unit of the environment'}`}`,
           evidence,
-          note: `adopt: next session (handing port ${port} to ${env.unit ?? 'a unit'} with a rollback is not built yet); to stop it: opsdeck kill ${holder.pid} --env ${environment}`,
+          fix: serves
+            ? { title: `adopt it: hand port ${port} to ${env.unit} (stop ${env.unit}, TERM PID ${holder.pid}, start ${env.unit}, health gate); rolled back by starting PID ${holder.pid}'s command again from its recorded command line, cwd and environment`, plan: { kind: 'adopt', environment, unit: env.unit!, pid: holder.pid, port } }
+            : { title: `stop it: TERM PID ${holder.pid}, then KILL`, plan: { kind: 'stop-pid', environment, pid: holder.pid } },
+          note: serves ? null : `it is not what answers ${environment}'s health probe${env.unit ? '' : ' (and the environment has no unit to hand the port to)'}: stopping it frees port ${port}`,
         });
       } else if (env.unit && holder.unit !== env.unit) {
         emit('port-other-unit', 'warning', { key, title: `port ${port} is held by ${holder.unit}, not ${env.unit}`, evidence: [{ text: `PID ${holder.pid} (${holder.command || holder.process}) is in ${holder.unit}`, from: `/proc/${holder.pid}/cgroup` }] });

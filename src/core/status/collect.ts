@@ -4,6 +4,7 @@
 // are the doctor's findings (core/doctor/rules.ts) above info: one set of rules for both.
 import type { Config, EnvironmentConfig } from '../../config/schema.js';
 import { environmentFindings, problemsOf } from '../doctor/rules.js';
+import type { ConfigFacts } from '../doctor/rules-config.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
 import { catalogOf } from '../backups/catalog.js';
 import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
@@ -34,7 +35,7 @@ export async function collectStatus(config: Config, hosts: HostRegistry, only?: 
     byHost.set(host, [...(byHost.get(host) ?? []), [name, env]]);
   }
   const spawnedBefore = new Map([...byHost.keys()].map((h) => [h, h.stats.spawned]));
-  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, options)));
+  const results = await Promise.all([...byHost.entries()].map(([host, envs]) => collectHost(host, envs, config.environments, options)));
   const environments = results.flatMap((r) => r.environments);
   environments.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
   return {
@@ -63,7 +64,7 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, { signal, reuseSlow }: CollectOptions) {
+async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, peers: ConfigFacts['peers'], { signal, reuseSlow }: CollectOptions) {
   const options = signal ? { signal } : {};
   const units = envs.flatMap(([, env]) => environmentUnits(env));
   // Everything starts at once: a refresh costs the slowest command, not the sum of them.
@@ -125,7 +126,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         problems: [],
         errors: hostError ? [hostError] : errors,
       };
-      status.problems = diagnose(env, status, hostError);
+      status.problems = diagnose(env, status, hostError, peers);
       return status;
     }),
   );
@@ -153,7 +154,7 @@ function isHostLevel(error: unknown): boolean {
   return error instanceof OpsdeckError && (error.kind === 'unreachable' || error.kind === 'timeout' || error.kind === 'lab' || error.kind === 'missing-tool');
 }
 
-/** What is wrong with an environment, most severe first: the doctor's rules over what a refresh collected. */
-export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null): Problem[] {
-  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError }));
+/** What is wrong with an environment, most severe first: the doctor's rules over what a refresh collected (and the config's other environments, `peers`). */
+export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null, peers?: ConfigFacts['peers']): Problem[] {
+  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError, ...(peers ? { peers } : {}) }));
 }

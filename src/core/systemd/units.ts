@@ -2,6 +2,7 @@
 // unit actions, and unit files. Unit names are validated before they reach a command line,
 // and always follow `--`, so a name can never be read as an option.
 import { dataEnvOf, type DataVar } from './data-env.js';
+import { secretEnvOf, type SecretVar } from './secret-env.js';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { UsageError } from '../text/errors.js';
 import { secondsSince } from '../text/humanize.js';
@@ -37,7 +38,7 @@ export const UNIT_PROPERTIES = [
   'Id', 'Description', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'Result',
   'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
   'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
-  'MemoryCurrent', 'CPUUsageNSec', 'TasksCurrent', 'ControlGroup',
+  'MemoryCurrent', 'MemoryMax', 'CPUUsageNSec', 'TasksCurrent', 'TasksMax', 'ControlGroup',
   'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ReadOnlyPaths', 'InaccessiblePaths', 'ProtectSystem', 'InvocationID', 'Environment',
   'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
 ] as const;
@@ -59,8 +60,12 @@ export interface UnitStatus {
   activeSince: string | null;
   stateChangedAt: string | null;
   memoryBytes: number | null;
+  /** MemoryMax=: null when unlimited (infinity). */
+  memoryMax: number | null;
   cpuNsec: number | null;
   tasks: number | null;
+  /** TasksMax=: null when unlimited. */
+  tasksMax: number | null;
   controlGroup: string;
   fragmentPath: string;
   dropInPaths: string[];
@@ -74,6 +79,8 @@ export interface UnitStatus {
   inaccessiblePaths: string[];
   /** Environment= variables naming a data directory (only those: other values may be secrets). */
   dataEnv: DataVar[];
+  /** Environment= variables that look like keys or tokens: the name and a redacted value, never the value. */
+  secretEnv: SecretVar[];
   protectSystem: string;
   triggers: string[];
   triggeredBy: string[];
@@ -198,8 +205,10 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     activeSince,
     stateChangedAt: time(props.StateChangeTimestamp),
     memoryBytes: num(props.MemoryCurrent),
+    memoryMax: num(props.MemoryMax),
     cpuNsec: num(props.CPUUsageNSec),
     tasks: num(props.TasksCurrent),
+    tasksMax: num(props.TasksMax),
     controlGroup: sanitizeLine(props.ControlGroup ?? ''),
     fragmentPath: sanitizeLine(props.FragmentPath ?? ''),
     dropInPaths: showWords(props.DropInPaths).map(sanitizeLine),
@@ -210,6 +219,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     readOnlyPaths: showWords(props.ReadOnlyPaths).map(sanitizeLine),
     inaccessiblePaths: showWords(props.InaccessiblePaths).map(sanitizeLine),
     dataEnv: dataEnvOf(showWords(props.Environment)).map((v) => ({ name: sanitizeLine(v.name), dir: sanitizeLine(v.dir) })),
+    secretEnv: secretEnvOf(showWords(props.Environment)),
     protectSystem: props.ProtectSystem ?? '',
     triggers: showWords(props.Triggers).map(sanitizeLine),
     triggeredBy: showWords(props.TriggeredBy).map(sanitizeLine),

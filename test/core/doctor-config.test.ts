@@ -1,0 +1,228 @@
+// The doctor's set-up rules (rules-config.ts): isolation across the config's environments,
+// secrets in Environment= (redacted in the status itself), a unit file changed on disk with its
+// daemon-reload fix, cgroup limits, and a host's failed units without a config. Driven by the
+// lab's recorded facts and `systemctl show` output, and by variants of them: no lab.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Finding } from '../../src/core/doctor/finding.js';
+import { buildFixOperation } from '../../src/core/doctor/fix.js';
+import { causeOf, hostFindings, type ConfigFacts } from '../../src/core/doctor/rules-config.js';
+import { environmentFindings, type EnvironmentFacts } from '../../src/core/doctor/rules.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { diagnose } from '../../src/core/status/collect.js';
+import { secretEnvOf } from '../../src/core/systemd/secret-env.js';
+import { parseShowBlocks, toUnitStatus } from '../../src/core/systemd/units.js';
+
+const recorded = JSON.parse(readFileSync(new URL('../fixtures/doctor-incident-facts.json', import.meta.url), 'utf8')) as { environments: EnvironmentFacts[] };
+const recordedShow = readFileSync(new URL('../fixtures/systemctl-show.txt', import.meta.url), 'utf8');
+const recordedFailed = readFileSync(new URL('../fixtures/systemctl-show-failed.txt', import.meta.url), 'utf8');
+const LAB = '/var/lib/opsdeck-lab/srv';
+const LIVE = `${LAB}/production/data`;
+
+/** A fresh copy of a recorded environment's facts, with the config's environments as its peers. */
+function facts(name: string, change?: (envs: Record<string, EnvironmentFacts['env']>) => void): EnvironmentFacts & ConfigFacts {
+  const all = structuredClone(recorded.environments);
+  const peers = Object.fromEntries(all.map((e) => [e.environment, e.env]));
+  change?.(peers);
+  return { ...all.find((e) => e.environment === name)!, peers };
+}
+const codes = (findings: Finding[]) => findings.map((f) => f.code);
+const byCode = (findings: Finding[], code: string) => findings.find((f) => f.code === code);
+const alarms = (findings: Finding[]) => findings.filter((f) => f.severity !== 'info');
+
+describe('the recorded lab: no false alarms', () => {
+  it('development yields nothing above info with every new rule on, its peers included', () => {
+    expect(alarms(environmentFindings(facts('development')))).toEqual([]);
+  });
+
+  it('production yields the incident and nothing new: its config shares nothing, its unit holds no secret', () => {
+    expect(environmentFindings(facts('production')).map((f) => f.id)).toEqual(['production/crash-loop', 'production/sandbox-path', 'production/port-unmanaged:3444', 'production/backup-archives-stale']);
+  });
+
+  it('the lab units\' Environment= (APP_ENV, PORT, DATA_DIR, LOG_RATE) holds no secret', () => {
+    expect(secretEnvOf(['APP_ENV=development', 'PORT=3446', `DATA_DIR=${LAB}/development/data`, 'LOG_RATE=0.5'])).toEqual([]);
+  });
+});
+
+describe('isolation across the config\'s environments', () => {
+  it('a data dir inside another environment\'s: a warning on each, naming the other', () => {
+    const inside = (envs: Record<string, EnvironmentFacts['env']>) => void (envs.development!.dataDir = `${LIVE}/dev`);
+    const dev = byCode(environmentFindings(facts('development', inside)), 'shared-data-dir')!;
+    expect(dev).toMatchObject({ id: 'development/shared-data-dir:production', severity: 'warning' });
+    expect(dev.title).toBe(`development shares a data directory with production on host lab: development's dataDir ${LIVE}/dev is inside production's dataDir and backups.source ${LIVE}`);
+    expect(dev.evidence[0]!.from).toBe('the config: environments.development.dataDir, environments.production.dataDir and backups.source');
+    const prod = byCode(environmentFindings(facts('production', inside)), 'shared-data-dir')!;
+    expect(prod.id).toBe('production/shared-data-dir:development');
+    expect(prod.title).toContain(`production's dataDir and backups.source ${LIVE} holds development's dataDir ${LIVE}/dev`);
+  });
+
+  it('a backups.source that is another environment\'s data dir counts', () => {
+    const f = facts('development', (envs) => void (envs.development!.backups = { ...envs.production!.backups!, dir: `${LAB}/dev-backups` }));
+    expect(byCode(environmentFindings(f), 'shared-data-dir')!.title).toContain(`development's backups.source ${LIVE} is also production's`);
+  });
+
+  it('a shared port and a shared unit (named with or without .service)', () => {
+    const f = facts('development', (envs) => Object.assign(envs.development!, { ports: [3446, 3444], unit: 'mcp-coordination' }));
+    const findings = environmentFindings(f);
+    expect(byCode(findings, 'shared-port')).toMatchObject({ id: 'development/shared-port:production', severity: 'warning', title: 'development and production both claim port 3444 on host lab: only one can listen there' });
+    expect(byCode(findings, 'shared-unit')).toMatchObject({ id: 'development/shared-unit:production', severity: 'warning' });
+    expect(byCode(findings, 'shared-unit')!.title).toContain('the same unit mcp-coordination.service on host lab');
+  });
+
+  it('on different hosts the same path, port or unit is not shared', () => {
+    const f = facts('development', (envs) => Object.assign(envs.development!, { host: 'other', ports: [3444], unit: 'mcp-coordination.service', dataDir: LIVE }));
+    f.env = f.peers!.development!;
+    expect(codes(environmentFindings(f)).filter((c) => c.startsWith('shared-'))).toEqual([]);
+  });
+
+  it('status sees it too: its problems come from the same rules', () => {
+    const f = facts('development', (envs) => void (envs.development!.ports = [3444]));
+    // (and development's status, which saw nothing on 3444, says nothing listens there)
+    expect(diagnose(f.env, f.status, null, f.peers).map((p) => [p.code, p.severity])).toEqual([['port-not-listening', 'critical'], ['shared-port', 'warning']]);
+  });
+});
+
+describe('secrets in Environment=', () => {
+  const RAW = {
+    token: 'tok-9f8e7d6c5b4a3210',
+    github: 'ghp_R4nd0mL00kingT0kenValue1234567890',
+    url: 'postgres://app:hunter2-Secret@db.internal/app',
+    aws: 'AKIAIOSFODNN7EXAMPLE',
+    session: 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRkdISUpL',
+    password: 'correct horse battery staple',
+  };
+  // As `systemctl show -p Environment` prints it: a value with spaces in double quotes.
+  const show = [
+    'Id=app.service',
+    'ActiveState=active',
+    'SubState=running',
+    `Environment=APP_ENV=production PORT=3444 DATA_DIR=/srv/app/data GIT_COMMIT=9f2c1e0b7a6d5c4b3a29181716151413121110ff API_TOKEN=${RAW.token} GH=${RAW.github} DATABASE_URL=${RAW.url} AWS_ID=${RAW.aws} SESSION=${RAW.session} "DB_PASSWORD=${RAW.password}" CACHE_KEY=users TLS_KEY=/etc/ssl/private/app.key TOKEN_TTL=3600`,
+    '',
+  ].join('\n');
+  const status = toUnitStatus(parseShowBlocks(show)[0]!);
+
+  it('the status keeps the names and a redacted value: first characters, then …', () => {
+    expect(status.secretEnv).toEqual([
+      { name: 'API_TOKEN', redacted: 'tok-…' },
+      { name: 'GH', redacted: 'ghp_…' },
+      { name: 'DATABASE_URL', redacted: 'post…' },
+      { name: 'AWS_ID', redacted: 'AKIA…' },
+      { name: 'SESSION', redacted: 'Zm9v…' },
+      { name: 'DB_PASSWORD', redacted: 'corr…' },
+    ]);
+    expect(status.dataEnv).toEqual([{ name: 'DATA_DIR', dir: '/srv/app/data' }]);
+  });
+
+  it('no raw secret appears anywhere in the status JSON, nor in the findings', () => {
+    const json = JSON.stringify(status);
+    const f = facts('development');
+    f.status.unit = { ...f.status.unit!, secretEnv: status.secretEnv };
+    const findings = JSON.stringify(environmentFindings(f));
+    for (const raw of Object.values(RAW)) {
+      for (const part of [raw, raw.slice(4, 12)]) {
+        expect(json).not.toContain(part);
+        expect(findings).not.toContain(part);
+      }
+    }
+    expect(json).not.toContain('hunter2');
+  });
+
+  it('a short secret shows nothing of itself', () => {
+    expect(secretEnvOf(['PASSWORD=abc123'])).toEqual([{ name: 'PASSWORD', redacted: '…' }]);
+    expect(secretEnvOf(['SECRET=abcdefghij'])).toEqual([{ name: 'SECRET', redacted: 'ab…' }]);
+  });
+
+  it('a warning per unit with each variable\'s name and redacted value, suggesting EnvironmentFile= with mode 0600', () => {
+    const f = facts('development');
+    f.status.unit!.secretEnv = [{ name: 'API_TOKEN', redacted: 'tok-…' }, { name: 'DB_PASSWORD', redacted: 'corr…' }];
+    const secret = byCode(environmentFindings(f), 'secret-in-unit')!;
+    expect(secret).toMatchObject({ id: 'development/secret-in-unit', severity: 'warning', fix: null });
+    expect(secret.title).toBe('mcp-coordination-dev.service keeps 2 secrets in Environment=: API_TOKEN=tok-…, DB_PASSWORD=corr…');
+    expect(secret.evidence[0]).toEqual({ text: `Environment= API_TOKEN=tok-…: readable by every user on host lab (systemctl show), and in /var/lib/opsdeck-lab/units/mcp-coordination-dev.service`, from: 'systemctl show mcp-coordination-dev.service -p Environment' });
+    expect(secret.note).toMatch(/^move API_TOKEN, DB_PASSWORD into an EnvironmentFile= with mode 0600/);
+  });
+});
+
+describe('a unit file changed on disk', () => {
+  it('a warning with the unit file and its drop-ins as evidence, and daemon-reload as its fix', () => {
+    const f = facts('development');
+    Object.assign(f.status.unit!, { needDaemonReload: true, dropInPaths: ['/etc/systemd/system/mcp-coordination-dev.service.d/override.conf'] });
+    const reload = byCode(environmentFindings(f), 'daemon-reload')!;
+    expect(reload).toMatchObject({ id: 'development/daemon-reload', severity: 'warning', title: 'mcp-coordination-dev.service changed on disk: run daemon-reload' });
+    expect(reload.evidence[1]).toEqual({
+      text: 'unit file /var/lib/opsdeck-lab/units/mcp-coordination-dev.service; 1 drop-in: /etc/systemd/system/mcp-coordination-dev.service.d/override.conf',
+      from: 'systemctl show mcp-coordination-dev.service -p FragmentPath,DropInPaths',
+    });
+    expect(reload.fix?.plan).toEqual({ kind: 'daemon-reload', environment: 'development' });
+  });
+
+  it('the fix builds the daemon-reload operation on the environment\'s host, saying which finding asked for it', async () => {
+    const config = parseConfig('hosts: { lab: { transport: lab, lab: /var/lib/lab } }\nenvironments:\n  development: { host: lab, unit: app-dev }\n', 'x.yaml');
+    const f = facts('development');
+    f.status.unit!.needDaemonReload = true;
+    const op = await buildFixOperation(config, new HostRegistry(config), byCode(environmentFindings(f), 'daemon-reload')!, 'x.yaml');
+    expect(op.steps.map((s) => s.kind)).toEqual(['daemon-reload']);
+    expect(op.details[0]).toBe('doctor: development/daemon-reload: mcp-coordination-dev.service changed on disk: run daemon-reload');
+  });
+});
+
+describe('resources against the cgroup\'s limits', () => {
+  it('reads MemoryMax= and TasksMax= from the same show (infinity: no limit)', () => {
+    const unit = toUnitStatus({ Id: 'a.service', MemoryCurrent: '7553024', MemoryMax: 'infinity', TasksCurrent: '11', TasksMax: '4915' });
+    expect(unit).toMatchObject({ memoryBytes: 7553024, memoryMax: null, tasks: 11, tasksMax: 4915 });
+  });
+
+  it('a warning above 90 % of MemoryMax= or TasksMax=, nothing below', () => {
+    const f = facts('development'); // MemoryCurrent=8187904, TasksCurrent=11 as recorded
+    Object.assign(f.status.unit!, { memoryMax: 16 * 1024 * 1024, tasksMax: 4915 });
+    expect(alarms(environmentFindings(f))).toEqual([]);
+    Object.assign(f.status.unit!, { memoryMax: 8_500_000, tasksMax: 12 });
+    const findings = environmentFindings(f);
+    expect(byCode(findings, 'memory-near-limit')).toMatchObject({ id: 'development/memory-near-limit', severity: 'warning', title: 'mcp-coordination-dev.service uses 96 % of its memory limit: 7.8M of MemoryMax=8.1M' });
+    expect(byCode(findings, 'tasks-near-limit')).toMatchObject({ severity: 'warning', title: 'mcp-coordination-dev.service runs 92 % of its tasks limit: 11 of TasksMax=12' });
+    expect(byCode(findings, 'tasks-near-limit')!.evidence[0]).toEqual({ text: 'TasksCurrent=11 of TasksMax=12 (cgroup /system.slice/mcp-coordination-dev.service)', from: 'systemctl show mcp-coordination-dev.service -p TasksCurrent,TasksMax' });
+  });
+
+  it('a related unit near its limit is named in the id', () => {
+    const f = facts('production');
+    Object.assign(f.status.relatedUnits[0]!, { memoryBytes: 950, memoryMax: 1000 });
+    expect(byCode(environmentFindings(f), 'memory-near-limit')!.id).toBe('production/memory-near-limit:mcp-backup.service');
+  });
+});
+
+describe('without a config: a host\'s failed and crash-looping units with their cause', () => {
+  it('the recorded lab: the crash-looping production unit, critical, with its exit status; nothing for the healthy ones', () => {
+    const units = parseShowBlocks(recordedShow).map(toUnitStatus);
+    const findings = hostFindings(units, 'lab');
+    expect(findings.map((f) => [f.id, f.severity])).toEqual([['lab/crash-loop:mcp-coordination.service', 'critical']]);
+    expect(findings[0]!.title).toMatch(/^mcp-coordination\.service is crash-looping \(\d+ restarts\): exit status 3$/);
+    expect(findings[0]!).toMatchObject({ environment: null, host: 'lab', fix: null });
+    expect(findings[0]!.evidence[0]!.text).toMatch(/^activating\/auto-restart; Result=exit-code, ExecMainStatus=3, NRestarts=\d+, Restart=always$/);
+  });
+
+  it('recorded failed units (transient units in the lab): the cause systemd\'s exit status names, a signal, a crash loop systemd gave up on', () => {
+    const units = parseShowBlocks(recordedFailed).map(toUnitStatus);
+    const findings = hostFindings(units, 'lab');
+    const title = (unit: string) => findings.find((f) => f.id.endsWith(`:${unit}`))?.title;
+    expect(findings.map((f) => [f.id, f.severity])).toEqual([
+      ['lab/crash-loop:opsdeck-rec-limit.service', 'critical'],
+      ['lab/unit-failed:opsdeck-rec-exec.service', 'warning'],
+      ['lab/unit-failed:opsdeck-rec-namespace.service', 'warning'],
+      ['lab/unit-failed:opsdeck-rec-killed.service', 'warning'],
+    ]);
+    expect(title('opsdeck-rec-exec.service')).toBe('opsdeck-rec-exec.service has failed: exit status 203/EXEC: its ExecStart= program is missing or not executable');
+    expect(title('opsdeck-rec-namespace.service')).toBe('opsdeck-rec-namespace.service has failed: exit status 226/NAMESPACE: a path its sandbox names (ReadWritePaths=, ReadOnlyPaths=, …) does not exist');
+    expect(title('opsdeck-rec-killed.service')).toBe('opsdeck-rec-killed.service has failed: killed by SIGKILL');
+    expect(title('opsdeck-rec-limit.service')).toBe('opsdeck-rec-limit.service crash-looped (5 restarts) until systemd gave up: exit status 1');
+    const failed = findings.find((f) => f.id === 'lab/unit-failed:opsdeck-rec-exec.service')!;
+    expect(failed.evidence[0]!.text).toMatch(/^failed\/failed, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; Result=exit-code, ExecMainStatus=203, NRestarts=0, Restart=no$/);
+    expect(failed.evidence[1]).toEqual({ text: 'unit file /run/systemd/transient/opsdeck-rec-exec.service', from: 'systemctl show opsdeck-rec-exec.service -p FragmentPath,DropInPaths' });
+    expect(failed.note).toBe('its last lines: journalctl -u opsdeck-rec-exec.service -n 50; once fixed: systemctl reset-failed opsdeck-rec-exec.service (or start it)');
+  });
+
+  it('says so when the properties tell no cause', () => {
+    const unit = toUnitStatus({ Id: 'x.service', ActiveState: 'failed', SubState: 'failed', Result: 'success' });
+    expect(causeOf(unit)).toBe('no cause recorded (see its journal)');
+  });
+});
