@@ -9,7 +9,7 @@
 //             `prune` (Persistent=true); unschedule removes them.
 import path from 'node:path';
 import type { HealthProbe } from '../status/health.js';
-import { GATE_SETTLE_MS, GATE_TIMEOUT_MS, newOperation, type OperationTarget } from '../ops/plans.js';
+import { healthGateStep, newOperation, type OperationTarget } from '../ops/plans.js';
 import type { Operation, Step } from '../ops/operation.js';
 import { formatBytes } from '../text/humanize.js';
 import type { CatalogEntry } from './catalog.js';
@@ -82,7 +82,7 @@ export function restoreOperation(where: OperationTarget, plan: RestorePlan, id?:
   steps.push({ kind: 'swap-dir', target: plan.target, replacement: into, keepAs, host: where.host, title: `swap it in: ${plan.target} becomes the restored data${plan.targetHasData ? `, the current one kept as ${keepAs}` : ''}` });
   if (plan.unit) {
     steps.push({ kind: 'systemctl', verb: 'start', unit: plan.unit, host: where.host, title: `systemctl start ${plan.unit}` });
-    steps.push({ kind: 'health-gate', probe: plan.probe, unit: plan.unit, settleMs: GATE_SETTLE_MS, timeoutMs: GATE_TIMEOUT_MS, intervalMs: 1000, host: where.host, title: `health gate: ${plan.unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${GATE_SETTLE_MS / 1000} s` });
+    steps.push(healthGateStep(where.host, plan.unit, plan.probe));
   }
   op.steps = steps;
   op.details = [

@@ -116,16 +116,7 @@ export function adoptOperation(where: OperationTarget & { process: ProcessDescri
     { kind: 'systemctl', verb: 'stop', unit, host: where.host, title: `systemctl stop ${unit} (so it does not race for port ${plan.port})` },
     { kind: 'stop-pid', pid: p.pid, startTime: p.startTime, command: p.command, graceMs, restart, host: where.host, title: `record how PID ${p.pid} was started, TERM it, KILL after ${Math.round(graceMs / 1000)} s if still running` },
     { kind: 'systemctl', verb: 'start', unit, host: where.host, title: `systemctl start ${unit}` },
-    {
-      kind: 'health-gate',
-      probe: plan.probe,
-      unit,
-      settleMs,
-      timeoutMs: plan.gateTimeoutMs ?? GATE_TIMEOUT_MS,
-      intervalMs: 1000,
-      host: where.host,
-      title: `health gate: ${unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${Math.round(settleMs / 1000)} s`,
-    },
+    healthGateStep(where.host, unit, plan.probe, settleMs, plan.gateTimeoutMs ?? GATE_TIMEOUT_MS),
   ];
   return op;
 }
@@ -211,6 +202,11 @@ export const GATE_SETTLE_MS = 5000;
 /** …within this long. */
 export const GATE_TIMEOUT_MS = 60_000;
 
+/** The health gate after a (re)start: the unit active, its restarts not rising, the probe healthy, held for `settleMs`. */
+export function healthGateStep(host: string, unit: string, probe: HealthProbe | undefined, settleMs = GATE_SETTLE_MS, timeoutMs = GATE_TIMEOUT_MS): Step {
+  return { kind: 'health-gate', probe, unit, settleMs, timeoutMs, intervalMs: 1000, host, title: `health gate: ${unit} active, its restarts not rising${probe ? `, ${probe.url} healthy` : ''}, for ${Math.round(settleMs / 1000)} s` };
+}
+
 export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan): Operation {
   const unit = normalizeUnitName(plan.unit);
   const settleMs = plan.settleMs ?? GATE_SETTLE_MS;
@@ -231,16 +227,7 @@ export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan
     change,
     { kind: 'daemon-reload', host: where.host, title: 'systemctl daemon-reload' },
     { kind: 'systemctl', verb: 'restart', unit, host: where.host, title: `systemctl restart ${unit}` },
-    {
-      kind: 'health-gate',
-      probe: plan.probe,
-      unit,
-      settleMs,
-      timeoutMs: plan.gateTimeoutMs ?? GATE_TIMEOUT_MS,
-      intervalMs: 1000,
-      host: where.host,
-      title: `health gate: ${unit} active, its restarts not rising${plan.probe ? `, ${plan.probe.url} healthy` : ''}, for ${Math.round(settleMs / 1000)} s`,
-    },
+    healthGateStep(where.host, unit, plan.probe, settleMs, plan.gateTimeoutMs ?? GATE_TIMEOUT_MS),
   ];
   return op;
 }
