@@ -25,7 +25,8 @@ describeLab('opsdeck doctor on the incident lab', () => {
     const sandbox = production.find((f) => f.code === 'sandbox-path')!;
     expect(sandbox.severity).toBe('critical');
     expect(sandbox.evidence.flatMap((e) => e.quote ?? [])).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`cannot write state to ${LIVE}/state\\.json: EROFS: read-only file system`))]));
-    expect(sandbox.fix?.plan).toEqual({ kind: 'unit-override', environment: 'production', unit: 'mcp-coordination.service', settings: [`ReadWritePaths=${STALE} ${LIVE}`] });
+    // The hand-started process holds the port: the adoption starts the unit, not this override.
+    expect(sandbox.fix?.plan).toEqual({ kind: 'unit-override', environment: 'production', unit: 'mcp-coordination.service', settings: [`ReadWritePaths=${STALE} ${LIVE}`], restart: false });
 
     const holder = production.find((f) => f.code === 'port-unmanaged')!;
     expect(holder.evidence.map((e) => e.text).join('\n')).toMatch(/command line: .*server\.mjs\n(.|\n)*working directory: \//);
@@ -86,7 +87,9 @@ describeLab('opsdeck doctor on the incident lab', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^override mcp-coordination\.service: ReadWritePaths=/m);
     expect(stdout).toContain(`+ReadWritePaths=${STALE} ${LIVE}`);
-    expect(stdout).toMatch(/health gate: mcp-coordination\.service active/);
+    expect(stdout).toMatch(/systemctl daemon-reload/);
+    // No restart and no gate while the hand-started process holds the port: the adoption does both.
+    expect(stdout).not.toMatch(/health gate: mcp-coordination\.service active/);
     expect(stdout).toContain('dry run: nothing was done, nothing was written on any host');
     // Nothing changed: production still crash-loops the same way.
     const after = await opsdeck(['doctor', 'production', '--json', '--config', sharedLabConfig()]);

@@ -15,7 +15,8 @@ export interface FindingEvidence {
 /** How to build a fix's operation: the builder and its arguments. */
 export type FixPlan =
   /** ops/plans.ts unitOverrideOperation: a drop-in with these settings (Key=Value), daemon-reload, restart, health gate. */
-  | { kind: 'unit-override'; environment: string; unit: string; settings: string[] }
+  /** restart false: drop-in and daemon-reload only (the unit's port is held by a process the adoption hands over). */
+  | { kind: 'unit-override'; environment: string; unit: string; settings: string[]; restart?: boolean }
   /** backups/plans.ts createBackupOperation: archive `source` into the environment's backups dir. */
   | { kind: 'backup-create'; environment: string; source: string }
   /** ops/plans.ts adoptOperation: hand `port` from PID (outside any unit) to `unit`; rolled back by starting the process again. */

@@ -28,6 +28,7 @@ export async function buildFixOperation(config: Config, hosts: HostRegistry, fin
         settings: plan.settings.map((s) => parseSetting(s, plan.unit)),
         dropInDir: await dropInDirectory(hosts.get(where.host)),
         probe: env.health,
+        ...(plan.restart === false ? { restart: false } : {}),
       });
       op.details = [reason, ...op.details];
       return op;

@@ -194,9 +194,12 @@ const sandboxRule: Rule = ({ environment, env, status, journal }, emit) => {
   const from = journal?.from ?? '';
   const rw = unit.readWritePaths.map(bare);
   const dataDirs = [...unit.dataEnv.map((d) => d.dir), ...(env.dataDir ? [env.dataDir] : [])];
+  // While another process holds the unit's port, a restart cannot pass a health gate whatever the
+  // settings: the override only writes and reloads, and the adoption (the port's fix) starts the unit.
+  const portTaken = status.listeners.some((l) => env.ports.includes(l.port) && l.pid !== null && l.unit !== unit.name);
   const override = (paths: string[], why: string): Fix => ({
-    title: `${why}: unit override ReadWritePaths=${pathList(paths)} (drop-in, daemon-reload, restart, health gate)`,
-    plan: { kind: 'unit-override', environment, unit: unit.name, settings: [`ReadWritePaths=${pathList(paths)}`] },
+    title: `${why}: unit override ReadWritePaths=${pathList(paths)} (${portTaken ? 'drop-in and daemon-reload; the unit starts when its port is handed over to it' : 'drop-in, daemon-reload, restart, health gate'})`,
+    plan: { kind: 'unit-override', environment, unit: unit.name, settings: [`ReadWritePaths=${pathList(paths)}`], ...(portTaken ? { restart: false } : {}) },
   });
 
   // 226/NAMESPACE: a path named in the sandbox settings does not exist, so the sandbox cannot be built.

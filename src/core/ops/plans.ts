@@ -194,6 +194,11 @@ export interface OverridePlan {
   probe?: HealthProbe | undefined;
   settleMs?: number;
   gateTimeoutMs?: number;
+  /**
+   * false: write and daemon-reload only. For when the unit cannot serve yet whatever its
+   * settings (another process holds its port: the adoption that follows starts it, and gates).
+   */
+  restart?: boolean;
 }
 
 export const DROP_IN_NAME = 'opsdeck-override.conf';
@@ -223,11 +228,9 @@ export function unitOverrideOperation(where: OperationTarget, plan: OverridePlan
   const change: Step = plan.settings
     ? { kind: 'write-file', path: file, content: dropInContent(plan.settings, op.id, unit), mode: 0o644, host: where.host, title: `write the drop-in ${file}` }
     : { kind: 'remove-file', path: file, host: where.host, title: `remove the drop-in ${file}` };
-  op.steps = [
-    change,
-    { kind: 'daemon-reload', host: where.host, title: 'systemctl daemon-reload' },
-    { kind: 'systemctl', verb: 'restart', unit, host: where.host, title: `systemctl restart ${unit}` },
-    healthGateStep(where.host, unit, plan.probe, settleMs, plan.gateTimeoutMs ?? GATE_TIMEOUT_MS),
-  ];
+  op.steps = [change, { kind: 'daemon-reload', host: where.host, title: 'systemctl daemon-reload' }];
+  if (plan.restart !== false) {
+    op.steps.push({ kind: 'systemctl', verb: 'restart', unit, host: where.host, title: `systemctl restart ${unit}` }, healthGateStep(where.host, unit, plan.probe, settleMs, plan.gateTimeoutMs ?? GATE_TIMEOUT_MS));
+  }
   return op;
 }

@@ -3,7 +3,7 @@
 // exact commands (and how they run on this machine), a diff for a file, and its undo.
 import { shellQuote, type Host } from '../host/host.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import type { Check, Operation } from './operation.js';
+import { reapplies, type Check, type Operation } from './operation.js';
 import { planRollback } from './rollback.js';
 import { rollbackFacts, type OperationProgress, type StoredOperation } from './state.js';
 import { canUndo, isInert, kindOf, ROLLBACK_KINDS, type StepPreview } from './steps/index.js';
@@ -21,7 +21,8 @@ function describeCheck(check: Check): string {
 /** How a finished operation is undone, in a line: the steps' own undo (last first), or null when none can be. */
 export function undoSummary(op: Operation): string | null {
   const steps = [...op.steps].reverse().filter((s) => !isInert(s));
-  if (steps.length === 0 || !steps.every(canUndo)) return null;
+  // A step that re-applies configuration (daemon-reload, restart) is undone by running it again.
+  if (steps.length === 0 || !steps.every((s) => canUndo(s) || reapplies(s))) return null;
   return `${steps.map((s) => kindOf(s).undoText(s)).join(', then ')} (opsdeck ops rollback ${op.id})`;
 }
 
