@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchBackups } from './backups.bench.js';
 import { benchConsole } from './console.bench.js';
+import { benchDoctor } from './doctor.bench.js';
 import { benchLogs } from './logs.bench.js';
 import { benchOps } from './ops.bench.js';
 import { benchStatus } from './status.bench.js';
@@ -14,6 +15,7 @@ type Bench = (config: string) => Promise<BenchRow[]>;
 // The console and the operations run before the log flood, which leaves journald busy for a while.
 const BENCHES: Record<string, Bench> = {
   status: benchStatus,
+  doctor: benchDoctor,
   ops: benchOps,
   console: benchConsole,
   logs: benchLogs,
