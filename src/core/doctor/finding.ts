@@ -1,6 +1,7 @@
 // What the doctor says: a finding (what is wrong, how sure, the evidence and where it was seen)
 // and its fix as data: which operation builder to call with which arguments (fix.ts builds it
 // when one is chosen), so a finding can be printed, sent as JSON and applied later alike.
+import { constants } from 'node:os';
 
 export type FindingSeverity = 'critical' | 'warning' | 'info';
 
@@ -57,4 +58,13 @@ export function bySeverity(a: Pick<Finding, 'severity'>, b: Pick<Finding, 'sever
 /** Anything above info: something is wrong (the doctor's and status's exit code 1). */
 export function isAlarm(finding: Pick<Finding, 'severity'>): boolean {
   return finding.severity !== 'info';
+}
+
+/** Where a unit's property comes from, as evidence says it. */
+export const show = (unit: string, props: string) => `systemctl show ${unit} -p ${props}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A signal's name from its number ("SIGKILL"), as a finding quotes how a process ended. */
+export function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `signal ${n}`;
 }

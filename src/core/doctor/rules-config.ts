@@ -4,13 +4,13 @@
 // failed and crash-looping units of any systemd host with their cause. Pure, like rules.ts
 // (whose environmentFindings calls configFindings), and fed by the same one `systemctl show`.
 import path from 'node:path';
-import { constants } from 'node:os';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { normalizeUnitName, type UnitStatus } from '../systemd/units.js';
 import { formatBytes } from '../text/humanize.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import type { EnvironmentStatus } from '../status/report.js';
-import { bySeverity, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
+import { isInside } from '../backups/policy.js';
+import { bySeverity, plural, show, signalName, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
 
 /** What these rules read: of rules.ts's EnvironmentFacts the environment, its config and its
  *  status (declared here, not imported, so the two rooms do not import each other), and the
@@ -35,14 +35,8 @@ export function configFindings(facts: ConfigFacts, emit: ConfigEmit): void {
   for (const rule of RULES) rule(facts, emit);
 }
 
-const show = (unit: string, props: string) => `systemctl show ${unit} -p ${props}`;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const within = isInside;
 const normal = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, '$1');
-const within = (child: string, parent: string) => {
-  const c = normal(child);
-  const p = normal(parent);
-  return c === p || c.startsWith(p === '/' ? '/' : `${p}/`);
-};
 const unitName = (name: string) => {
   try {
     return normalizeUnitName(name);
@@ -209,8 +203,7 @@ export function causeOf(unit: UnitStatus): string {
   const parts: string[] = [];
   const status = unit.execMainStatus;
   if (status !== null && (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped')) {
-    const name = Object.entries(constants.signals).find(([, n]) => n === status)?.[0] ?? `signal ${status}`;
-    parts.push(`${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${name}`);
+    parts.push(`${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${signalName(status)}`);
   } else if (status !== null && status !== 0) {
     const known = SYSTEMD_EXITS[status];
     parts.push(known ? `exit status ${status}/${known[0]}: ${known[1]}` : `exit status ${status}`);

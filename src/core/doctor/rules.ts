@@ -4,14 +4,14 @@
 // a hand-started port holder), so the two can never disagree, and the doctor says why.
 // Tests drive them with facts recorded from the lab.
 import path from 'node:path';
-import { constants } from 'node:os';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import type { LogEntry } from '../journal/parse.js';
 import type { EnvironmentStatus, Problem } from '../status/report.js';
 import type { UnitStatus } from '../systemd/units.js';
 import { formatAge } from '../text/humanize.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { bySeverity, isAlarm, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
+import { isInside } from '../backups/policy.js';
+import { bySeverity, isAlarm, plural, show, signalName, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
 import { configFindings } from './rules-config.js';
 
 /** The journal lines of the environment's unit the doctor read (gather.ts), oldest first. */
@@ -79,16 +79,10 @@ function sanitized(f: Finding): Finding {
   };
 }
 
-const show = (unit: string, props: string) => `systemctl show ${unit} -p ${props}`;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 /** A path in a unit's path settings may carry systemd's prefixes: "-" (may be missing), "+", "!". */
 const bare = (p: string) => p.replace(/^[-+!]+/, '');
-const within = (child: string, parent: string) => {
-  const c = path.posix.normalize(child).replace(/(.)\/$/, '$1');
-  const p = path.posix.normalize(parent).replace(/(.)\/$/, '$1');
-  return c === p || c.startsWith(p === '/' ? '/' : `${p}/`);
-};
+const within = isInside;
 
 // ---------------------------------------------------------------------------------------------
 // The host and the unit
@@ -101,8 +95,7 @@ const hostRule: Rule = ({ hostError }, emit) => {
 function exitOf(unit: UnitStatus): string | null {
   if (unit.execMainStatus === null) return null;
   if (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped') {
-    const name = Object.entries(constants.signals).find(([, n]) => n === unit.execMainStatus)?.[0] ?? `signal ${unit.execMainStatus}`;
-    return `${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${name}`;
+    return `${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${signalName(unit.execMainStatus)}`;
   }
   return `exit status ${unit.execMainStatus}`;
 }
