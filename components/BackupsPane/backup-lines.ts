@@ -2,6 +2,7 @@
 // the summary with the size sparkline, the schedule, the running job, the partials, each
 // archive's cells, and the details panel. Every text from a host reached us sanitized by the
 // core; colour is only ever a tone here, turned into Ink's colour props by the pane.
+import { PARTIAL_LEFT_OVER_SEC } from '../../src/core/backups/policy.js';
 import type { CatalogEntry } from '../../src/core/backups/catalog.js';
 import type { ScheduleState } from '../../src/core/backups/overview.js';
 import type { Archive } from '../../src/core/backups/listing.js';
@@ -110,7 +111,7 @@ export function jobLine(job: BackupJob | null, operation: OperationView | null, 
 /** An archive being written, or left by a create that was cut off. */
 export function partialLine(partial: Archive, now: number): Line {
   const age = secondsSince(partial.modifiedAt, now);
-  const why = age < 3600 ? 'being written now, or cut off within the hour' : 'unfinished: a create was cut off; prune removes it';
+  const why = age < PARTIAL_LEFT_OVER_SEC ? 'being written now, or cut off within the hour' : 'unfinished: a create was cut off; prune removes it';
   return { text: `! ${partial.name} (${formatBytes(partial.sizeBytes)}, written ${formatAge(Math.max(0, age))} ago): ${why}`, tone: 'warn' };
 }
 
@@ -139,7 +140,7 @@ export function verifiedAge(entry: CatalogEntry, now: number): string {
 }
 
 /** `text` in rows of at most `width` cells, broken between words (a word longer than a row is cut). */
-export function wrapWords(text: string, width: number): string[] {
+function wrapWords(text: string, width: number): string[] {
   const rows: string[] = [];
   let row = '';
   for (const word of text.split(' ')) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createBackupOperation, pruneOperation, restoreOperation, scheduleOperation, unscheduleOperation } from '../core/backups/plans.js';
 import { readOverview, type BackupOverview } from '../core/backups/overview.js';
 import { readCatalog, type CatalogEntry } from '../core/backups/catalog.js';
-import { resolvePolicy, isInside } from '../core/backups/policy.js';
+import { isInside, PARTIAL_LEFT_OVER_SEC, resolvePolicy } from '../core/backups/policy.js';
 import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
 import { checkSourceSanity, type SourceSanity } from '../core/backups/sanity.js';
 import { restoreTarget } from '../core/backups/restore.js';
@@ -30,7 +30,7 @@ interface BackupOptions extends GlobalOptions, OperateOptions {
 }
 
 const out = (text: string) => process.stdout.write(text);
-const json = (value: unknown) => out(JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? undefined : v), 2) + '\n');
+const json = (value: unknown) => out(JSON.stringify(value, null, 2) + '\n');
 
 /** The environment, its host and its policy; closes the hosts however `work` ends. */
 async function withEnvironment<T>(envName: string, options: GlobalOptions, work: (ctx: CliContext, host: Host, policy: ReturnType<typeof resolvePolicy>) => Promise<T>): Promise<T> {
@@ -50,7 +50,7 @@ function mark(entry: CatalogEntry): string {
   return entry.verified.ok ? paint.good(MARK.ok) : paint.bad(MARK.critical);
 }
 
-export function sanityLines(sanity: SourceSanity | null): string[] {
+function sanityLines(sanity: SourceSanity | null): string[] {
   if (!sanity) return [];
   const head = sanity.verdict === 'ok' ? paint.good(`${MARK.ok} ${sanity.summary}`) : sanity.verdict === 'unknown' ? paint.dim(`? ${sanity.summary}`) : paint.bad(`${MARK.critical} ${sanity.summary}`);
   const evidence = sanity.verdict === 'ok' ? [] : sanity.evidence.map((e) => paint.dim(`    ${e.text}  [${e.from}]`));
@@ -160,8 +160,8 @@ export async function backupPruneCommand(envName: string, options: BackupOptions
     const suspicious = pruneRefusal(catalog.entries);
     if (suspicious && !options.force) throw new UsageError(`refusing to prune: ${suspicious}`, 'look at it first (opsdeck backup verify); pass --force to prune anyway');
     const decision = decideRetention(catalog.entries, policy);
-    // A partial is only left over when no create is writing it: older than an hour.
-    const partials = catalog.partials.filter((p) => secondsSince(p.modifiedAt) > 3600);
+    // A partial is only left over when no create is writing it.
+    const partials = catalog.partials.filter((p) => secondsSince(p.modifiedAt) > PARTIAL_LEFT_OVER_SEC);
     const op = pruneOperation(environmentTarget(ctx.config, ctx.hosts, envName), { environment: envName, policy, decision, partials });
     if (op.steps.length === 0) {
       if (options.json) json({ environment: envName, removed: [], kept: decision.keep.map((k) => ({ archive: k.entry.name, reasons: k.reasons })) });

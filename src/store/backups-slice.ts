@@ -11,7 +11,7 @@ import type { VerifyRecord } from '../core/backups/manifest.js';
 import type { BackupOverview } from '../core/backups/overview.js';
 import { readOverview } from '../core/backups/overview.js';
 import { createBackupOperation, pruneOperation, restoreOperation } from '../core/backups/plans.js';
-import { isInside, resolvePolicy, type ResolvedPolicy } from '../core/backups/policy.js';
+import { isInside, resolvePolicy, type ResolvedPolicy, PARTIAL_LEFT_OVER_SEC } from '../core/backups/policy.js';
 import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
 import { restoreTarget } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyProgress, type VerifyReport } from '../core/backups/verify.js';
@@ -28,8 +28,6 @@ import type { AppState, AppStore, BackupJob, BackupsActions, BackupsState, Cance
 
 /** Source sanity reads the newest archive and scans the data dirs: not more often than this. */
 export const READ_EVERY_MS = 30_000;
-/** A partial younger than this may be a create writing it now: prune leaves it (as the CLI does). */
-const PARTIAL_LEFT_OVER_SEC = 3600;
 /** A verify's progress held back by the meter is shown this long after. */
 const PROGRESS_TRAIL_MS = 300;
 
@@ -271,6 +269,8 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
           return notify(`refusing to back up ${policy.source}: ${name}'s service writes elsewhere (evidence below); point backups.source or dataDir at the live directory`, 'error');
         }
         propose(createBackupOperation(environmentTarget(get().config, deps.hosts, name), { environment: name, policy, unit: env.unit, details: sanity ? [`source sanity: ${sanity.verdict} — ${sanity.summary}`] : [] }));
+      } catch (error) {
+        notify(`cannot plan a backup of ${name}: ${describeError(error)}`, 'error');
       } finally {
         endJob(abort);
       }

@@ -17,6 +17,7 @@
 // dropped); `sync` runs before every measurement; every archive is removed after its last use.
 // Creates: REPS runs of each, alternating with the baseline, the fastest counting (the machine
 // may be shared). MB = 10^6 bytes of input data.
+import { removeArchive } from '../../src/core/backups/create.js';
 import { createCipheriv } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -348,9 +349,9 @@ async function measured(script: string, args: ChildArgs): Promise<Timed & { chil
   return { seconds: child.ms / 1000, archiveBytes: child.result.archiveBytes ?? 0, toolPeak, child };
 }
 
-async function removeArchive(host: Host, name: string): Promise<void> {
-  const file = path.posix.join(ARCHIVES, name);
-  await host.run(['rm', '-f', '--', file, `${file}.partial`, `${file}.sha256`, `${file}.manifest.json`, `${file}.verified.json`]);
+/** The archive and all opsdeck wrote beside it (as a create's undo removes them). */
+async function removeArchiveNamed(host: Host, name: string): Promise<void> {
+  await removeArchive(host, path.posix.join(ARCHIVES, name));
 }
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -439,7 +440,7 @@ async function benchHost(script: string, target: HostUnderTest, input: Input, ro
     const m = await measured(script, { mode: 'create', ssh, hidePigz, source: DATA, dir: ARCHIVES, name, compression });
     const p = m.child.progress;
     if (p.bytes !== input.bytes || m.child.result.files !== input.files) throw new Error(`${label}: create ${name}: progress ended at ${p.bytes} of ${input.bytes} bytes, the manifest counts ${m.child.result.files} of ${input.files} files`);
-    if (!keep) await removeArchive(host, name);
+    if (!keep) await removeArchiveNamed(host, name);
     return { ...m, name };
   };
   /** REPS times the baseline and opsdeck's create, alternately; the last create's archive kept. */
@@ -488,7 +489,7 @@ async function benchHost(script: string, target: HostUnderTest, input: Input, ro
   for (const [what, made] of [['gzip', gzArchive], ['zstd', zstd.kept]] as const) {
     const v = await measured(script, { mode: 'verify', ssh, dir: ARCHIVES, name: made.name });
     if (!v.child.result.ok) throw new Error(`${label}: verify of ${made.name} failed: ${v.child.result.checks?.join('; ')}`);
-    await removeArchive(host, made.name);
+    await removeArchiveNamed(host, made.name);
     rows.push(row(`verify ${what}: opsdeck verifyArchive, checks ${v.child.result.checks?.map((c) => c.split(' ')[0]).join('+')} ok; ${breakdown(v.child)}`, { ...v, archiveBytes: made.archiveBytes }));
     rows.push(...memoryRows(label, `verify ${what}`, v, input.files));
   }

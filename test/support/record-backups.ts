@@ -16,6 +16,7 @@ import { HostRegistry } from '../../src/core/host/registry.js';
 import type { AppStore } from '../../src/store/app-store.js';
 import { FIXTURE_DIR, showBackups, storeOn, type Phase } from './backups-fixture.js';
 import { RecordingHost, type Recording } from './recorded-host.js';
+import { until } from './until.js';
 
 const labConfig = process.argv[2] ?? '/var/lib/opsdeck-lab/opsdeck.yaml';
 const { config } = loadConfig(labConfig);
@@ -72,14 +73,6 @@ function forgetVerifies(): void {
   for (const file of readdirSync(backups)) if (file.endsWith('.verified.json')) rmSync(path.join(backups, file));
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Each scenario on a fresh store, as each test has. */
 async function scenario(host: RecordingHost, env: string, work: (store: AppStore) => Promise<void>): Promise<void> {
   const { store, cleanup } = storeOn(host);
@@ -91,10 +84,11 @@ async function scenario(host: RecordingHost, env: string, work: (store: AppStore
   }
 }
 
-const previewShown = (store: AppStore) => until('the preview', () => {
-  const o = store.getState().overlay;
-  return o?.kind === 'confirm' && o.preview !== null;
-});
+const previewShown = (store: AppStore) =>
+  until('the preview', () => {
+    const o = store.getState().overlay;
+    return o?.kind === 'confirm' && o.preview !== null;
+  }, { timeoutMs: 60_000, everyMs: 20 });
 
 async function record(phase: Phase, host: RecordingHost): Promise<void> {
   if (phase === 'lab') {

@@ -33,7 +33,7 @@ export interface BackupCatalog {
 }
 
 /** An archive this much smaller than the one before it (or with this much fewer files) is an alarm. */
-export const SHRINK_ALARM = 0.5;
+const SHRINK_ALARM = 0.5;
 
 const MAX_SIDECAR = 256 * 1024;
 const cache = new Map<string, Manifest | VerifyRecord | null>();

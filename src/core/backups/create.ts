@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
 import { fileInfo, freeSpace, makeDirectory, writeFileAtomic } from '../host/files.js';
+import { showUnits } from '../systemd/units.js';
 import { formatBytes } from '../text/humanize.js';
 import type { Manifest } from './manifest.js';
 import { partialName, SIDECARS, type Compression } from './policy.js';
@@ -77,9 +78,8 @@ export async function parseSha256(host: Host, file: string, options: RunOptions 
 
 async function unitState(host: Host, unit: string | undefined): Promise<string | null> {
   if (!unit) return null;
-  const { stdout } = await host.run(['systemctl', 'show', '--no-pager', '--property=ActiveState,SubState,MainPID', '--', unit], { okExitCodes: [0, 1] });
-  const props = Object.fromEntries(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return `${unit} ${props.ActiveState ?? '?'}/${props.SubState ?? '?'}${props.MainPID && props.MainPID !== '0' ? ` (PID ${props.MainPID})` : ''}`;
+  const state = (await showUnits(host, [unit])).get(unit);
+  return state ? `${unit} ${state.activeState}/${state.subState}${state.mainPid ? ` (PID ${state.mainPid})` : ''}` : null;
 }
 
 /** The source must be a directory that is there: an empty or missing one would make a "backup" of nothing. */

@@ -28,7 +28,7 @@ export interface BackupOverview {
   schedule: ScheduleState;
 }
 
-export async function readSchedule(host: Host, environment: string, options: RunOptions = {}): Promise<ScheduleState> {
+async function readSchedule(host: Host, environment: string, options: RunOptions = {}): Promise<ScheduleState> {
   const units = scheduleUnits(environment);
   const states = await showUnits(host, [units.timer, units.service], options);
   const timer = states.get(units.timer);

@@ -73,6 +73,8 @@ export const SIDECARS = {
 
 /** An archive being written: never listed as an archive, removed when its writer is gone. */
 export const PARTIAL_SUFFIX = '.partial';
+/** A partial younger than this may be a create writing it now: prune leaves it. */
+export const PARTIAL_LEFT_OVER_SEC = 3600;
 export function partialName(archive: string): string {
   return `${archive}${PARTIAL_SUFFIX}`;
 }

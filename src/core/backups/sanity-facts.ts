@@ -209,6 +209,20 @@ export function dirsToScan(source: string, unit: UnitFacts | null, clues: readon
   return dirs.slice(0, MAX_SCANS);
 }
 
+/** An archive does not change while its path, size and mtime stay: read once (the status asks every 30 s). */
+const contents = new Map<string, ArchiveSummary>();
+
+async function archiveContent(host: Host, archive: SanityInput['archives'][number], options: RunOptions): Promise<ArchiveSummary> {
+  const key = `${host.name}\0${archive.path}\0${archive.sizeBytes}\0${archive.modifiedAt}`;
+  const known = contents.get(key);
+  if (known) return known;
+  const summary = await summarizeArchive(host, archive.path, { keepEntries: true, signal: options.signal, timeoutMs: options.timeoutMs });
+  // A few are kept: the newest archive of each environment.
+  if (contents.size >= 8) contents.delete(contents.keys().next().value!);
+  contents.set(key, summary);
+  return summary;
+}
+
 export interface SanityInput {
   envName: string;
   env: EnvironmentConfig;
@@ -253,7 +267,7 @@ export async function gatherSanityFacts(host: Host, input: SanityInput, options:
   const dirs = dirsToScan(source, unit, liveDirClues(unit, processes));
   const [scans, content] = await Promise.all([
     Promise.all(dirs.map((dir) => attempt(`scan ${dir}`, `find ${dir}`, () => scanTree(host, dir, { ...options, keepEntries: readArchive })))),
-    readArchive ? summarizeArchive(host, newest.path, { keepEntries: true, signal: options.signal, timeoutMs: options.timeoutMs }).catch((error: unknown) => { if (options.signal?.aborted) throw error; return error as Error; }) : null,
+    readArchive ? archiveContent(host, newest, options).catch((error: unknown) => { if (options.signal?.aborted) throw error; return error as Error; }) : null,
   ]);
   const found = scans.filter((scan): scan is TreeScan => scan !== null);
   return {

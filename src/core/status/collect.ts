@@ -7,6 +7,7 @@ import { environmentFindings, problemsOf } from '../doctor/rules.js';
 import type { ConfigFacts } from '../doctor/rules-config.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
 import { catalogOf } from '../backups/catalog.js';
+import { resolvePolicy } from '../backups/policy.js';
 import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
@@ -135,11 +136,12 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
 
 /** Source sanity of an environment's backups, or null when it has no source to judge (or it could not be asked). */
 async function sanityOf(host: Host, name: string, env: EnvironmentConfig, listing: BackupListing, known: SanityInput['known'], options: { signal?: AbortSignal }): Promise<SourceSanity | null> {
-  const source = env.backups?.source ?? env.dataDir;
-  if (!env.backups || !source || listing.error) return null;
+  if (!env.backups || listing.error) return null;
   try {
-    const catalog = await catalogOf(host, listing, env.backups, options);
-    return await checkSourceSanity(host, { envName: name, env, policy: { source }, archives: catalog.entries, known }, options);
+    // No policy (no source to judge): nothing to say here; `backup list` says why.
+    const policy = resolvePolicy(name, env, null);
+    const catalog = await catalogOf(host, listing, policy, options);
+    return await checkSourceSanity(host, { envName: name, env, policy, archives: catalog.entries, known }, options);
   } catch {
     return null;
   }

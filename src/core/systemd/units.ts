@@ -189,6 +189,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
   const nRestarts = num(props.NRestarts) ?? 0;
   const mainPid = num(props.MainPID);
   const activeSince = time(props.ActiveEnterTimestamp);
+  const environment = showWords(props.Environment);
   return {
     name: sanitizeLine(props.Id ?? ''),
     description: sanitizeLine(props.Description ?? ''),
@@ -218,8 +219,8 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     readWritePaths: showWords(props.ReadWritePaths).map(sanitizeLine),
     readOnlyPaths: showWords(props.ReadOnlyPaths).map(sanitizeLine),
     inaccessiblePaths: showWords(props.InaccessiblePaths).map(sanitizeLine),
-    dataEnv: dataEnvOf(showWords(props.Environment)).map((v) => ({ name: sanitizeLine(v.name), dir: sanitizeLine(v.dir) })),
-    secretEnv: secretEnvOf(showWords(props.Environment)),
+    dataEnv: dataEnvOf(environment).map((v) => ({ name: sanitizeLine(v.name), dir: sanitizeLine(v.dir) })),
+    secretEnv: secretEnvOf(environment),
     protectSystem: props.ProtectSystem ?? '',
     triggers: showWords(props.Triggers).map(sanitizeLine),
     triggeredBy: showWords(props.TriggeredBy).map(sanitizeLine),

@@ -125,9 +125,11 @@ async function exists(host: Host, p: string): Promise<boolean> {
   return (await fileInfo(host, p)).exists;
 }
 
-async function refuseLink(host: Host, p: string): Promise<void> {
+/** Whether a directory is at `p`; anything else there (a link, a file) is refused. */
+async function directoryThere(host: Host, p: string): Promise<boolean> {
   const info = await fileInfo(host, p);
   if (info.exists && info.type !== 'directory') throw new StepFailure(`${p} on host ${host.name} is a ${info.type === 'link' ? 'symbolic link' : info.type}, not a directory: opsdeck does not swap it`);
+  return info.exists;
 }
 
 export const swapDirStep: StepKind<SwapStep> = {
@@ -141,8 +143,7 @@ export const swapDirStep: StepKind<SwapStep> = {
   },
   async run(step, env, before, resume) {
     try {
-      await refuseLink(env.host, step.target);
-      const [target, replacement] = await Promise.all([exists(env.host, step.target), exists(env.host, step.replacement)]);
+      const [target, replacement] = await Promise.all([directoryThere(env.host, step.target), exists(env.host, step.replacement)]);
       if (resume && !replacement && target) return { exitCode: 0, data: { resumedDone: true } };
       if (!replacement) throw new StepFailure(`${step.replacement} is not there on host ${env.host.name}: nothing to put in place`);
       if (await exists(env.host, step.keepAs)) {
