@@ -10,6 +10,7 @@ import { BackupError, writeArchive } from '../../src/core/backups/create.js';
 import { verifyArchive } from '../../src/core/backups/verify.js';
 import { extractArgv, runTar } from '../../src/core/backups/tar.js';
 import { readCatalog } from '../../src/core/backups/catalog.js';
+import { summarizeArchive } from '../../src/core/backups/archive-read.js';
 import { snapshot, writeAwkwardTree } from '../support/tree.js';
 
 /** Every command run as nobody: root reads every file, so an unreadable one needs another user. */
@@ -41,6 +42,10 @@ describe('backup archives on the host', () => {
     expect(progress.at(-1)).toBe(7);
     expect(readdirSync(dir).sort()).toEqual([manifest.archive, `${manifest.archive}.manifest.json`, `${manifest.archive}.sha256`].sort());
     expect(readFileSync(path.join(dir, `${manifest.archive}.sha256`), 'utf8')).toBe(`${manifest.sha256}  ${manifest.archive}\n`);
+
+    // Read in process (node-tar, as source sanity reads the old job's archives), it counts the same.
+    const read = await summarizeArchive(host, path.join(dir, manifest.archive));
+    expect({ files: read.files, dirs: read.dirs, links: read.links, bytes: read.bytes }).toEqual({ files: manifest.files, dirs: manifest.dirs, links: manifest.links, bytes: manifest.bytes });
 
     const catalog = await readCatalog(host, { dir, prefix: 'data-' });
     const report = await verifyArchive(host, catalog.entries[0]!);

@@ -12,7 +12,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { compressionOf } from './policy.js';
 import type { ScanEntry, TreeCounts, TreeScan } from './scan.js';
 
-/** Its counts as scan.ts counts a tree (links: symbolic and hard). */
+/** Its counts as scan.ts counts a tree. */
 export interface ArchiveSummary extends TreeCounts {
   /** The archive's path, safe to print. */
   archive: string;
@@ -47,7 +47,10 @@ export function readArchiveArgv(archivePath: string): string[] {
 const KIND: Record<string, ScanEntry['type']> = {
   File: 'file', OldFile: 'file', ContiguousFile: 'file',
   Directory: 'directory', GNUDumpDir: 'directory',
-  SymbolicLink: 'link', Link: 'link',
+  // A hard link is a file of its own name whose content is stored once (size 0 here), as
+  // MemberTally and scan.ts count it: an archive's counts agree with its manifest's.
+  Link: 'file',
+  SymbolicLink: 'link',
 };
 
 /** An entry's path as scan.ts keys a tree: relative, without './' or a trailing '/'; '' for the top itself. */
