@@ -125,7 +125,10 @@ describeLab('opsdeck logs against the lab journal', () => {
   it('merges two units in time order, each line marked with its unit', async () => {
     const [a, b] = [unitName('merge-a'), unitName('merge-b')];
     const f = follow([a, b]);
-    const script = (name: string) => `let i = 0; const t = setInterval(function () { console.log("${name} " + (++i)); if (i === 30) clearInterval(t); }, 7);`;
+    // Both write from the same moment on (the units may take a while to start on a busy machine:
+    // one starting after the other had finished once made the order one unit, then the other).
+    const startAt = Date.now() + 3000;
+    const script = (name: string) => `setTimeout(function () { let i = 0; const t = setInterval(function () { console.log("${name} " + (++i)); if (i === 30) clearInterval(t); }, 20); }, Math.max(0, ${startAt} - Date.now()));`;
     await Promise.all([nodeUnit('merge-a', script('a')), nodeUnit('merge-b', script('b'))]);
     await waitFor('60 lines', () => f.own().length >= 60);
     await f.follower.stop();
