@@ -17,34 +17,11 @@ import { useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
 import { cellWidth } from '../widgets/cells.js';
 import { formatAge, formatBytes, secondsSince } from '../../src/core/text/humanize.js';
-import { archiveDetail, filesOf, jobLine, noteOf, partialLine, sanityDetail, sanityLine, scheduleLine, scrolled, summaryText, verifiedAge, verifiedMark, type Line, type Tone } from './backup-lines.js';
+import { archiveDetail, filesOf, jobLine, noteOf, partialLine, sanityDetail, sanityLine, scheduleLine, summaryText, verifiedAge, verifiedMark, type Line } from './backup-lines.js';
+import { colourOf, Lines, Row } from '../widgets/Lines.js';
+import { scrolled } from '../widgets/text-lines.js';
 
 const MAX_PARTIALS = 2;
-
-function colourOf(theme: Theme, tone: Tone): string | undefined {
-  return tone === 'plain' ? undefined : theme[tone];
-}
-
-function Row({ line }: { line: Line }) {
-  const theme = useTheme();
-  return (
-    <Text wrap="truncate-end" color={colourOf(theme, line.tone)} bold={line.bold ?? false}>
-      {line.text || ' '}
-      {line.tail ? <Text color={theme.muted}>{line.tail}</Text> : null}
-    </Text>
-  );
-}
-
-/** A fixed-height column of lines. */
-function Lines({ lines, width, height }: { lines: Line[]; width: number; height: number }) {
-  return (
-    <Box flexDirection="column" width={width} height={height}>
-      {lines.map((line, i) => (
-        <Row key={i} line={line} />
-      ))}
-    </Box>
-  );
-}
 
 /**
  * The details under the table: side by side on a wide terminal (the evidence left, the archive

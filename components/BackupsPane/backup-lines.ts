@@ -11,17 +11,10 @@ import type { SourceSanity } from '../../src/core/backups/sanity.js';
 import { describeProgress } from '../../src/core/ops/progress.js';
 import { formatAge, formatBytes, secondsSince, sparkline } from '../../src/core/text/humanize.js';
 import type { BackupJob, BackupVerifyOutcome, OperationView } from '../../src/store/types.js';
-import { cellWidth, wrapCells } from '../widgets/cells.js';
+import { cellWidth } from '../widgets/cells.js';
+import { wrapped, type Line, type Tone } from '../widgets/text-lines.js';
 
-export type Tone = 'ok' | 'warn' | 'error' | 'muted' | 'accent' | 'plain';
-
-export interface Line {
-  text: string;
-  tone: Tone;
-  bold?: boolean;
-  /** Said after the text, muted (where a piece of evidence came from). */
-  tail?: string;
-}
+export type { Line, Tone } from '../widgets/text-lines.js';
 
 const ago = (iso: string, now: number) => `${formatAge(Math.max(0, secondsSince(iso, now)))} ago`;
 const count = (n: number) => n.toLocaleString('en-US');
@@ -139,30 +132,6 @@ export function verifiedAge(entry: CatalogEntry, now: number): string {
   return entry.verified ? ago(entry.verified.verifiedAt, now) : '-';
 }
 
-/** `text` in rows of at most `width` cells, broken between words (a word longer than a row is cut). */
-function wrapWords(text: string, width: number): string[] {
-  const rows: string[] = [];
-  let row = '';
-  for (const word of text.split(' ')) {
-    const joined = row === '' ? word : `${row} ${word}`;
-    if (cellWidth(joined) <= width) {
-      row = joined;
-      continue;
-    }
-    if (row !== '') rows.push(row);
-    const pieces = wrapCells(word, width);
-    rows.push(...pieces.slice(0, -1));
-    row = pieces.at(-1) ?? '';
-  }
-  if (row !== '' || rows.length === 0) rows.push(row);
-  return rows;
-}
-
-/** Lines of `text` wrapped to `width`, each indented, in one tone. */
-function wrapped(text: string, width: number, indent: string, tone: Tone, bold = false): Line[] {
-  return wrapWords(text, Math.max(10, width - indent.length)).map((row, i) => ({ text: `${i === 0 ? indent : ' '.repeat(indent.length)}${row}`, tone, bold }));
-}
-
 /** The source-sanity verdict with every piece of evidence and where it came from (the command or file, to look again by hand). */
 export function sanityDetail(sanity: SourceSanity | null, width: number, now: number): Line[] {
   if (!sanity) return [{ text: 'SOURCE SANITY: not checked yet', tone: 'muted', bold: true }];
@@ -196,14 +165,4 @@ export function archiveDetail(entry: CatalogEntry | null, width: number, now: nu
     for (const c of v.checks) lines.push(...wrapped(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`, width, '    ', c.ok ? 'plain' : 'error'));
   }
   return lines;
-}
-
-/** `height` lines from `top` (kept within what there is), with a last line saying what is below when it does not all fit. */
-export function scrolled(lines: readonly Line[], height: number, top: number): Line[] {
-  if (height <= 0) return [];
-  if (lines.length <= height) return [...lines];
-  const start = Math.max(0, Math.min(top, lines.length - height));
-  const below = lines.length - start - (height - 1);
-  if (below <= 1) return lines.slice(start, start + height);
-  return [...lines.slice(start, start + height - 1), { text: `  … ${below} more line${below === 1 ? '' : 's'} (PgDn)${start > 0 ? ' · PgUp: back' : ''}`, tone: 'muted' }];
 }
