@@ -46,7 +46,7 @@ describe('the backups pane', () => {
     expect(lines[2]).toMatch(/^not scheduled \(opsdeck backup schedule production installs \*-\*-\* 00\/6:00:00\)/);
     expect(lines[3]).toMatch(/^\s+ARCHIVE\s+AGE\s+SIZE\s+FILES\s+VERIFIED\s+NOTE/);
     // Newest first, the cursor on it; verified ✓, never verified ·; the old job's say so.
-    expect(lines[4]).toMatch(/^▶ ✓ data-20261129_\d{6}\.tar\.gz\s+\S+\s+634B\s+3\s+\S+ ago\s*$/);
+    expect(lines[4]).toMatch(/^▶ ✓ data-20261129_\d{6}\.tar\.gz\s+\S+\s+[\d.]+[BK]\s+3\s+\S+ ago\s*$/);
     expect(lines.filter((l) => /^\s+· data-\d{8}_\d{6}\.tar\.gz .* - +not made by opsdeck$/.test(l)).length).toBeGreaterThanOrEqual(3);
     expect(frame().split('\n').length).toBeLessThan(24);
   });

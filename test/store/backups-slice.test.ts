@@ -225,7 +225,7 @@ describe('restore', () => {
     const { store, host } = setup('clean');
     await showBackups(store, 'fixture');
     await store.getState().actions.proposeBackupRestore(false);
-    expect(host.count(/^sha256sum --binary -- .*data-20261129_\d{6}\.tar\.gz$/)).toBe(1);
+    expect(host.count(/^openssl dgst -sha256 -r -- .*data-20261129_\d{6}\.tar\.gz$/)).toBe(1);
     const overlay = store.getState().overlay;
     expect(overlay?.kind).toBe('confirm');
     if (overlay?.kind !== 'confirm') return;

@@ -10,8 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { writeArchive } from '../../src/core/backups/create.js';
-import { archiveName } from '../../src/core/backups/policy.js';
+import { readCatalog } from '../../src/core/backups/catalog.js';
+import { removeArchive, writeArchive } from '../../src/core/backups/create.js';
+import { archiveName, resolvePolicy } from '../../src/core/backups/policy.js';
+import { verifyArchive } from '../../src/core/backups/verify.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import type { AppStore } from '../../src/store/app-store.js';
 import { FIXTURE_DIR, showBackups, storeOn, type Phase } from './backups-fixture.js';
@@ -90,10 +92,28 @@ const previewShown = (store: AppStore) =>
     return o?.kind === 'confirm' && o.preview !== null;
   }, { timeoutMs: 60_000, everyMs: 20 });
 
+/**
+ * Production's newest archive, made and verified by opsdeck (what the pane marks ✓), whatever
+ * the lab's history: its old job's timer adds an archive at every boot. Removed once recorded.
+ */
+async function productionArchive(): Promise<string> {
+  const policy = resolvePolicy('production', config.environments.production!, null);
+  const name = archiveName(policy, new Date());
+  await writeArchive(lab, { environment: 'production', source: policy.source, dir: policy.dir, name, compression: policy.compression, createdBy: 'opsdeck' });
+  const entry = (await readCatalog(lab, policy)).entries.find((e) => e.name === name)!;
+  await verifyArchive(lab, entry);
+  return entry.path;
+}
+
 async function record(phase: Phase, host: RecordingHost): Promise<void> {
   if (phase === 'lab') {
     // Refused: the stale source, checked afresh.
-    await scenario(host, 'production', (store) => store.getState().actions.proposeBackupCreate());
+    const made = await productionArchive();
+    try {
+      await scenario(host, 'production', (store) => store.getState().actions.proposeBackupCreate());
+    } finally {
+      await removeArchive(lab, made);
+    }
     return;
   }
   if (phase === 'alarm') {

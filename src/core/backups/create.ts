@@ -1,7 +1,7 @@
 // Making an archive on the environment's host, whole or not at all:
 //   find (the pre-scan: the totals progress counts against)
 //   tar --create into NAME.partial (the host's tar and compressor, streaming: no copy first)
-//   sha256sum, sync (fsync), mv NAME.partial NAME, sync the directory
+//   its SHA-256 (openssl, else sha256sum) while sync fsyncs it, mv NAME.partial NAME, sync the directory
 //   NAME.sha256 and NAME.manifest.json beside it (each written atomically)
 // A crash or a kill leaves at most a NAME.partial, which no listing takes for an archive
 // (tar stops within 10 MB once opsdeck is gone: READER_GONE in tar.ts) and prune removes. A
@@ -14,7 +14,7 @@ import { formatBytes } from '../text/humanize.js';
 import type { Manifest } from './manifest.js';
 import { partialName, SIDECARS, type Compression } from './policy.js';
 import { scanArgv, scanTree, type TreeScan } from './scan.js';
-import { archiveTools, compressorFor, createArgv, runTar, type Compressor } from './tar.js';
+import { archiveTools, compressorFor, createArgv, runTar, type ArchiveTools, type Compressor } from './tar.js';
 
 export interface CreateSpec {
   environment: string;
@@ -50,19 +50,20 @@ export function archivePath(spec: Pick<CreateSpec, 'dir' | 'name'>): string {
   return path.posix.join(spec.dir, spec.name);
 }
 
-export function sha256Argv(file: string): string[] {
-  return ['sha256sum', '--binary', '--', file];
+/** The SHA-256 of a file, in sha256sum's format either way ("HASH *FILE"). */
+export function sha256Argv(file: string, tools: Pick<ArchiveTools, 'openssl'>): string[] {
+  return tools.openssl ? ['openssl', 'dgst', '-sha256', '-r', '--', file] : ['sha256sum', '--binary', '--', file];
 }
 
 /** Every command a create runs, in order (what a preview shows); the sidecars are atomic writes. */
-export function createCommands(spec: CreateSpec, compressor: Compressor): string[][] {
+export function createCommands(spec: CreateSpec, compressor: Compressor, tools: ArchiveTools): string[][] {
   const final = archivePath(spec);
   const partial = partialName(final);
   return [
     scanArgv(spec.source),
     ['mkdir', '-p', '-m', '750', '--', spec.dir],
     createArgv(spec.source, partial, compressor),
-    sha256Argv(partial),
+    sha256Argv(partial, tools),
     ['sync', '--', partial],
     ['mv', '-T', '--', partial, final],
     ['sync', '--', spec.dir],
@@ -70,9 +71,10 @@ export function createCommands(spec: CreateSpec, compressor: Compressor): string
 }
 
 export async function parseSha256(host: Host, file: string, options: RunOptions = {}): Promise<string> {
-  const { stdout } = await host.run(sha256Argv(file), { timeoutMs: 3_600_000, ...options });
+  const argv = sha256Argv(file, await archiveTools(host));
+  const { stdout } = await host.run(argv, { timeoutMs: 3_600_000, ...options });
   const match = /^\\?([0-9a-f]{64}) /.exec(stdout);
-  if (!match) throw new BackupError(`sha256sum of ${file} on host ${host.name} printed no checksum`);
+  if (!match) throw new BackupError(`${argv[0]} of ${file} on host ${host.name} printed no checksum`);
   return match[1]!;
 }
 
@@ -128,11 +130,11 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
       const said = [...complaints.corrupt, ...complaints.other].slice(0, 3).join('; ');
       throw new BackupError(`tar could not archive ${spec.source} on host ${host.name} (exit code ${run.exitCode ?? 'none'})${said ? `: ${said}` : ''}; the partial archive was removed`);
     }
-    const sha256 = await parseSha256(host, partial);
-    await host.run(['sync', '--', partial], { timeoutMs: 600_000 });
+    // The hash reads the archive while sync writes it out: one waits on the CPU, the other on the disk.
+    const [sha256, , written] = await Promise.all([parseSha256(host, partial), host.run(['sync', '--', partial], { timeoutMs: 600_000 }), fileInfo(host, partial)]);
     await host.run(['mv', '-T', '--', partial, final]);
     await host.run(['sync', '--', spec.dir]);
-    const size = (await fileInfo(host, final)).size ?? 0;
+    const size = written.size ?? 0;
     const manifest: Manifest = {
       version: 1,
       archive: spec.name,
@@ -157,8 +159,10 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
       operation: spec.operation ?? null,
       createdBy: spec.createdBy,
     };
-    await writeFileAtomic(host, SIDECARS.checksum(final), `${sha256}  ${spec.name}\n`, 0o640);
-    await writeFileAtomic(host, SIDECARS.manifest(final), JSON.stringify(manifest, null, 2) + '\n', 0o640);
+    await Promise.all([
+      writeFileAtomic(host, SIDECARS.checksum(final), `${sha256}  ${spec.name}\n`, 0o640),
+      writeFileAtomic(host, SIDECARS.manifest(final), JSON.stringify(manifest, null, 2) + '\n', 0o640),
+    ]);
     return manifest;
   } catch (error) {
     await removePartial();

@@ -14,13 +14,15 @@ export type Compressor = 'gzip' | 'pigz' | 'zstd';
 export interface ArchiveTools {
   pigz: boolean;
   zstd: boolean;
+  /** `openssl dgst` hashes with the CPU's SHA instructions: twice as fast as coreutils' sha256sum. */
+  openssl: boolean;
 }
 
 const toolCache = new WeakMap<Host, Promise<ArchiveTools>>();
 
-async function has(host: Host, program: string): Promise<boolean> {
+async function has(host: Host, versionArgv: string[]): Promise<boolean> {
   try {
-    const result = await host.run([program, '--version'], { okExitCodes: [0, 1, 2] });
+    const result = await host.run(versionArgv, { okExitCodes: [0, 1, 2] });
     return result.exitCode === 0;
   } catch (error) {
     if (error instanceof CommandError && error.kind === 'missing-tool') return false;
@@ -28,11 +30,11 @@ async function has(host: Host, program: string): Promise<boolean> {
   }
 }
 
-/** Which compressors the host has (asked once per host per run of opsdeck). */
+/** Which compressors and hasher the host has (asked once per host per run of opsdeck). */
 export function archiveTools(host: Host): Promise<ArchiveTools> {
   let tools = toolCache.get(host);
   if (!tools) {
-    tools = Promise.all([has(host, 'pigz'), has(host, 'zstd')]).then(([pigz, zstd]) => ({ pigz, zstd }));
+    tools = Promise.all([has(host, ['pigz', '--version']), has(host, ['zstd', '--version']), has(host, ['openssl', 'version'])]).then(([pigz, zstd, openssl]) => ({ pigz, zstd, openssl }));
     tools.catch(() => toolCache.delete(host));
     toolCache.set(host, tools);
   }
@@ -59,18 +61,26 @@ function compressorArgs(compressor: Compressor): { env: string[]; flags: string[
 const VERBOSE = ['--verbose', '--verbose', '--full-time', '--numeric-owner', '--quoting-style=escape'];
 
 /**
+ * Records of 1 MiB (2048 blocks) instead of tar's 10 KiB: a hundred times fewer reads and
+ * writes between tar and its compressor, about a third of tar's system time on many small
+ * files (measured: `npm run bench -- backups`). Only the padding at the end differs; any tar
+ * reads the archive, compressed archives being read record by record whatever their size.
+ */
+const RECORD = ['--blocking-factor=2048'];
+
+/**
  * A tar that compresses ignores SIGPIPE, so once opsdeck is gone (kill -9, a dropped ssh
  * connection, a stop) it would go on writing the partial to the end: hours for big data. Every
- * 1000 records (10 MB of archive) tar runs this with its own stdout and SIGPIPE still ignored:
+ * 10 records (10 MiB of archive) tar runs this with its own stdout and SIGPIPE still ignored:
  * the empty line (the parser skips it; tar writes each member line whole, so it never splits
  * one) fails with EPIPE once nobody reads, and tar ($PPID) is ended.
  */
-const READER_GONE = ['--checkpoint=1000', '--checkpoint-action=exec=echo || kill -s TERM $PPID'];
+const READER_GONE = ['--checkpoint=10', '--checkpoint-action=exec=echo || kill -s TERM $PPID'];
 
 /** Archive the content of `source` (as ./…, like the seeds' `tar -czf ARCHIVE -C SOURCE .`) into `file`. */
 export function createArgv(source: string, file: string, compressor: Compressor): string[] {
   const { env, flags } = compressorArgs(compressor);
-  return ['env', 'TZ=UTC0', ...env, 'tar', '--create', '--format=posix', `--file=${file}`, `--directory=${source}`, ...VERBOSE, ...flags, ...READER_GONE, '--', '.'];
+  return ['env', 'TZ=UTC0', ...env, 'tar', '--create', '--format=posix', `--file=${file}`, `--directory=${source}`, ...RECORD, ...VERBOSE, ...flags, ...READER_GONE, '--', '.'];
 }
 
 /**

@@ -3,7 +3,7 @@
 // pruned archives. A failed extraction leaves no half directory; a swap is undone by renaming
 // back, whichever of its two renames a crash came between.
 import path from 'node:path';
-import { archivePath, BackupError, createCommands, parseSha256, removeArchive, writeArchive } from '../../backups/create.js';
+import { archivePath, BackupError, createCommands, parseSha256, removeArchive, sha256Argv, writeArchive } from '../../backups/create.js';
 import { parseManifest } from '../../backups/manifest.js';
 import { compressionOf, SIDECARS } from '../../backups/policy.js';
 import { archiveTools, compressorFor, extractArgv, runTar } from '../../backups/tar.js';
@@ -38,8 +38,8 @@ export const backupCreateStep: StepKind<CreateStep> = {
   argv: (step) => ['tar', '--create', `--file=${archivePath(step)}`, `--directory=${step.source}`, '.'],
   undoesBegun: true,
   async preview(step, env) {
-    const compressor = compressorFor(step.compression, await archiveTools(env.host), env.host.name);
-    return { commands: createCommands(spec(step, env.op.id), compressor), diff: null, undo: this.undoText(step), notes: [`then ${SIDECARS.checksum(step.name)} and ${SIDECARS.manifest(step.name)} beside it`] };
+    const tools = await archiveTools(env.host);
+    return { commands: createCommands(spec(step, env.op.id), compressorFor(step.compression, tools, env.host.name), tools), diff: null, undo: this.undoText(step), notes: [`then ${SIDECARS.checksum(step.name)} and ${SIDECARS.manifest(step.name)} beside it`] };
   },
   async run(step, env, _before, resume) {
     const file = archivePath(step);
@@ -82,8 +82,8 @@ function removeTreeArgv(dir: string): string[] {
 export const extractStep: StepKind<ExtractStep> = {
   argv: (step) => extractArgv(step.archive, step.into, compressionOf(step.archive)),
   undoesBegun: true,
-  async preview(step) {
-    const commands = [...(step.sha256 ? [['sha256sum', '--binary', '--', step.archive]] : []), ['mkdir', '-m', '700', '--', step.into], extractArgv(step.archive, step.into, compressionOf(step.archive))];
+  async preview(step, env) {
+    const commands = [...(step.sha256 ? [sha256Argv(step.archive, await archiveTools(env.host))] : []), ['mkdir', '-m', '700', '--', step.into], extractArgv(step.archive, step.into, compressionOf(step.archive))];
     return { commands, diff: null, undo: this.undoText(step), notes: step.sha256 ? [`the archive must still have sha256 ${step.sha256}`] : ['no recorded checksum for this archive: only its own integrity is checked'] };
   },
   async run(step, env) {
