@@ -1,0 +1,98 @@
+// The doctor's sandbox-path rule: the service cannot write where it keeps its data
+// (ProtectSystem=/ReadOnlyPaths= and EROFS in its journal), or cannot even start (a path in its
+// sandbox settings missing: 226/NAMESPACE). Its fix: a drop-in granting the data dir.
+import path from 'node:path';
+import type { UnitStatus } from '../systemd/units.js';
+import { isInside } from '../backups/policy.js';
+import { plural, show, type FindingEvidence, type Fix } from './finding.js';
+import type { Rule } from './facts.js';
+
+/** A path in a unit's path settings may carry systemd's prefixes: "-" (may be missing), "+", "!". */
+const bare = (p: string) => p.replace(/^[-+!]+/, '');
+const within = isInside;
+
+
+const NAMESPACE_MISSING = /Failed to set up mount namespacing: (\S.*?): No such file or directory/;
+const EROFS = /EROFS|read-only file system/i;
+/** Absolute paths in a message ("... to /srv/a/state.json: EROFS ..., open '/srv/a/state.json.tmp'"). */
+const PATHS = /(?:^|[\s'"(=`])(\/[^\s'"():,`]+)/g;
+
+/** Is a path read-only for the service because of its sandbox settings? ProtectSystem= as systemd documents it. */
+function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
+  const ro = (unit.readOnlyPaths ?? []).find((r) => within(p, bare(r)));
+  if (ro) return `ReadOnlyPaths=${ro}`;
+  const protect = unit.protectSystem;
+  if (protect === 'strict') return 'ProtectSystem=strict';
+  if (protect === 'full' && /^\/(usr|boot|efi|etc)(\/|$)/.test(p)) return 'ProtectSystem=full';
+  if ((protect === 'yes' || protect === 'true') && /^\/(usr|boot|efi)(\/|$)/.test(p)) return `ProtectSystem=${protect}`;
+  return null;
+}
+
+/** ReadWritePaths= as a value for a drop-in: paths with a space or a quote in double quotes. */
+function pathList(paths: readonly string[]): string {
+  return [...new Set(paths)].map((p) => (/[\s"\\]/.test(p) ? `"${p.replace(/["\\]/g, (c) => `\\${c}`)}"` : p)).join(' ');
+}
+
+function where(unit: UnitStatus): string {
+  return `${show(unit.name, 'ProtectSystem,ReadWritePaths,ReadOnlyPaths')} (${unit.dropInPaths.length > 0 ? `the unit file and ${plural(unit.dropInPaths.length, 'drop-in')}: ${unit.dropInPaths.join(' ')}` : 'the unit file, no drop-ins'})`;
+}
+
+export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) => {
+  const unit = status.unit;
+  if (!unit || !(unit.crashLooping || unit.activeState === 'failed')) return;
+  const entries = journal && journal.unit === unit.name ? journal.entries : [];
+  const from = journal?.from ?? '';
+  const rw = unit.readWritePaths.map(bare);
+  const dataDirs = [...unit.dataEnv.map((d) => d.dir), ...(env.dataDir ? [env.dataDir] : [])];
+  // While another process holds the unit's port, a restart cannot pass a health gate whatever the
+  // settings: the override only writes and reloads, and the adoption (the port's fix) starts the unit.
+  const portTaken = status.listeners.some((l) => env.ports.includes(l.port) && l.pid !== null && l.unit !== unit.name);
+  const override = (paths: string[], why: string): Fix => ({
+    title: `${why}: unit override ReadWritePaths=${pathList(paths)} (${portTaken ? 'drop-in and daemon-reload; the unit starts when its port is handed over to it' : 'drop-in, daemon-reload, restart, health gate'})`,
+    plan: { kind: 'unit-override', environment, unit: unit.name, settings: [`ReadWritePaths=${pathList(paths)}`], ...(portTaken ? { restart: false } : {}) },
+  });
+
+  // 226/NAMESPACE: a path named in the sandbox settings does not exist, so the sandbox cannot be built.
+  const nsLine = entries.findLast((e) => NAMESPACE_MISSING.test(e.message));
+  const nsExit = entries.findLast((e) => /status=226\/NAMESPACE/.test(e.message));
+  if (nsLine || unit.execMainStatus === 226) {
+    const missing = nsLine ? NAMESPACE_MISSING.exec(nsLine.message)![1]!.replace(/^\/run\/systemd\/unit-root(?=\/)/, '') : null;
+    const quote = [nsLine, nsExit].filter((e) => e !== undefined).map((e) => e.message);
+    const evidence: FindingEvidence[] = [{ text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}; ProtectSystem=${unit.protectSystem || 'no'}`, from: where(unit) }];
+    if (quote.length > 0) evidence.push({ text: missing ? `systemd cannot set up the service's mount namespace: ${missing} does not exist` : 'systemd cannot set up the service\'s mount namespace', from, quote });
+    else evidence.push({ text: 'the main process exited with status 226 (NAMESPACE) before the service ran', from: show(unit.name, 'ExecMainStatus') });
+    const keep = missing ? rw.filter((p) => p !== missing) : rw;
+    const data = dataDirs.find((d) => missing === null || (d !== missing && !within(d, missing)));
+    const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? override([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
+    emit('sandbox-path', 'critical', {
+      title: missing ? `${unit.name} cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)` : `${unit.name} cannot start: a path its sandbox names does not exist (226/NAMESPACE)`,
+      evidence,
+      fix,
+      note: fix ? null : missing ? `create ${missing}, or remove it from ${unit.name}'s path settings` : `read the unit's journal (opsdeck logs ${environment} -p err) for the missing path`,
+    });
+    return;
+  }
+
+  // EROFS: the service writes where its sandbox makes the file system read-only.
+  const erofs = entries.findLast((e) => e.origin === 'unit' && EROFS.test(e.message));
+  if (!erofs) return;
+  const paths = [...erofs.message.matchAll(PATHS)].map((m) => m[1]!);
+  for (const p of paths) {
+    const cause = readOnlyBySandbox(unit, p);
+    if (!cause || rw.some((r) => within(p, r))) continue;
+    const data = dataDirs.find((d) => within(p, d)) ?? path.posix.dirname(p);
+    const dataVar = unit.dataEnv.find((d) => d.dir === data);
+    const evidence: FindingEvidence[] = [
+      { text: `${cause}: ${cause.startsWith('ProtectSystem=strict') ? 'the whole file system is read-only for the service' : `${p} is read-only for the service`}, except ReadWritePaths=`, from: show(unit.name, 'ProtectSystem,ReadOnlyPaths') },
+      { text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}: ${p} is not inside ${rw.length === 1 ? 'it' : 'any of them'}`, from: where(unit) },
+      ...(dataVar ? [{ text: `Environment= ${dataVar.name}=${dataVar.dir}: where the service keeps its data`, from: show(unit.name, 'Environment') }] : []),
+      { text: `the service fails writing ${p}: read-only file system (EROFS)`, from, quote: [erofs.message] },
+    ];
+    emit('sandbox-path', 'critical', {
+      title: `${unit.name} cannot write ${p}: ${cause} makes it read-only and ReadWritePaths= does not grant ${data}`,
+      evidence,
+      fix: override([...rw, data], `grant ${unit.name} write access to ${data}`),
+    });
+    return;
+  }
+};
