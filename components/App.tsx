@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import { useEffect, useMemo, useRef } from 'react';
 import { PANES, type AppStore } from '../src/store/types.js';
 import { BackupsPane } from './BackupsPane/BackupsPane.js';
+import { DoctorView } from './DoctorView/DoctorView.js';
 import { EnvironmentsPane } from './EnvironmentsPane/EnvironmentsPane.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
@@ -106,6 +107,7 @@ function Body({ width, height, keymap }: { width: number; height: number; keymap
   else if (pane === 'environments') content = <EnvironmentsPane width={innerWidth} height={innerHeight} />;
   else if (pane === 'processes') content = <ProcessesPane width={innerWidth} height={innerHeight} />;
   else if (pane === 'backups') content = <BackupsPane width={innerWidth} height={innerHeight} />;
+  else if (pane === 'doctor') content = <DoctorView width={innerWidth} height={innerHeight} />;
   else content = <LogsPane width={innerWidth} height={innerHeight} />;
   return (
     <Box borderStyle={isProtected ? 'bold' : 'round'} borderColor={isProtected ? theme.prod : theme.border} width={width} height={height} flexDirection="column">

@@ -5,7 +5,7 @@ import { isReservedKey, splitKeys } from '../../src/config/keys.js';
 import { daemonReloadOperation, unitOperation } from '../../src/core/ops/plans.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
-import { backupRows, currentSelection, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
+import { backupRows, currentSelection, doctorRows, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
 
 export interface CommandContext {
   store: AppStore;
@@ -47,6 +47,8 @@ export function listLength(state: AppState, pane: PaneId = state.pane): number {
       return backupRows(state).length;
     case 'logs':
       return state.logs.length;
+    case 'doctor':
+      return doctorRows(state).length;
   }
 }
 
@@ -61,6 +63,7 @@ const move = (delta: (ctx: CommandContext) => number) => (ctx: CommandContext) =
 
 const logsOnly = ['logs'] as const;
 const backupsOnly = ['backups'] as const;
+const doctorOnly = ['doctor'] as const;
 
 function unitCommand(id: UnitAction, title: string, keys: string[]): CommandDef {
   return {
@@ -93,6 +96,9 @@ export const COMMANDS: readonly CommandDef[] = [
   // With the backups pane's details open, PgUp/PgDn scroll them (↑↓ still pick the archive).
   { id: 'backup-details-up', title: 'scroll the details up', keys: ['pageup', 'ctrl+b'], group: 'navigation', panes: backupsOnly, enabled: (s) => s.backups.details, run: (c) => c.state.actions.scrollBackupDetails(-Math.max(1, Math.floor(c.pageSize / 2))) },
   { id: 'backup-details-down', title: 'scroll the details down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', panes: backupsOnly, enabled: (s) => s.backups.details, run: (c) => c.state.actions.scrollBackupDetails(Math.max(1, Math.floor(c.pageSize / 2))) },
+  // The doctor's PgUp/PgDn scroll the evidence (↑↓ pick the finding), as the backups pane's details.
+  { id: 'doctor-evidence-up', title: 'scroll the evidence up', keys: ['pageup', 'ctrl+b'], group: 'navigation', panes: doctorOnly, run: (c) => c.state.actions.scrollDoctorDetails(-Math.max(1, Math.floor(c.pageSize / 2))) },
+  { id: 'doctor-evidence-down', title: 'scroll the evidence down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', panes: doctorOnly, run: (c) => c.state.actions.scrollDoctorDetails(Math.max(1, Math.floor(c.pageSize / 2))) },
   { id: 'page-up', title: 'page up', keys: ['pageup', 'ctrl+b'], group: 'navigation', run: move((c) => -c.pageSize) },
   { id: 'page-down', title: 'page down', keys: ['pagedown', 'ctrl+f'], group: 'navigation', run: move((c) => c.pageSize) },
   { id: 'top', title: 'first row', keys: ['g', 'home'], group: 'navigation', run: move(() => -1e9) },
@@ -103,7 +109,7 @@ export const COMMANDS: readonly CommandDef[] = [
     keys: ['return'],
     group: 'view',
     footer: true,
-    enabled: (state) => currentSelection(state)?.kind === 'unit' && state.pane !== 'backups',
+    enabled: (state) => currentSelection(state)?.kind === 'unit' && state.pane !== 'backups' && state.pane !== 'doctor',
     run: ({ state }) => {
       const selection = currentSelection(state);
       if (selection?.kind === 'unit') void state.actions.showUnitFile(selection.target.host, selection.unit);
@@ -118,6 +124,12 @@ export const COMMANDS: readonly CommandDef[] = [
   { id: 'backup-prune', title: 'prune: what the retention policy lets go', keys: ['p'], group: 'actions', mutating: true, footer: true, panes: backupsOnly, run: ({ state }) => void state.actions.proposeBackupPrune() },
   { id: 'backup-stop', title: 'stop: the running verify or check', keys: ['escape'], group: 'actions', footer: true, panes: backupsOnly, enabled: (s) => s.backups.job !== null, run: ({ state }) => void state.actions.stopBackupJob() },
   { id: 'backup-details-close', title: 'close: the details', keys: ['escape'], group: 'view', footer: true, panes: backupsOnly, enabled: (s) => s.backups.job === null && s.backups.details, run: ({ state }) => state.actions.toggleBackupDetails(false) },
+  // The doctor's keys come before the unit actions that share them (r): in its pane they win.
+  { id: 'doctor-details', title: 'details: the evidence over the whole pane', keys: ['return'], group: 'view', footer: true, panes: doctorOnly, run: ({ state }) => state.actions.toggleDoctorDetails() },
+  { id: 'doctor-fix', title: 'fix: preview the finding\'s fix, then confirm it', keys: ['f'], group: 'actions', mutating: true, footer: true, panes: doctorOnly, enabled: (s) => s.doctor.report !== null, run: ({ state }) => void state.actions.proposeFix() },
+  { id: 'doctor-run', title: 'run again: the doctor, on every environment', keys: ['r'], group: 'actions', footer: true, panes: doctorOnly, run: ({ state }) => void state.actions.runDoctor() },
+  { id: 'doctor-stop', title: 'stop: the running doctor', keys: ['escape'], group: 'actions', footer: true, panes: doctorOnly, enabled: (s) => s.doctor.running !== null, run: ({ state }) => void state.actions.stopDoctor() },
+  { id: 'doctor-details-close', title: 'close: the evidence', keys: ['escape'], group: 'view', footer: true, panes: doctorOnly, enabled: (s) => s.doctor.running === null && s.doctor.expanded, run: ({ state }) => state.actions.toggleDoctorDetails(false) },
   { id: 'filter', title: 'filter rows', keys: ['/'], group: 'view', footer: true, panes: ['environments', 'processes', 'backups'], run: ({ state }) => state.actions.startFilter() },
   { id: 'toggle-all', title: 'all services on the host / only the environments\'', keys: ['a'], group: 'view', footer: true, panes: ['processes'], run: ({ state }) => state.actions.toggleShowAll() },
   { id: 'sort-next', title: 'sort by next column', keys: ['>'], group: 'view', panes: ['processes'], run: ({ state }) => state.actions.cycleSort(1) },

@@ -13,7 +13,7 @@ export interface Column<Row> {
 
 interface TableProps<Row> {
   columns: Column<Row>[];
-  rows: Row[];
+  rows: readonly Row[];
   cursor: number;
   /** Total lines including the header. */
   height: number;

@@ -8,6 +8,7 @@
 // types.ts, its factory, and one line below for its state and one for its actions.
 import { createStore } from 'zustand/vanilla';
 import { createBackupsSlice } from './backups-slice.js';
+import { createDoctorSlice } from './doctor-slice.js';
 import { createLogsSlice } from './logs-slice.js';
 import { createNavigationSlice } from './navigation-slice.js';
 import { createNoticeSlice } from './notice-slice.js';
@@ -31,8 +32,9 @@ export function createAppStore(deps: AppDeps): AppStore {
     const notice = createNoticeSlice(ctx);
     const logs = createLogsSlice(ctx);
     const backups = createBackupsSlice(ctx, api.subscribe);
+    const doctor = createDoctorSlice(ctx, api.subscribe);
     // Ctrl+C stops the first of these that runs; with none, it arms quitting.
-    const quit = createQuitSlice(ctx, [operations.interruptOperation, backups.stopJob, logs.stopFollowing]);
+    const quit = createQuitSlice(ctx, [operations.interruptOperation, backups.stopJob, doctor.stopJob, logs.stopFollowing]);
 
     return {
       config: deps.config,
@@ -47,8 +49,9 @@ export function createAppStore(deps: AppDeps): AppStore {
       ...quit.state,
       ...logs.state,
       ...backups.state,
+      ...doctor.state,
       // One stable object: components and key handlers read `getState().actions.X`.
-      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...operations.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions, ...backups.actions },
+      actions: { ...navigation.actions, ...refresh.actions, ...overlay.actions, ...operations.actions, ...unitFiles.actions, ...notice.actions, ...quit.actions, ...logs.actions, ...backups.actions, ...doctor.actions },
     };
   });
 }

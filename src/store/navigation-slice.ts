@@ -1,7 +1,7 @@
 // Navigation and selection: the pane shown, the cursor and filter of each pane, the selected
 // environment, how the processes pane lists and sorts. Entering the logs pane starts following
 // the journal and leaving it stops it (the logs slice does both).
-import { environmentNames, processRows } from './selectors.js';
+import { environmentNames, processRows, selectedFinding } from './selectors.js';
 import type { LogTarget } from './log-session.js';
 import { PANES, PROCESS_SORTS, type NavigationActions, type PaneId, type Slice, type SliceContext } from './types.js';
 
@@ -34,6 +34,11 @@ export function createNavigationSlice({ deps, set, get }: SliceContext): Navigat
       if (name && name !== state.selectedEnv) set({ selectedEnv: name });
     } else if (pane === 'processes') {
       processKey = processRows(state)[state.cursor.processes]?.key ?? null;
+    } else if (pane === 'doctor') {
+      // The header's production cue and the border follow the finding in view: a fix of
+      // production's finding is production's.
+      const env = selectedFinding(state)?.environment;
+      if (env && env !== state.selectedEnv && deps.config.environments[env]) actions.selectEnv(env);
     }
   };
 
@@ -97,8 +102,8 @@ export function createNavigationSlice({ deps, set, get }: SliceContext): Navigat
     state: {
       pane: 'environments',
       selectedEnv: Object.keys(deps.config.environments)[0] ?? null,
-      cursor: { environments: 0, processes: 0, backups: 0, logs: 0 },
-      filter: { environments: '', processes: '', backups: '', logs: '' },
+      cursor: { environments: 0, processes: 0, backups: 0, logs: 0, doctor: 0 },
+      filter: { environments: '', processes: '', backups: '', logs: '', doctor: '' },
       filterEditing: false,
       processes: { showAll: false, sort: 'name', descending: false },
     },

@@ -6,6 +6,7 @@ import type { EnvironmentStatus } from '../core/status/collect.js';
 import type { UnitStatus } from '../core/systemd/units.js';
 import type { CatalogEntry } from '../core/backups/catalog.js';
 import type { SourceSanity } from '../core/backups/sanity.js';
+import type { Finding } from '../core/doctor/finding.js';
 import type { AppState, HostUnit, OpenOperation, ProcessSort, Sample } from './types.js';
 import { decideTarget, type Target, type TargetFacts } from '../core/ops/target.js';
 import { IN_PROGRESS } from '../core/ops/state.js';
@@ -128,6 +129,19 @@ export function backupSanity(state: Pick<AppState, 'backups' | 'status'>, name: 
 export function selectedBackup(state: Pick<AppState, 'backups' | 'selectedEnv' | 'filter' | 'cursor'>): CatalogEntry | null {
   const rows = backupRows(state);
   return rows[Math.min(state.cursor.backups, rows.length - 1)] ?? null;
+}
+
+const NO_FINDINGS: readonly Finding[] = [];
+
+/** The doctor's findings, most severe first (a stable reference: the report's own list). */
+export function doctorRows(state: Pick<AppState, 'doctor'>): readonly Finding[] {
+  return state.doctor.report?.findings ?? NO_FINDINGS;
+}
+
+/** The finding the doctor pane's cursor is on (the cursor kept inside the rows). */
+export function selectedFinding(state: Pick<AppState, 'doctor' | 'cursor'>): Finding | null {
+  const rows = doctorRows(state);
+  return rows[Math.min(state.cursor.doctor, rows.length - 1)] ?? null;
 }
 
 /** What unit actions in the current pane act on, and whom they touch (target.ts decides). */

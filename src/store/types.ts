@@ -21,8 +21,9 @@ import type { UnitStatus } from '../core/systemd/units.js';
 import type { LogSession, LogTarget, LogWork } from './log-session.js';
 import type { BackupOverview } from '../core/backups/overview.js';
 import type { VerifyRecord } from '../core/backups/manifest.js';
+import type { DoctorReport } from '../core/doctor/doctor.js';
 
-export const PANES = ['environments', 'processes', 'backups', 'logs'] as const;
+export const PANES = ['environments', 'processes', 'backups', 'logs', 'doctor'] as const;
 export type PaneId = (typeof PANES)[number];
 
 export const PROCESS_SORTS = ['name', 'state', 'pid', 'memory', 'uptime', 'restarts'] as const;
@@ -396,11 +397,49 @@ export interface BackupsActions {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The doctor (doctor-slice.ts): its last report (every environment's findings, most severe
+// first), a run going on, and a fix being planned; the pane's cursor is `cursor.doctor`.
+
+export interface DoctorRun {
+  /** What runs: the doctor, or the fix of a finding being planned (the doctor first when its report is old). */
+  kind: 'run' | 'fix';
+  /** The finding whose fix is planned. */
+  finding: string | null;
+  startedAt: number;
+}
+
+export interface DoctorState {
+  doctor: {
+    report: DoctorReport | null;
+    /** When the report was made here (the clock of the console). */
+    ranAt: number | null;
+    /** Why the last run failed, safe to print; the report before it stays. */
+    error: string | null;
+    running: DoctorRun | null;
+    /** The evidence over the whole pane (the list reduced to the selected finding). */
+    expanded: boolean;
+    /** How far the evidence is scrolled (lines; the view keeps it within what there is). */
+    scroll: number;
+  };
+}
+
+export interface DoctorActions {
+  /** Run the doctor on every environment (a run going on is cancelled first; `ifOlderThanMs`: only when the report is older). */
+  runDoctor(options?: { ifOlderThanMs?: number }): Promise<void>;
+  /** Cancel the running doctor (or the planning of a fix): true if one ran. */
+  stopDoctor(): boolean;
+  toggleDoctorDetails(show?: boolean): void;
+  scrollDoctorDetails(delta: number): void;
+  /** Build the selected finding's fix as the CLI does (the doctor run again first when its report is old), then propose it. */
+  proposeFix(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The whole store: every slice's state, and one stable `actions` object of every slice's actions.
 
-export type AppActions = NavigationActions & RefreshActions & OverlayActions & OperationsActions & UnitFileActions & NoticeActions & QuitActions & LogActions & BackupsActions;
+export type AppActions = NavigationActions & RefreshActions & OverlayActions & OperationsActions & UnitFileActions & NoticeActions & QuitActions & LogActions & BackupsActions & DoctorActions;
 
-export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, OperationsState, NoticeState, QuitState, LogsSliceState, BackupsState {
+export interface AppState extends ConfigState, NavigationState, RefreshState, OverlayState, OperationsState, NoticeState, QuitState, LogsSliceState, BackupsState, DoctorState {
   actions: AppActions;
 }
 

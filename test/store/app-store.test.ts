@@ -12,6 +12,8 @@ describe('console state', () => {
     expect(store.getState().pane).toBe('processes');
     actions.cyclePane(-1);
     actions.cyclePane(-1);
+    expect(store.getState().pane).toBe('doctor');
+    actions.cyclePane(-1);
     expect(store.getState().pane).toBe('logs');
     actions.moveCursor('environments', 10, 2);
     expect(store.getState().cursor.environments).toBe(1);

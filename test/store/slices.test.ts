@@ -59,7 +59,7 @@ describe('the navigation slice', () => {
     h.state().actions.setPane('logs');
     expect(openLogs).toHaveBeenCalledTimes(1);
     h.state().actions.cyclePane(1);
-    expect(h.state().pane).toBe('environments');
+    expect(h.state().pane).toBe('doctor');
     expect(closeLogs).toHaveBeenCalledTimes(1);
     h.state().actions.logsOf({ host: 'local', units: ['b.service'], label: 'b.service', environment: null });
     expect(h.state().pane).toBe('logs');
