@@ -1,5 +1,6 @@
 // The selected environment in detail: what systemd says, what the health check says, who
-// holds its ports, its backups, sparklines of latency and restarts, and what is wrong.
+// holds its ports, its backups, sparklines of latency and restarts, and what is wrong: the
+// alarms, the doctor's findings above info on the last refresh (status's problems).
 import { Box, Text } from 'ink';
 import { environmentStatus, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
@@ -56,7 +57,12 @@ export function EnvironmentDetail({ name, width, height }: { name: string | null
           <Sparkline values={restarts} width={sparkWidth} color={theme.error} />
         </Box>
       )}
-      {problems.slice(0, Math.max(0, room - 1)).map((p, i) => (
+      {env && room > 1 ? (
+        <Text color={problems.length === 0 ? theme.ok : problems[0]!.severity === 'critical' ? theme.error : theme.warn} bold={problems.length > 0} wrap="truncate-end">
+          {problems.length === 0 ? `${MARK.ok} no alarms: the doctor's rules find nothing above info` : `${problems.length} alarm${problems.length === 1 ? '' : 's'}, the doctor's findings above info · the doctor pane shows their causes, evidence and fixes`}
+        </Text>
+      ) : null}
+      {problems.slice(0, Math.max(0, room - 2)).map((p, i) => (
         <Text key={`p${i}`} color={p.severity === 'critical' ? theme.error : theme.warn} wrap="truncate-end">
           {`${p.severity === 'critical' ? MARK.critical : MARK.warning} ${p.message}`}
         </Text>

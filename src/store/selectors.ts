@@ -144,6 +144,18 @@ export function selectedFinding(state: Pick<AppState, 'doctor' | 'cursor'>): Fin
   return rows[Math.min(state.cursor.doctor, rows.length - 1)] ?? null;
 }
 
+export interface Alarms {
+  critical: number;
+  warning: number;
+}
+
+/** An environment's alarms as the last refresh found them: the doctor's rules, findings above info (status's problems). */
+export function environmentAlarms(state: Pick<AppState, 'status'>, name: string): Alarms | null {
+  const problems = environmentStatus(state, name)?.problems;
+  if (!problems) return null;
+  return { critical: problems.filter((p) => p.severity === 'critical').length, warning: problems.filter((p) => p.severity === 'warning').length };
+}
+
 /** What unit actions in the current pane act on, and whom they touch (target.ts decides). */
 export type Selection =
   | { kind: 'unit'; unit: string; target: Target }
