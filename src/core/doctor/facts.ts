@@ -29,8 +29,32 @@ export interface EnvironmentFacts {
   /** Extra facts: absent when only status is asked (the rules then say what they can without them). */
   journal?: JournalFacts | null;
   processes?: ProcessFacts[];
+  /** How often the backups run: the schedule's OnCalendar= and its interval (doctor.ts asks systemd-analyze). */
+  backupSchedule?: { schedule: string; seconds: number; from: string } | null;
+  /** The file systems holding the environment's code, data and backups (doctor.ts: stat -f). */
+  disks?: DiskFacts[];
+  /** What `systemd-analyze verify` says of the environment's unit file (doctor.ts). */
+  unitVerify?: UnitVerifyFacts | null;
   /** Milliseconds since the epoch (the tests pin it). */
   now?: number;
+}
+
+/** One file system, and which of the environment's directories it holds. */
+export interface DiskFacts {
+  /** The directories on it and what each is ("data /srv/app/data"). */
+  dirs: Array<{ dir: string; role: 'code' | 'data' | 'backups' }>;
+  sizeBytes: number;
+  freeBytes: number;
+  inodes: number;
+  freeInodes: number;
+  from: string;
+}
+
+export interface UnitVerifyFacts {
+  unit: string;
+  /** Its complaints, sanitized, one per line. */
+  lines: string[];
+  from: string;
 }
 
 export type Draft = Omit<Finding, 'id' | 'environment' | 'host' | 'code' | 'severity' | 'fix' | 'note'> & { fix?: Fix | null; note?: string | null; key?: string };

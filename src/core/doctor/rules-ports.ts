@@ -62,3 +62,33 @@ export const portRule: Rule = ({ environment, env, status, hostError, processes 
     }
   }
 };
+
+/** A bind that failed because something else listens there: errno 98 in any language's words. */
+const ADDRESS_IN_USE = /EADDRINUSE|address already in use|Errno 98|bind\(\) to \S+ failed \(98/i;
+const PORT_IN_MESSAGE = /[:\s](\d{1,5})\b(?![.\d])/g;
+
+/** The unit fails because the port it binds is taken: who holds it (a process outside any unit, or another unit). */
+export const portConflictRule: Rule = ({ env, status, journal }, emit) => {
+  const unit = status.unit;
+  if (!unit || !journal || journal.unit !== unit.name) return;
+  const line = journal.entries.findLast((e) => e.origin === 'unit' && ADDRESS_IN_USE.test(e.message));
+  if (!line) return;
+  const named = [...line.message.matchAll(PORT_IN_MESSAGE)].map((m) => Number(m[1])).filter((p) => status.listeners.some((l) => l.port === p));
+  const ports = named.length > 0 ? [...new Set(named)] : env.ports;
+  const holders = status.listeners.filter((l, i, all) => ports.includes(l.port) && l.unit !== unit.name && all.findIndex((o) => o.port === l.port && o.pid === l.pid) === i);
+  const who = (l: (typeof holders)[number]) => (l.pid === null ? 'a process this user cannot see' : l.unit === null ? `PID ${l.pid} (${l.command || l.process}), in no unit` : `${l.unit} (PID ${l.pid}, ${l.command || l.process})`);
+  emit('port-conflict', 'critical', {
+    key: String(ports[0] ?? ''),
+    title: `${unit.name} cannot listen: port ${ports.join(', ')} is already in use${holders.length > 0 ? ` by ${holders.map(who).join(', ')}` : ''}`,
+    evidence: [
+      { text: `the service fails binding its port: address already in use (EADDRINUSE)`, from: journal.from, quote: [line.message] },
+      ...holders.map((l) => ({ text: `port ${l.port} (${l.address}) is held by ${who(l)}`, from: l.pid === null ? '/proc/net/tcp' : `/proc/net/tcp, /proc/${l.pid}/fd, /proc/${l.pid}/cgroup` })),
+      ...(holders.length === 0 ? [{ text: `nothing listens on port ${ports.join(', ')} now: the holder has gone since (or binds only now and then)`, from: '/proc/net/tcp, /proc/net/tcp6' }] : []),
+    ],
+    note: holders.some((l) => l.pid !== null && l.unit === null)
+      ? `the process outside any unit has its own finding (port-unmanaged) with its fix: adopt it or stop it`
+      : holders.length > 0
+        ? `stop ${holders.map((l) => l.unit ?? `PID ${l.pid}`).join(', ')}, or give one of the two another port (the config and the unit)`
+        : null,
+  });
+};

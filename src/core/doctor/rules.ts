@@ -9,12 +9,14 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding } from './finding.js';
 import type { EnvironmentFacts, Emit, Rule } from './facts.js';
 import { configFindings } from './rules-config.js';
-import { portRule } from './rules-ports.js';
+import { portConflictRule, portRule } from './rules-ports.js';
 import { sandboxRule } from './rules-sandbox.js';
 import { backupRule, healthRule } from './rules-service.js';
-import { collectErrorRule, hostRule, unitRule } from './rules-unit.js';
+import { collectErrorRule, hostRule, unitRule, unitVerifyRule } from './rules-unit.js';
+import { diskRule } from './rules-disk.js';
 
 export type { EnvironmentFacts, JournalFacts, ProcessFacts } from './facts.js';
+export { BACKUP_STALE_SEC } from './rules-service.js';
 
 /** Every finding of an environment, most severe first, everything in them safe to print. */
 export function environmentFindings(facts: EnvironmentFacts): Finding[] {
@@ -45,4 +47,4 @@ function sanitized(f: Finding): Finding {
 }
 
 /** In this order: among findings of one severity, a cause follows its symptom. */
-const RULES: Rule[] = [hostRule, unitRule, sandboxRule, portRule, healthRule, backupRule, collectErrorRule];
+const RULES: Rule[] = [hostRule, unitRule, sandboxRule, portConflictRule, portRule, healthRule, backupRule, diskRule, unitVerifyRule, collectErrorRule];

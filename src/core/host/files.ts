@@ -148,3 +148,29 @@ export async function freeSpace(host: Host, dir: string, options: RunOptions = {
   if (!Number.isFinite(available)) throw new Error(`cannot read free space of ${dir} on host ${host.name}`);
   return available;
 }
+
+export interface FileSystemSpace {
+  /** The file system's id (the same for every directory on it). */
+  id: string;
+  sizeBytes: number;
+  freeBytes: number;
+  inodes: number;
+  freeInodes: number;
+}
+
+/**
+ * Space and inodes left where each directory lives, in one `stat -f` (a missing directory is
+ * left out). Free is what an unprivileged writer gets (%a), as df's "Available". NUL-terminated:
+ * the name comes last and may hold anything but a NUL.
+ */
+export async function fileSystemSpace(host: Host, dirs: readonly string[], options: RunOptions = {}): Promise<Map<string, FileSystemSpace>> {
+  const { stdout } = await host.run(['stat', '-f', '--printf', '%i %S %b %a %c %d %n\\0', '--', ...dirs.map(absolute)], { okExitCodes: [0, 1], ...options });
+  const out = new Map<string, FileSystemSpace>();
+  for (const record of stdout.split('\0')) {
+    const m = /^([0-9a-f]+) (\d+) (\d+) (\d+) (\d+) (\d+) ([^]*)$/.exec(record);
+    if (!m) continue;
+    const block = Number(m[2]);
+    out.set(m[7]!, { id: m[1]!, sizeBytes: Number(m[3]) * block, freeBytes: Number(m[4]) * block, inodes: Number(m[5]), freeInodes: Number(m[6]) });
+  }
+  return out;
+}

@@ -39,6 +39,8 @@ export interface HealthResult {
   httpStatus: number | null;
   latencyMs: number | null;
   version: string | null;
+  /** The version the config expects (health.expect.version), when the answer's does not match it. */
+  versionExpected: string | null;
   /** The body's `status` field, when it is JSON with one. */
   status: string | null;
   toolsCount: number | null;
@@ -195,6 +197,7 @@ export async function probeHealthAll(host: Host, probes: readonly HealthProbe[],
 function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null): HealthResult {
   const expect = probe.expect ?? {};
   const failures: string[] = [];
+  let versionExpected: string | null = null;
   if (answer.error) failures.push(answer.error);
   const json = parseJsonBody(answer.body) as Record<string, unknown> | undefined;
   const field = (key: string) => (json && typeof json === 'object' && json[key] !== undefined && json[key] !== null ? sanitizeLine(String(json[key])) : null);
@@ -211,6 +214,7 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
     }
     if (expect.version && !(version !== null && versionPattern(expect.version).test(version))) {
       failures.push(`version ${version ?? 'missing'} does not match /${expect.version}/`);
+      versionExpected = expect.version;
     }
   }
   let toolsCount: number | null = null;
@@ -226,6 +230,7 @@ function evaluate(probe: HealthProbe, answer: CurlAnswer, rpc: CurlAnswer | null
     httpStatus: answer.httpStatus,
     latencyMs: answer.latencyMs,
     version,
+    versionExpected,
     status,
     toolsCount,
     failures,
