@@ -79,7 +79,7 @@ export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy
 
 /** Why `archive` looks wrong next to the one made before it, or null. */
 export function shrinkAlarm(archive: CatalogEntry, before: CatalogEntry): string | null {
-  if (before.sizeBytes > 0 && archive.sizeBytes < before.sizeBytes * SHRINK_ALARM) return `${Math.round((1 - archive.sizeBytes / before.sizeBytes) * 100)}% smaller than ${before.name}`;
+  if (before.sizeBytes > 0 && archive.sizeBytes < before.sizeBytes * SHRINK_ALARM) return `${Math.floor((1 - archive.sizeBytes / before.sizeBytes) * 100)}% smaller than ${before.name}`; // floor: 99.9 % is not "100 % smaller"
   if (archive.manifest && before.manifest && before.manifest.files > 0 && archive.manifest.files < before.manifest.files * SHRINK_ALARM) return `${archive.manifest.files} files, ${before.manifest.files} in ${before.name}`;
   return null;
 }
