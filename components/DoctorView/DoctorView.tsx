@@ -53,9 +53,8 @@ export function DoctorView({ width, height }: { width: number; height: number })
   const cursor = Math.min(useApp((s) => s.cursor.doctor), Math.max(0, rows.length - 1));
   const selected = rows[cursor] ?? null;
 
-  // Whatever the head takes, the list keeps at least its header and one row.
-  const head = headLines(report, running, ranAt, error);
-  const shownHead = head.slice(0, Math.max(1, height - 2));
+  // The head takes at most a quarter of the pane: the list keeps at least its header and one row, the evidence the rest.
+  const shownHead = headLines(report, running, ranAt, error, Math.max(1, Math.floor(height / 4))).slice(0, Math.max(1, height - 2));
   const rest = Math.max(2, height - shownHead.length);
   if (!report) {
     return (

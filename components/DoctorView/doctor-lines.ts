@@ -10,7 +10,7 @@ import { MARK } from '../theme.js';
 import { cellWidth } from '../widgets/cells.js';
 import { wrapped, wrapWords, type Line, type Tone } from '../widgets/text-lines.js';
 
-/** Errors of the doctor's gathering shown above the list; the rest are counted. */
+/** Errors of the doctor's gathering shown above the list at most; the rest are counted. */
 const MAX_ERRORS = 2;
 
 export const SEVERITY_MARK: Record<FindingSeverity, string> = { critical: MARK.critical, warning: MARK.warning, info: 'i' };
@@ -29,13 +29,18 @@ export function whereText(f: Pick<Finding, 'environment' | 'host'>): string {
   return f.environment ?? `host ${f.host}`;
 }
 
-/** The first lines of the view: what runs now, the verdict with each environment's count, what could not be gathered, why the last run failed. */
-export function headLines(report: DoctorReport | null, running: DoctorRun | null, ranAt: number | null, error: string | null): Line[] {
+/**
+ * The first lines of the view, at most `most` (at least the verdict): what runs now, the verdict
+ * with each environment's count, why the last run failed, then what could not be gathered, as
+ * many as there is room for and the rest counted.
+ */
+export function headLines(report: DoctorReport | null, running: DoctorRun | null, ranAt: number | null, error: string | null, most = Infinity): Line[] {
   const lines: Line[] = [];
   if (running) {
     const what = running.kind === 'fix' ? `planning the fix of ${running.finding} (the doctor runs again first when its findings are older than a few seconds)` : `running the doctor on every environment`;
     lines.push({ text: `… ${what} since ${clock(running.startedAt)} · Esc stops`, tone: 'accent' });
   }
+  const errors = report?.errors ?? [];
   if (report) {
     const alarms = report.findings.filter(isAlarm);
     const per = report.environments.map((e) => {
@@ -49,10 +54,19 @@ export function headLines(report: DoctorReport | null, running: DoctorRun | null
       const counts = critical === alarms.length ? `${critical} critical` : `${critical} critical, ${alarms.length - critical} warning`;
       lines.push({ text: `${MARK.critical} ${plural(alarms.length, 'finding')} above info (${counts}): ${per.join(' · ')} · ${when}`, tone: critical > 0 ? 'error' : 'warn', bold: true });
     }
-    for (const e of report.errors.slice(0, MAX_ERRORS)) lines.push({ text: `${MARK.warning} could not gather: ${e}`, tone: 'warn' });
-    if (report.errors.length > MAX_ERRORS) lines.push({ text: `${MARK.warning} and ${report.errors.length - MAX_ERRORS} more it could not gather (opsdeck doctor lists them all)`, tone: 'warn' });
   } else if (!running && !error) lines.push({ text: 'the doctor has not run yet: r runs it', tone: 'muted' });
   if (error) lines.push({ text: `${MARK.critical} ${report ? 'the doctor could not run again (the findings below are from its last run)' : 'the doctor could not run'}: ${error}`, tone: 'error', bold: true });
+  const room = Math.max(0, Math.min(MAX_ERRORS + 1, most) - lines.length);
+  if (errors.length === 0) return lines;
+  if (room === 0) {
+    // No row of its own: said on the last line, never left out.
+    const last = lines.at(-1)!;
+    lines[lines.length - 1] = { ...last, text: `${last.text} · ${MARK.warning} ${errors.length} thing${errors.length === 1 ? '' : 's'} not gathered` };
+    return lines;
+  }
+  const shown = errors.length <= room ? errors : errors.slice(0, room - 1);
+  for (const e of shown) lines.push({ text: `${MARK.warning} could not gather: ${e}`, tone: 'warn' });
+  if (shown.length < errors.length) lines.push({ text: `${MARK.warning} and ${errors.length - shown.length} more it could not gather (opsdeck doctor lists them all)`, tone: 'warn' });
   return lines;
 }
 

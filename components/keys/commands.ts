@@ -5,7 +5,7 @@ import { isReservedKey, splitKeys } from '../../src/config/keys.js';
 import { daemonReloadOperation, unitOperation } from '../../src/core/ops/plans.js';
 import type { UnitAction } from '../../src/core/systemd/units.js';
 import { PANES, type AppState, type AppStore, type PaneId } from '../../src/store/types.js';
-import { backupRows, currentSelection, doctorRows, environmentNames, hostWideTarget, processRows } from '../../src/store/selectors.js';
+import { backupRows, currentSelection, doctorRows, environmentNames, hostWideTarget, processRows, selectedFinding } from '../../src/store/selectors.js';
 
 export interface CommandContext {
   store: AppStore;
@@ -126,7 +126,7 @@ export const COMMANDS: readonly CommandDef[] = [
   { id: 'backup-details-close', title: 'close: the details', keys: ['escape'], group: 'view', footer: true, panes: backupsOnly, enabled: (s) => s.backups.job === null && s.backups.details, run: ({ state }) => state.actions.toggleBackupDetails(false) },
   // The doctor's keys come before the unit actions that share them (r): in its pane they win.
   { id: 'doctor-details', title: 'details: the evidence over the whole pane', keys: ['return'], group: 'view', footer: true, panes: doctorOnly, run: ({ state }) => state.actions.toggleDoctorDetails() },
-  { id: 'doctor-fix', title: 'fix: preview the finding\'s fix, then confirm it', keys: ['f'], group: 'actions', mutating: true, footer: true, panes: doctorOnly, enabled: (s) => s.doctor.report !== null, run: ({ state }) => void state.actions.proposeFix() },
+  { id: 'doctor-fix', title: 'fix: preview the finding\'s fix, then confirm it', keys: ['f'], group: 'actions', mutating: true, footer: true, panes: doctorOnly, enabled: (s) => Boolean(selectedFinding(s)?.fix), run: ({ state }) => void state.actions.proposeFix() },
   { id: 'doctor-run', title: 'run again: the doctor, on every environment', keys: ['r'], group: 'actions', footer: true, panes: doctorOnly, run: ({ state }) => void state.actions.runDoctor() },
   { id: 'doctor-stop', title: 'stop: the running doctor', keys: ['escape'], group: 'actions', footer: true, panes: doctorOnly, enabled: (s) => s.doctor.running !== null, run: ({ state }) => void state.actions.stopDoctor() },
   { id: 'doctor-details-close', title: 'close: the evidence', keys: ['escape'], group: 'view', footer: true, panes: doctorOnly, enabled: (s) => s.doctor.running === null && s.doctor.expanded, run: ({ state }) => state.actions.toggleDoctorDetails(false) },
