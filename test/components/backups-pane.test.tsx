@@ -4,7 +4,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AppStore } from '../../src/store/app-store.js';
 import { replayStore, type Phase } from '../support/backups-fixture.js';
-import { renderConsole, settle } from '../support/console.js';
+import { paneLines, renderConsole, settle } from '../support/console.js';
 import { until } from '../support/until.js';
 
 const PGDN = '\x1b[6~';
@@ -21,14 +21,6 @@ function open(phase: Phase, env: string, options: { readonly?: boolean; columns?
     view.stdout.emit('resize');
   }
   return { ...made, ...view, frame: () => view.lastFrame() ?? '' };
-}
-
-/** The pane's lines: the frame between the body's top and bottom borders, the border cut off. */
-function paneLines(frame: string): string[] {
-  const lines = frame.split('\n');
-  const top = lines.findIndex((l) => /^[╭┏]/.test(l));
-  const bottom = lines.findIndex((l, i) => i > top && /^[╰┗]/.test(l));
-  return lines.slice(top + 1, bottom).map((l) => l.slice(1, -1).trimEnd());
 }
 
 async function shown(store: AppStore, stdin: { write: (s: string) => void }, frame: () => string, what: RegExp): Promise<void> {

@@ -69,5 +69,13 @@ export function renderConsole(store: AppStore) {
   return { ...view, quitCalled: () => quit };
 }
 
+/** The pane's lines: the frame between the body's top and bottom borders, the border cut off. */
+export function paneLines(frame: string): string[] {
+  const lines = frame.split('\n');
+  const top = lines.findIndex((l) => /^[╭┏]/.test(l));
+  const bottom = lines.findIndex((l, i) => i > top && /^[╰┗]/.test(l));
+  return lines.slice(top + 1, bottom).map((l) => l.slice(1, -1).trimEnd());
+}
+
 /** Let Ink process input and re-render. */
 export const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,113 @@
+// The doctor view's tests and the recording they play back (test/fixtures/doctor-view.json,
+// made by record-doctor.ts against the lab): every command the doctor ran there, and every
+// command building and previewing each fix asked. Two phases, each with its own config:
+//   incident  the lab's two environments as `opsdeck lab up` writes them: production
+//             crash-looping (its sandbox cause, the hand-started port holder, the backups of
+//             the stale copy), development healthy;
+//   quiet     one environment, scratch, with no service yet and its backups source not made:
+//             nothing above info, one info finding (source sanity cannot tell).
+// The doctor's rules read the clock (ages, a backup older than a day, a crash loop's rate):
+// the tests pin Date to the moment of the recording (doctor-replay.ts), so the findings stay
+// the ones the lab gave, however old the recording is.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Host } from '../../src/core/host/host.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { AuditLog } from '../../src/core/ops/audit.js';
+import { runnerPolicies } from '../../src/core/ops/policy.js';
+import { OperationRunner } from '../../src/core/ops/runner.js';
+import { createAppStore, type AppStore } from '../../src/store/app-store.js';
+import type { Recording } from './recorded-host.js';
+
+export type Phase = 'incident' | 'quiet';
+
+// In the tests every host is the ReplayHost; local keeps previews plain (no nsenter prefix).
+const HOSTS = `
+hosts:
+  lab:
+    transport: local
+`;
+
+const CONFIGS: Record<Phase, string> = {
+  incident: `${HOSTS}
+environments:
+  production:
+    description: V1 in production (crash-looping unit, port held by a hand-started process)
+    host: lab
+    protected: true
+    unit: mcp-coordination.service
+    relatedUnits: [mcp-backup.service, mcp-backup.timer]
+    workingDir: /var/lib/opsdeck-lab/srv/production
+    dataDir: /var/lib/opsdeck-lab/srv/production/data
+    ports: [3444]
+    health:
+      url: http://127.0.0.1:3444/health
+      rpcUrl: http://127.0.0.1:3444/mcp
+      expect:
+        status: 200
+        json: { status: ok }
+    backups:
+      dir: /var/lib/opsdeck-lab/srv/production-data-backups
+      source: /var/lib/opsdeck-lab/srv/production/data
+  development:
+    description: V2 under development
+    host: lab
+    unit: mcp-coordination-dev.service
+    workingDir: /var/lib/opsdeck-lab/srv/development
+    dataDir: /var/lib/opsdeck-lab/srv/development/data
+    ports: [3446]
+    health:
+      url: http://127.0.0.1:3446/health
+      rpcUrl: http://127.0.0.1:3446/mcp
+      expect:
+        status: 200
+        version: "^2\\\\."
+    backups:
+      dir: /var/lib/opsdeck-lab/srv/development-backups
+`,
+  quiet: `${HOSTS}
+environments:
+  scratch:
+    description: a scratch area with no service yet
+    host: lab
+    backups:
+      dir: /var/lib/opsdeck-lab/srv/production-data-backups
+      source: /var/lib/opsdeck-lab/srv/scratch
+`,
+};
+
+export interface DoctorRecording extends Recording {
+  /** When the recording began: the tests' clock. */
+  at: string;
+}
+
+export function loadRecording(): DoctorRecording {
+  return JSON.parse(readFileSync(new URL('../fixtures/doctor-view.json', import.meta.url), 'utf8')) as DoctorRecording;
+}
+
+/** Every host name resolves to one given Host. */
+class OneHost extends HostRegistry {
+  constructor(
+    config: Config,
+    private readonly host: Host,
+  ) {
+    super(config);
+  }
+  override get(): Host {
+    return this.host;
+  }
+}
+
+/** A console store of `phase`'s config on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */
+export function doctorStoreOn(host: Host, phase: Phase, options: { readonly?: boolean } = {}): { store: AppStore; cleanup: () => void } {
+  const config = parseConfig(CONFIGS[phase], `doctor-${phase}.yaml`);
+  const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
+  const hosts = new OneHost(config, host);
+  const readonly = options.readonly ?? false;
+  const runner = new OperationRunner({ hostFor: () => host, ...runnerPolicies(config, readonly, (env) => config.environments[env]!.host), audit: new AuditLog(path.join(auditDir, 'audit.jsonl')) });
+  const store = createAppStore({ config, configFile: `doctor-${phase}.yaml`, hosts, runner, readonly });
+  return { store, cleanup: () => rmSync(auditDir, { recursive: true, force: true }) };
+}
