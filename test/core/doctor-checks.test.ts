@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/doctor/finding.js';
 import { environmentFindings, type EnvironmentFacts } from '../../src/core/doctor/rules.js';
-import { parseCalendarInterval, verifyArgv, verifyComplaints } from '../../src/core/systemd/analyze.js';
+import { parseCalendarInterval, parseCalendarIntervals, verifyArgv, verifyComplaints } from '../../src/core/systemd/analyze.js';
 
 const recorded = JSON.parse(readFileSync(new URL('../fixtures/doctor-incident-facts.json', import.meta.url), 'utf8')) as { environments: EnvironmentFacts[] };
 const facts = (name: string): EnvironmentFacts => structuredClone(recorded.environments.find((e) => e.environment === name)!);
@@ -20,7 +20,17 @@ describe('systemd-analyze, read', () => {
     expect(parseCalendarInterval(every6h)).toBe(6 * 3600);
     const weekdays = ['  Original form: Mon..Fri 02:00', 'Normalized form: Mon..Fri *-*-* 02:00:00', '    Next elapse: Fri 2026-12-04 02:00:00 UTC', '       Iter. #2: Mon 2026-12-07 02:00:00 UTC', '       Iter. #3: Tue 2026-12-08 02:00:00 UTC'].join('\n');
     expect(parseCalendarInterval(weekdays)).toBe(3 * 24 * 3600);
-    expect(parseCalendarInterval('Failed to parse calendar specification \'nonsense\': Invalid argument\n')).toBeNull();
+    expect(parseCalendarInterval('')).toBeNull(); // what it prints for an expression it cannot parse (its error goes to stderr)
+  });
+
+  it('several expressions in one answer, one it cannot parse among them', () => {
+    const answer = [
+      '  Original form: hourly', 'Normalized form: *-*-* *:00:00', '    Next elapse: Sun 2026-11-29 22:00:00 UTC', '       From now: 19min left', '       Iter. #2: Sun 2026-11-29 23:00:00 UTC', '       From now: 1h 19min left', '', '',
+      '  Original form: daily', 'Normalized form: *-*-* 00:00:00', '    Next elapse: Mon 2026-11-30 00:00:00 UTC', '       From now: 2h 19min left', '       Iter. #2: Tue 2026-12-01 00:00:00 UTC', '       From now: 1 day 2h left', '',
+    ].join('\n');
+    expect(parseCalendarIntervals(answer, ['hourly', 'nonsense', 'daily'])).toEqual(new Map([['hourly', 3600], ['nonsense', null], ['daily', 86400]]));
+    const hourly = answer.split('\n\n\n')[0]!;
+    expect(parseCalendarIntervals(`\n${hourly}\n`, ['nonsense', 'hourly'])).toEqual(new Map([['nonsense', null], ['hourly', 3600]]));
   });
 
   it('verify: the unit\'s own complaints, its drop-ins\' too; not those of units it pulls in', () => {
@@ -39,7 +49,7 @@ describe('systemd-analyze, read', () => {
       'broken-demo.service: Command /usr/bin/nonexistent-program is not executable: No such file or directory',
     ]);
     expect(verifyComplaints('\x1b]0;owned\x07x.service: bad\n', 'x.service', [])).toEqual(['x.service: bad']);
-    expect(verifyArgv('x.service', '/var/lib/lab/units/x.service')).toEqual(['env', 'SYSTEMD_UNIT_PATH=/var/lib/lab/units:', 'systemd-analyze', 'verify', '--', 'x.service']);
+    expect(verifyArgv([{ name: 'x.service', fragmentPath: '/var/lib/lab/units/x.service' }, { name: 'y.service', fragmentPath: '/lib/systemd/system/y.service' }])).toEqual(['env', 'SYSTEMD_UNIT_PATH=/var/lib/lab/units:/lib/systemd/system:', 'systemd-analyze', 'verify', '--', 'x.service', 'y.service']);
   });
 });
 

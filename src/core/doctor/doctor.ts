@@ -1,21 +1,19 @@
 // The doctor: a status refresh (one `systemctl show` per host, as status does), then only the
 // facts its rules need beyond that, asked where something is already wrong: the newest journal
 // lines (notice and worse) of a failing unit, and the cwd and age of a process holding a port
-// outside any unit; and per environment three quick ones: the space left where its code, data
-// and backups live (stat -f), systemd-analyze verify of its unit, and its backup schedule's interval. Then the same rules status runs (rules.ts), with those facts. It reads only.
-import type { Config, EnvironmentConfig } from '../../config/schema.js';
-import { fileSystemSpace } from '../host/files.js';
+// outside any unit; and per host three quick ones for all its environments (host-checks.ts): disk
+// space, systemd-analyze verify of their units, their backup schedules' intervals. Then the same rules status runs (rules.ts), with those facts. It reads only.
+import type { Config } from '../../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { readJournal } from '../journal/read.js';
 import { collectStatus, type CollectOptions } from '../status/collect.js';
-import { calendarArgv, calendarInterval, verifyArgv, verifyUnit } from '../systemd/analyze.js';
 import { isValidUnitName, listUnits, showUnits } from '../systemd/units.js';
 import type { EnvironmentStatus, StatusReport } from '../status/report.js';
 import { describeError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding } from './finding.js';
-import type { DiskFacts, UnitVerifyFacts } from './facts.js';
+import { hostChecks, type HostCheckFacts } from './host-checks.js';
 import { environmentFindings, type EnvironmentFacts, type JournalFacts, type ProcessFacts } from './rules.js';
 import { hostFindings, type ConfigFacts } from './rules-config.js';
 
@@ -54,24 +52,23 @@ export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, onl
   const status = await collectStatus(config, hosts, only, options);
   const errors: string[] = [];
   const hostErrors = new Map(status.hosts.map((h) => [h.name, h.error]));
+  const reachable = status.environments.filter((e) => !hostErrors.get(e.host));
+  // Per host, three commands for all its environments (host-checks.ts).
+  const checked = new Map<EnvironmentStatus, HostCheckFacts>();
+  await Promise.all(
+    [...new Set(reachable.map((e) => e.host))].map(async (name) => {
+      const mine = reachable.filter((e) => e.host === name);
+      const facts = await hostChecks(hosts.get(name), mine.map((e) => ({ env: config.environments[e.name]!, status: e })), errors, options.signal);
+      mine.forEach((e, i) => checked.set(e, facts[i]!));
+    }),
+  );
   const environments = await Promise.all(
     status.environments.map(async (envStatus): Promise<EnvironmentFacts & ConfigFacts> => {
       const env = config.environments[envStatus.name]!;
       const hostError = hostErrors.get(envStatus.host) ?? null;
       const host = hosts.get(env.host);
-      if (hostError) return { environment: envStatus.name, env, status: envStatus, hostError, journal: null, processes: [], peers: config.environments, now: Date.now() };
-      const ask = (what: string) => (error: unknown) => {
-        errors.push(sanitizeLine(`${envStatus.name}: ${what}: ${describeError(error)}`));
-        return null;
-      };
-      const [journal, processes, disks, unitVerify, schedule] = await Promise.all([
-        failingJournal(host, envStatus, errors, options.signal),
-        unmanagedProcesses(host, envStatus, errors, options.signal),
-        disksOf(host, env, envStatus, options.signal).catch(ask('the space left on its disks')),
-        verifiedUnit(host, envStatus, options.signal).catch(ask('systemd-analyze verify')),
-        scheduleOf(host, env, envStatus, options.signal).catch(ask('the backup schedule')),
-      ]);
-      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, disks: disks ?? [], unitVerify, backupSchedule: schedule, peers: config.environments, now: Date.now() };
+      const [journal, processes] = hostError ? [null, []] : await Promise.all([failingJournal(host, envStatus, errors, options.signal), unmanagedProcesses(host, envStatus, errors, options.signal)]);
+      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, ...checked.get(envStatus), peers: config.environments, now: Date.now() };
     }),
   );
   return { status, environments, errors };
@@ -136,45 +133,6 @@ async function failingJournal(host: Host, status: EnvironmentStatus, errors: str
     return null;
   }
   return { unit: unit.name, from: journalFrom(unit.name), entries };
-}
-
-/** The file systems of the environment's code (the unit's WorkingDirectory=), data and backups: one `stat -f`. */
-async function disksOf(host: Host, env: EnvironmentConfig, status: EnvironmentStatus, signal?: AbortSignal): Promise<DiskFacts[]> {
-  const roles: Array<{ dir: string; role: DiskFacts['dirs'][number]['role'] }> = [];
-  const add = (dir: string | undefined, role: DiskFacts['dirs'][number]['role']) => {
-    if (dir && dir.startsWith('/') && !roles.some((r) => r.dir === dir)) roles.push({ dir, role });
-  };
-  add(status.unit?.workingDirectory.replace(/^[-!~]+/, ''), 'code');
-  add(env.dataDir, 'data');
-  add(env.backups?.source, 'data');
-  add(env.backups?.dir, 'backups');
-  if (roles.length === 0) return [];
-  const argv = roles.map((r) => r.dir);
-  const space = await fileSystemSpace(host, argv, signal ? { signal } : {});
-  const byId = new Map<string, DiskFacts>();
-  for (const r of roles) {
-    const fs = space.get(r.dir);
-    if (!fs) continue;
-    const disk = byId.get(fs.id) ?? { dirs: [], sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes, inodes: fs.inodes, freeInodes: fs.freeInodes, from: `stat -f ${argv.join(' ')}` };
-    disk.dirs.push(r);
-    byId.set(fs.id, disk);
-  }
-  return [...byId.values()];
-}
-
-/** What systemd-analyze verify says of the environment's unit (only a unit that is loaded: a missing one has its own finding). */
-async function verifiedUnit(host: Host, status: EnvironmentStatus, signal?: AbortSignal): Promise<UnitVerifyFacts | null> {
-  const unit = status.unit;
-  if (!unit || unit.loadState !== 'loaded') return null;
-  const lines = await verifyUnit(host, unit.name, unit.fragmentPath, unit.dropInPaths, signal ? { signal } : {});
-  return { unit: unit.name, lines, from: verifyArgv(unit.name, unit.fragmentPath).join(' ') };
-}
-
-/** How often the environment's backups run, when it has backups to judge. */
-async function scheduleOf(host: Host, env: EnvironmentConfig, status: EnvironmentStatus, signal?: AbortSignal): Promise<EnvironmentFacts['backupSchedule']> {
-  if (!env.backups || !status.backups?.newest) return null;
-  const seconds = await calendarInterval(host, env.backups.schedule, signal ? { signal } : {});
-  return seconds ? { schedule: env.backups.schedule, seconds, from: calendarArgv(env.backups.schedule).join(' ') } : null;
 }
 
 /** The cwd and age of every PID on the environment's ports that no unit holds: two commands for all of them. */

@@ -8,8 +8,8 @@ import { sanitizeLine } from '../text/sanitize.js';
 const ITERATIONS = 8;
 const ELAPSE = /^\s*(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\s*$/;
 
-export function calendarArgv(spec: string): string[] {
-  return ['env', 'TZ=UTC0', 'systemd-analyze', 'calendar', `--iterations=${ITERATIONS}`, '--', spec];
+export function calendarArgv(specs: readonly string[]): string[] {
+  return ['env', 'TZ=UTC0', 'systemd-analyze', 'calendar', `--iterations=${ITERATIONS}`, '--', ...specs];
 }
 
 /** The longest gap, in seconds, between the next runs of `spec` (its interval; a weekday-only one counts its weekend). */
@@ -25,18 +25,32 @@ export function parseCalendarInterval(stdout: string): number | null {
   return longest > 0 ? longest : null;
 }
 
-export async function calendarInterval(host: Host, spec: string, options: RunOptions = {}): Promise<number | null> {
-  return parseCalendarInterval((await host.run(calendarArgv(spec), options)).stdout);
+/**
+ * Each expression's interval from one answer: a block per expression, in their order, a blank
+ * line before every block but the first; the block of an expression it cannot parse is empty.
+ */
+export function parseCalendarIntervals(stdout: string, specs: readonly string[]): Map<string, number | null> {
+  const blocks: string[][] = [[]];
+  for (const line of stdout.replace(/\n$/, '').split('\n')) {
+    if (line === '') blocks.push([]);
+    else blocks.at(-1)!.push(line);
+  }
+  return new Map(specs.map((spec, i) => [spec, parseCalendarInterval((blocks[i] ?? []).join('\n'))]));
+}
+
+export async function calendarIntervals(host: Host, specs: readonly string[], options: RunOptions = {}): Promise<Map<string, number | null>> {
+  const { stdout } = await host.run(calendarArgv(specs), { okExitCodes: [0, 1], ...options });
+  return parseCalendarIntervals(stdout, specs);
 }
 
 /**
- * `systemd-analyze verify` of a unit by name, its own file's directory searched first (a unit
- * path of its own, as the lab's, is found too; the defaults follow: the trailing ":"), so its
+ * `systemd-analyze verify` of units by name, their own files' directories searched first (a unit
+ * path of its own, as the lab's, is found too; the defaults follow: the trailing ":"), so their
  * drop-ins count.
  */
-export function verifyArgv(unit: string, fragmentPath: string): string[] {
-  const searched = fragmentPath ? [`SYSTEMD_UNIT_PATH=${path.posix.dirname(fragmentPath)}:`] : [];
-  return ['env', ...searched, 'systemd-analyze', 'verify', '--', unit];
+export function verifyArgv(units: ReadonlyArray<{ name: string; fragmentPath: string }>): string[] {
+  const dirs = [...new Set(units.filter((u) => u.fragmentPath).map((u) => path.posix.dirname(u.fragmentPath)))];
+  return ['env', ...(dirs.length > 0 ? [`SYSTEMD_UNIT_PATH=${dirs.join(':')}:`] : []), 'systemd-analyze', 'verify', '--', ...units.map((u) => u.name)];
 }
 
 /**
@@ -51,7 +65,8 @@ export function verifyComplaints(stderr: string, unit: string, files: readonly s
     .filter((line) => line !== '' && mine.some((m) => line.startsWith(`${m}:`) || line.startsWith(`${m} `)));
 }
 
-export async function verifyUnit(host: Host, unit: string, fragmentPath: string, dropInPaths: readonly string[], options: RunOptions = {}): Promise<string[]> {
-  const { stderr } = await host.run(verifyArgv(unit, fragmentPath), { okExitCodes: [0, 1], ...options });
-  return verifyComplaints(stderr, unit, [fragmentPath, ...dropInPaths]);
+/** Each unit's complaints, in one command. */
+export async function verifyUnits(host: Host, units: ReadonlyArray<{ name: string; fragmentPath: string; dropInPaths: readonly string[] }>, options: RunOptions = {}): Promise<Map<string, string[]>> {
+  const { stderr } = await host.run(verifyArgv(units), { okExitCodes: [0, 1], ...options });
+  return new Map(units.map((u) => [u.name, verifyComplaints(stderr, u.name, [u.fragmentPath, ...u.dropInPaths])]));
 }

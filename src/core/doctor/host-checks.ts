@@ -1,0 +1,71 @@
+// The doctor's quick looks beyond a refresh, asked once per host for all its environments (three
+// commands however many there are): the space left where their code, data and backups live
+// (stat -f), what systemd-analyze verify says of their units, and how often their backups run
+// (systemd-analyze calendar).
+import type { EnvironmentConfig } from '../../config/schema.js';
+import { fileSystemSpace } from '../host/files.js';
+import type { Host } from '../host/host.js';
+import type { EnvironmentStatus } from '../status/report.js';
+import { calendarArgv, calendarIntervals, verifyArgv, verifyUnits } from '../systemd/analyze.js';
+import { describeError } from '../text/errors.js';
+import { sanitizeLine } from '../text/sanitize.js';
+import type { DiskFacts, EnvironmentFacts, UnitVerifyFacts } from './facts.js';
+
+type Role = DiskFacts['dirs'][number]['role'];
+export type HostCheckFacts = Pick<EnvironmentFacts, 'disks' | 'unitVerify' | 'backupSchedule'>;
+interface Entry {
+  env: EnvironmentConfig;
+  status: EnvironmentStatus;
+}
+
+/** The directories of an environment whose file systems matter: its code (the unit's WorkingDirectory=), data and backups. */
+function dirsOf({ env, status }: Entry): Array<{ dir: string; role: Role }> {
+  const out: Array<{ dir: string; role: Role }> = [];
+  const add = (dir: string | undefined, role: Role) => {
+    if (dir && dir.startsWith('/') && !out.some((r) => r.dir === dir)) out.push({ dir, role });
+  };
+  add(status.unit?.workingDirectory.replace(/^[-!~]+/, ''), 'code'); // systemd's "-" (may be missing) prefix
+  add(env.dataDir, 'data');
+  add(env.backups?.source, 'data');
+  add(env.backups?.dir, 'backups');
+  return out;
+}
+
+/** The units worth verifying: loaded ones (a missing one has its own finding). */
+const unitOf = ({ status }: Entry) => (status.unit && status.unit.loadState === 'loaded' ? status.unit : null);
+/** A schedule worth knowing: the environment has backups and a newest archive to judge by it. */
+const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest ? env.backups.schedule : null);
+
+/** The three looks for every environment of one host; what could not be asked goes to `errors` (the findings then say less). */
+export async function hostChecks(host: Host, entries: readonly Entry[], errors: string[], signal?: AbortSignal): Promise<HostCheckFacts[]> {
+  const options = signal ? { signal } : {};
+  const dirs = [...new Set(entries.flatMap((e) => dirsOf(e).map((d) => d.dir)))];
+  const units = [...new Map(entries.map(unitOf).filter((u) => u !== null).map((u) => [u.name, u])).values()];
+  const schedules = [...new Set(entries.map(scheduleOf).filter((s) => s !== null))];
+  const failed = (what: string) => (error: unknown) => {
+    errors.push(sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
+    return null;
+  };
+  const [space, verified, intervals] = await Promise.all([
+    dirs.length > 0 ? fileSystemSpace(host, dirs, options).catch(failed('the space left on its disks')) : null,
+    units.length > 0 ? verifyUnits(host, units, options).catch(failed('systemd-analyze verify')) : null,
+    schedules.length > 0 ? calendarIntervals(host, schedules, options).catch(failed('systemd-analyze calendar')) : null,
+  ]);
+  const spaceFrom = `stat -f ${dirs.join(' ')}`;
+  return entries.map((entry): HostCheckFacts => {
+    const disks = new Map<string, DiskFacts>();
+    for (const d of dirsOf(entry)) {
+      const fs = space?.get(d.dir);
+      if (!fs) continue;
+      const disk = disks.get(fs.id) ?? { dirs: [], sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes, inodes: fs.inodes, freeInodes: fs.freeInodes, from: spaceFrom };
+      disk.dirs.push(d);
+      disks.set(fs.id, disk);
+    }
+    const unit = unitOf(entry);
+    const lines = unit ? verified?.get(unit.name) : undefined;
+    const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyArgv(units).join(' ') } : null;
+    const schedule = scheduleOf(entry);
+    const seconds = schedule ? intervals?.get(schedule) : null;
+    return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarArgv(schedules).join(' ') } : null };
+  });
+}
