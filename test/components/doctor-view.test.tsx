@@ -159,7 +159,11 @@ describe('the doctor view', () => {
     const withoutJournal = (r: DoctorRecording): DoctorRecording => ({ ...r, phases: { ...r.phases, incident: { ...r.phases.incident!, streams: r.phases.incident!.streams.filter((s) => !s.argv.some((a) => a.includes('journalctl'))) } } });
     const { store, stdin, frame } = open('incident', { columns: 120, rows: 40, changed: withoutJournal });
     await diagnosed(store, stdin, frame);
-    expect(paneLines(frame())).toContainEqual(expect.stringMatching(/^! could not gather: production: the journal of mcp-coordination\.service: /));
+    const errors = store.getState().doctor.report!.errors;
+    expect(errors).toContainEqual(expect.stringMatching(/^production: the journal of mcp-coordination\.service: /));
+    // Shown under the verdict (the first ones, the rest counted).
+    expect(paneLines(frame())[1]).toMatch(/^! could not gather: /);
+    expect(paneLines(frame())[1]).toContain(errors[0]!.slice(0, 50));
     expect(findingRows(frame())[0]).toMatch(/mcp-coordination\.service is crash-looping/);
   });
 
