@@ -48,7 +48,8 @@ export function headLines(report: DoctorReport | null, running: DoctorRun | null
       return n === 0 ? `${e.name} ${MARK.ok}` : `${e.name} ${n}`;
     });
     const when = `ran at ${clock(ranAt ?? Date.parse(report.collectedAt))} in ${report.durationMs} ms`;
-    if (alarms.length === 0) lines.push({ text: `${MARK.ok} No findings above info on ${plural(report.environments.length, 'environment')} · ${when} · r runs it again`, tone: 'ok', bold: true });
+    if (report.environments.length === 0) lines.push({ text: `no environments in the config: nothing for the doctor to look at here (opsdeck doctor, without them, looks at the host's failed services)`, tone: 'muted' });
+    else if (alarms.length === 0) lines.push({ text: `${MARK.ok} No findings above info on ${plural(report.environments.length, 'environment')} · ${when} · r runs it again`, tone: 'ok', bold: true });
     else {
       const critical = alarms.filter((f) => f.severity === 'critical').length;
       const counts = critical === alarms.length ? `${critical} critical` : `${critical} critical, ${alarms.length - critical} warning`;

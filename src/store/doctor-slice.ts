@@ -132,9 +132,12 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
   };
 
   subscribe((state: AppState, previous: AppState) => {
-    // Entered: run unless the report is recent; left: whatever runs is cancelled.
-    if (state.pane === 'doctor' && previous.pane !== 'doctor') void actions.runDoctor({ ifOlderThanMs: FRESH_MS });
-    else if (state.pane !== 'doctor' && previous.pane === 'doctor' && current) {
+    // Entered: run unless the report is recent (the finding in view selects its environment
+    // again, as moving to it does); left: whatever runs is cancelled.
+    if (state.pane === 'doctor' && previous.pane !== 'doctor') {
+      if (state.doctor.report) get().actions.setCursor('doctor', state.cursor.doctor);
+      void actions.runDoctor({ ifOlderThanMs: FRESH_MS });
+    } else if (state.pane !== 'doctor' && previous.pane === 'doctor' && current) {
       current.abort();
       current = null;
       patch({ running: null });

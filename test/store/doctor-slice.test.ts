@@ -38,6 +38,19 @@ describe('the doctor slice', () => {
     expect(store.getState().quitArmedAt).toBeNull();
   });
 
+  it('selects the environment of the finding in view when the pane is entered, as moving to it does', async () => {
+    const { store, host } = replayDoctor('incident');
+    const { actions } = store.getState();
+    actions.setPane('doctor');
+    await until('the first run', () => store.getState().doctor.ranAt !== null && store.getState().doctor.running === null);
+    actions.setPane('environments');
+    actions.selectEnv('development');
+    actions.setPane('doctor');
+    expect(store.getState().selectedEnv).toBe('production');
+    // Within seconds of the last run: shown as it is, not run again.
+    expect(host.count(SYSTEMCTL_SHOW)).toBe(1);
+  });
+
   it('runs again when an operation ends while the pane is shown', async () => {
     const { store, host } = replayDoctor('incident');
     store.getState().actions.setPane('doctor');
