@@ -2,13 +2,12 @@
 // backups ENV`, the list): the backups pane for scripts and cron. What changes something is an
 // operation (operate.ts: preview, confirmation, lock, journal, audit, --dry-run, --yes).
 import path from 'node:path';
-import { createBackupOperation, pruneOperation, restoreOperation, scheduleOperation, unscheduleOperation } from '../core/backups/plans.js';
+import { createBackupOperation, planPrune, scheduleOperation, unscheduleOperation } from '../core/backups/plans.js';
 import { readOverview, type BackupOverview } from '../core/backups/overview.js';
 import { readCatalog, type CatalogEntry } from '../core/backups/catalog.js';
-import { isInside, PARTIAL_LEFT_OVER_SEC, resolvePolicy } from '../core/backups/policy.js';
-import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
-import { checkSourceSanity, type SourceSanity } from '../core/backups/sanity.js';
-import { restoreTarget } from '../core/backups/restore.js';
+import { resolvePolicy } from '../core/backups/policy.js';
+import { checkSourceSanity, staleSourceRefusal, type SourceSanity } from '../core/backups/sanity.js';
+import { planRestore, restoreIntoRefusal } from '../core/backups/restore.js';
 import { verifyArchive, type VerifyReport } from '../core/backups/verify.js';
 import { fileInfo } from '../core/host/files.js';
 import type { Host } from '../core/host/host.js';
@@ -100,10 +99,11 @@ export async function backupCreateCommand(envName: string, options: BackupOption
     const env = ctx.config.environments[envName]!;
     const catalog = await readCatalog(host, policy);
     const sanity = await checkSourceSanity(host, { envName, env, policy, archives: catalog.entries });
-    if (sanity.verdict === 'stale-source' && !options.force) {
+    const refusal = staleSourceRefusal(sanity, policy.source, envName);
+    if (refusal && !options.force) {
       if (options.json) json({ refused: true, sanity });
       else for (const line of sanityLines(sanity)) process.stderr.write(line + '\n');
-      throw new UsageError(`refusing to back up ${policy.source}: it is not the directory ${envName}'s service writes to`, `set backups.source (or dataDir) to the live directory, or pass --force to archive ${policy.source} anyway`);
+      throw new UsageError(refusal, `set backups.source (or dataDir) to the live directory, or pass --force to archive ${policy.source} anyway`);
     }
     const op = createBackupOperation(environmentTarget(ctx.config, ctx.hosts, envName), { environment: envName, policy, unit: env.unit, details: [`source sanity: ${sanity.verdict} — ${sanity.summary}`] });
     return operate(ctx, op, options);
@@ -157,12 +157,8 @@ export async function backupVerifyCommand(envName: string, archiveName: string |
 export async function backupPruneCommand(envName: string, options: BackupOptions): Promise<number> {
   return withEnvironment(envName, options, async (ctx, host, policy) => {
     const catalog = await readCatalog(host, policy);
-    const suspicious = pruneRefusal(catalog.entries);
-    if (suspicious && !options.force) throw new UsageError(`refusing to prune: ${suspicious}`, 'look at it first (opsdeck backup verify); pass --force to prune anyway');
-    const decision = decideRetention(catalog.entries, policy);
-    // A partial is only left over when no create is writing it.
-    const partials = catalog.partials.filter((p) => secondsSince(p.modifiedAt) > PARTIAL_LEFT_OVER_SEC);
-    const op = pruneOperation(environmentTarget(ctx.config, ctx.hosts, envName), { environment: envName, policy, decision, partials });
+    const { refusal, decision, op } = planPrune(environmentTarget(ctx.config, ctx.hosts, envName), { environment: envName, policy, catalog });
+    if (refusal && !options.force) throw new UsageError(`refusing to prune: ${refusal}`, 'look at it first (opsdeck backup verify); pass --force to prune anyway');
     if (op.steps.length === 0) {
       if (options.json) json({ environment: envName, removed: [], kept: decision.keep.map((k) => ({ archive: k.entry.name, reasons: k.reasons })) });
       else out(`${envName}: nothing to prune (${decision.keep.length} kept by the policy)\n`);
@@ -179,7 +175,8 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
     const catalog = await readCatalog(host, policy);
     const entry = findArchive(catalog.entries, archiveName, envName);
     const into = options.to ?? policy.source;
-    if (isInside(into, policy.dir) || isInside(policy.dir, into)) throw new UsageError(`cannot restore into ${into}: it holds or is inside the backups directory ${policy.dir}`);
+    const refusal = restoreIntoRefusal(into, policy);
+    if (refusal) throw new UsageError(refusal);
     if (options.stop && !env.unit) throw new UsageError(`--stop: environment ${envName} has no unit`);
     // A restore never starts from an archive that does not verify.
     const printer = progressPrinter(`verify ${entry.name}`);
@@ -190,16 +187,16 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
       throw new CommandError({ host: host.name, argv: [], message: `refusing to restore ${entry.name}: it failed verify`, hint: 'pick another archive (opsdeck backup list)' });
     }
     if (!options.json) out(paint.dim(`${MARK.ok} ${entry.name} verified (${report.checks.map((c) => c.name).join(', ')})\n`));
-    const { target, hasData } = await restoreTarget(host, into);
-    const op = restoreOperation(environmentTarget(ctx.config, ctx.hosts, envName), {
+    const sanity = into === policy.source ? await checkSourceSanity(host, { envName, env, policy, archives: catalog.entries }).catch(() => null) : null;
+    const op = await planRestore(host, environmentTarget(ctx.config, ctx.hosts, envName), {
       environment: envName,
       policy,
       archive: { ...entry, verified: { ...report } },
-      target,
-      targetHasData: hasData,
+      into,
       unit: options.stop ? env.unit! : null,
       probe: env.health,
       ...(env.unit ? { howToStop: '--stop' } : {}),
+      sanity,
     });
     return operate(ctx, op, options);
   });

@@ -10,10 +10,10 @@ import { readCatalog, type BackupCatalog, type CatalogEntry } from '../core/back
 import type { VerifyRecord } from '../core/backups/manifest.js';
 import type { BackupOverview } from '../core/backups/overview.js';
 import { readOverview } from '../core/backups/overview.js';
-import { createBackupOperation, pruneOperation, restoreOperation } from '../core/backups/plans.js';
-import { isInside, resolvePolicy, type ResolvedPolicy, PARTIAL_LEFT_OVER_SEC } from '../core/backups/policy.js';
-import { decideRetention, pruneRefusal } from '../core/backups/retention.js';
-import { restoreTarget } from '../core/backups/restore.js';
+import { createBackupOperation, planPrune } from '../core/backups/plans.js';
+import { resolvePolicy, type ResolvedPolicy } from '../core/backups/policy.js';
+import { planRestore, restoreIntoRefusal } from '../core/backups/restore.js';
+import { staleSourceRefusal } from '../core/backups/sanity.js';
 import { verifyArchive, type VerifyProgress, type VerifyReport } from '../core/backups/verify.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { Host } from '../core/host/host.js';
@@ -264,9 +264,10 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
         const known = backups().byEnv[name];
         if (!known?.overview || known.error) return notify(`cannot check source sanity before a backup of ${name}: ${known?.error ?? 'not read'}`, 'error');
         const sanity = backupSanity(get(), name);
-        if (sanity?.verdict === 'stale-source') {
+        const refusal = staleSourceRefusal(sanity, policy.source, name);
+        if (refusal) {
           patch({ details: true, detailsScroll: 0 });
-          return notify(`refusing to back up ${policy.source}: ${name}'s service writes elsewhere (evidence below); point backups.source or dataDir at the live directory`, 'error');
+          return notify(`${refusal}. The evidence is below; point backups.source or dataDir at the live directory`, 'error');
         }
         propose(createBackupOperation(environmentTarget(get().config, deps.hosts, name), { environment: name, policy, unit: env.unit, details: sanity ? [`source sanity: ${sanity.verdict} — ${sanity.summary}`] : [] }));
       } catch (error) {
@@ -289,11 +290,8 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
         const known = backups().byEnv[name]?.overview;
         if (known) storeOverview(name, { ...known, catalog });
         if (catalog.error) return notify(`cannot prune ${name}'s backups: ${catalog.error}`, 'error');
-        const refusal = pruneRefusal(catalog.entries);
+        const { refusal, decision, op } = planPrune(environmentTarget(get().config, deps.hosts, name), { environment: name, policy, catalog, now: now() });
         if (refusal) return notify(`refusing to prune: ${refusal}. Look at it first (v verifies it, Enter shows why)`, 'error');
-        const decision = decideRetention(catalog.entries, policy);
-        const partials = catalog.partials.filter((p) => secondsSince(p.modifiedAt, now()) > PARTIAL_LEFT_OVER_SEC);
-        const op = pruneOperation(environmentTarget(get().config, deps.hosts, name), { environment: name, policy, decision, partials });
         if (op.steps.length === 0) return notify(`${name}: nothing to prune (${decision.keep.length} kept by the policy${decision.untouched.length > 0 ? `, ${decision.untouched.length} not named by it left alone` : ''})`);
         propose(op);
       } catch (error) {
@@ -313,28 +311,25 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       const { env, policy, host } = context;
       if (stopUnit && !env.unit) return notify(`${name} has no unit to stop around the swap`, 'warn');
       const into = policy.source;
-      if (isInside(into, policy.dir) || isInside(policy.dir, into)) return notify(`cannot restore into ${into}: it holds or is inside the backups directory ${policy.dir}`, 'error');
+      const refusal = restoreIntoRefusal(into, policy);
+      if (refusal) return notify(refusal, 'error');
       // A restore never starts from an archive that does not verify, now.
       const report = await runVerify(name, host, entry, 'restore');
       if (!report) return;
       if (!report.ok) return notify(`refusing to restore ${entry.name}: it failed verify (${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}); pick another archive`, 'error');
       const abort = startJob({ kind: 'restore', environment: name, archive: entry.name, path: entry.path, phase: 'planning' });
       try {
-        const { target, hasData } = await restoreTarget(host, into);
-        if (abort.signal.aborted) return;
-        const op = restoreOperation(environmentTarget(get().config, deps.hosts, name), {
+        const op = await planRestore(host, environmentTarget(get().config, deps.hosts, name), {
           environment: name,
           policy,
           archive: { ...entry, verified: recordOf(report) },
-          target,
-          targetHasData: hasData,
+          into,
           unit: stopUnit ? env.unit! : null,
           probe: env.health,
           ...(env.unit ? { howToStop: '"restore with the unit stopped" (R)' } : {}),
+          sanity: backupSanity(get(), name),
         });
-        // Restored where the backups are taken from: if that is not where the service writes, say so before anyone types a name.
-        const sanity = backupSanity(get(), name);
-        if (sanity?.verdict === 'stale-source') op.details.push(`WARNING: source sanity says ${name}'s service writes to ${sanity.liveDirs.join(', ') || 'another directory'}, not to ${target}: the service will not read what this restores`);
+        if (abort.signal.aborted) return;
         propose(op);
       } catch (error) {
         notify(`cannot plan a restore of ${entry.name}: ${describeError(error)}`, 'error');

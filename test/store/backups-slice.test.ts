@@ -93,7 +93,7 @@ describe('create', () => {
     expect(host.count(PRODUCTION_LISTING)).toBe(before + 1);
     expect(store.getState().overlay).toBeNull();
     expect(store.getState().notice?.level).toBe('error');
-    expect(notice(store)).toMatch(/^refusing to back up \/var\/lib\/opsdeck-lab\/srv\/production-data: production's service writes elsewhere/);
+    expect(notice(store)).toMatch(/^refusing to back up \/var\/lib\/opsdeck-lab\/srv\/production-data: it is not the directory production's service writes to \(that is \/var\/lib\/opsdeck-lab\/srv\/production\/data\)\. The evidence is below/);
     expect(store.getState().backups.details).toBe(true);
     const sanity = of(store, 'production').overview!.sanity!;
     expect(sanity.evidence.some((e) => e.text.includes('/var/lib/opsdeck-lab/srv/production/data'))).toBe(true);

@@ -11,10 +11,10 @@ import path from 'node:path';
 import type { HealthProbe } from '../status/health.js';
 import { healthGateStep, newOperation, type OperationTarget } from '../ops/plans.js';
 import type { Operation, Step } from '../ops/operation.js';
-import { formatBytes } from '../text/humanize.js';
-import type { CatalogEntry } from './catalog.js';
-import { archiveName, SAFETY_SUFFIX, SIDECARS, type ResolvedPolicy } from './policy.js';
-import type { RetentionDecision } from './retention.js';
+import { formatBytes, secondsSince } from '../text/humanize.js';
+import type { BackupCatalog, CatalogEntry } from './catalog.js';
+import { archiveName, PARTIAL_LEFT_OVER_SEC, SAFETY_SUFFIX, SIDECARS, type ResolvedPolicy } from './policy.js';
+import { decideRetention, pruneRefusal, type RetentionDecision } from './retention.js';
 
 export function createBackupOperation(where: OperationTarget, input: { environment: string; policy: ResolvedPolicy; unit?: string | undefined; details?: string[]; now?: Date }): Operation {
   const name = archiveName(input.policy, input.now ?? new Date());
@@ -47,6 +47,17 @@ export function pruneOperation(where: OperationTarget, input: { environment: str
       ...decision.untouched.map((e) => `leave ${e.name} (${e.safety ? 'a safety archive taken before a restore: remove it yourself once sure' : "not named by the policy's prefix"})`),
     ],
   });
+}
+
+/**
+ * A prune planned from the directory as it is: what the policy lets go (and the partials no
+ * create is writing any more), and why not to, when the newest archive looks suspicious (the
+ * caller decides whether a --force overrides it). The CLI and the console both plan this way.
+ */
+export function planPrune(where: OperationTarget, input: { environment: string; policy: ResolvedPolicy; catalog: BackupCatalog; now?: number }): { refusal: string | null; decision: RetentionDecision; op: Operation } {
+  const decision = decideRetention(input.catalog.entries, input.policy);
+  const partials = input.catalog.partials.filter((p) => secondsSince(p.modifiedAt, input.now) > PARTIAL_LEFT_OVER_SEC);
+  return { refusal: pruneRefusal(input.catalog.entries), decision, op: pruneOperation(where, { environment: input.environment, policy: input.policy, decision, partials }) };
 }
 
 export interface RestorePlan {

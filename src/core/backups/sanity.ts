@@ -186,3 +186,10 @@ function gathered(facts: SanityFacts, clues: readonly Clue[]): Evidence[] {
 export async function checkSourceSanity(host: Host, input: SanityInput, options: RunOptions = {}): Promise<SourceSanity> {
   return judgeSanity(await gatherSanityFacts(host, input, options));
 }
+
+/** Why a backup of the policy's source is refused, or null: the service writes elsewhere (the evidence is the sanity's). */
+export function staleSourceRefusal(sanity: Pick<SourceSanity, 'verdict' | 'liveDirs'> | null, source: string, environment: string): string | null {
+  if (sanity?.verdict !== 'stale-source') return null;
+  const live = sanity.liveDirs.filter((d) => d !== source);
+  return `refusing to back up ${source}: it is not the directory ${environment}'s service writes to${live.length > 0 ? ` (that is ${live.join(', ')})` : ''}`;
+}
