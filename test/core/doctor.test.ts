@@ -170,6 +170,18 @@ describe('the other rules', () => {
     expect(stale.note).toContain(`set backups.source (or dataDir) of production to ${LIVE}`);
   });
 
+  it('a unit that failed once and stays failed is said to have failed, not to crash-loop', () => {
+    const f = facts('production');
+    f.status.unit = { ...f.status.unit!, activeState: 'failed', subState: 'failed', crashLooping: false, nRestarts: 0 };
+    const exits = f.journal!.entries.filter((e) => e.origin === 'systemd' && /Main process exited/.test(e.message));
+    f.journal!.entries = f.journal!.entries.filter((e) => e.origin !== 'systemd' || e === exits.at(-1));
+    const failed = byCode(environmentFindings(f), 'unit-failed')!;
+    const text = evidenceText(failed);
+    expect(text).toMatch(/it failed at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.* ago\)/);
+    expect(text).not.toMatch(/crash-looping|failures in the lines read/);
+    expect(text).toMatch(/last error .*EROFS/);
+  });
+
   it('a failing health check, with what the probe saw', () => {
     const f = facts('development');
     f.status.health = { ...f.status.health!, ok: false, failures: ['HTTP 503, expected 200'], httpStatus: 503 };

@@ -38,10 +38,12 @@ function journalEvidence(unit: UnitStatus, journal: JournalFacts, now: number): 
     const ago = (ms: number) => `${formatAge(Math.max(0, Math.round((now - ms) / 1000)))} ago`;
     const interval = ends.length > 1 ? Math.max(1, Math.round((last - first) / 1000 / (ends.length - 1))) : null;
     out.push({
-      text: `${plural(ends.length, 'failure')} in the lines read, from ${utc(first)} (${ago(first)}) to ${ago(last)}${interval ? `: about one every ${formatAge(interval)}` : ''}`,
+      text: ends.length === 1 ? `it failed at ${utc(last)} (${ago(last)})` : `${plural(ends.length, 'failure')} in the lines read, from ${utc(first)} (${ago(first)}) to ${ago(last)}${interval ? `: about one every ${formatAge(interval)}` : ''}`,
       from: journal.from,
       quote: [ends[ends.length - 1]!.message],
     });
+    // A unit that failed and stays failed (no restarts) is not looping: when it failed is said above.
+    if (!unit.crashLooping && unit.nRestarts === 0) return withErrors(out, unit, journal, systemd);
     // The lines read reach back only so far: past them, NRestarts at the same rate says since when.
     const since = unit.nRestarts > ends.length && interval ? now - unit.nRestarts * interval * 1000 : first;
     out.push({
@@ -49,6 +51,11 @@ function journalEvidence(unit: UnitStatus, journal: JournalFacts, now: number): 
       from: `${journal.from}; ${show(unit.name, 'NRestarts')}`,
     });
   }
+  return withErrors(out, unit, journal, systemd);
+}
+
+/** Then whether systemd gave up, and the unit's own last error. */
+function withErrors(out: FindingEvidence[], unit: UnitStatus, journal: JournalFacts, systemd: JournalFacts['entries']): FindingEvidence[] {
   const limit = systemd.findLast((e) => START_LIMIT.test(e.message));
   if (limit) out.push({ text: 'systemd gave up restarting it: the start limit was hit', from: journal.from, quote: [limit.message] });
   const own = journal.entries.findLast((e) => e.origin === 'unit' && e.priority !== null && e.priority <= 3);
