@@ -25,7 +25,7 @@ export async function doctorCommand(envName: string | undefined, options: Doctor
     if (!options.fix && Object.keys(ctx.config.environments).length === 0) {
       // No environments: the doctor still knows systemd, so it looks at the host's services.
       const report = await runHostDoctor(ctx.hosts.get('local'));
-      if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, collectedAt: report.collectedAt, durationMs: report.durationMs, host: report.host, findings: report.findings, errors: [] }, null, 2) + '\n');
+      if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, collectedAt: report.collectedAt, durationMs: report.durationMs, host: report.host, findings: report.findings, errors: report.errors }, null, 2) + '\n');
       else process.stdout.write(renderHostDoctor(report, ctx.file) + '\n');
       return doctorAlarms(report) ? 1 : 0;
     }
@@ -71,6 +71,7 @@ export function renderHostDoctor(report: HostDoctorReport, configFile: string | 
   const alarms = report.findings.filter((f) => f.severity !== 'info').length;
   out.push('', paint.head(`host ${report.host} (${report.units} services)`) + ' ' + (alarms === 0 ? paint.good(`${MARK.ok} no failed or crash-looping service`) : paint.bad(`${alarms} finding${alarms === 1 ? '' : 's'}`)));
   for (const f of report.findings) out.push(...renderFinding(f));
+  for (const error of report.errors) out.push(paint.warn(`${MARK.warning} could not gather: ${error}`));
   return out.join('\n');
 }
 

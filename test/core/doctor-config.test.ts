@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Finding } from '../../src/core/doctor/finding.js';
 import { buildFixOperation } from '../../src/core/doctor/fix.js';
-import { causeOf, hostFindings, type ConfigFacts } from '../../src/core/doctor/rules-config.js';
+import type { ConfigFacts } from '../../src/core/doctor/rules-config.js';
+import { causeOf, hostFindings } from '../../src/core/doctor/rules-host.js';
 import { environmentFindings, type EnvironmentFacts } from '../../src/core/doctor/rules.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { diagnose } from '../../src/core/status/collect.js';
@@ -224,5 +225,30 @@ describe('without a config: a host\'s failed and crash-looping units with their 
   it('says so when the properties tell no cause', () => {
     const unit = toUnitStatus({ Id: 'x.service', ActiveState: 'failed', SubState: 'failed', Result: 'success' });
     expect(causeOf(unit)).toBe('no cause recorded (see its journal)');
+  });
+
+  it('a crash-looping unit caught running between two crashes: its journal says how it last ended', () => {
+    const units = parseShowBlocks(recordedShow).map(toUnitStatus);
+    const looping = units.find((u) => u.name === 'mcp-coordination.service')!;
+    // As systemctl show answers in the moment the new process runs: no result, exit status 0.
+    Object.assign(looping, { activeState: 'active', subState: 'running', result: 'success', execMainStatus: 0, execMainCode: 'exited' });
+    expect(hostFindings(units, 'lab')[0]!.title).toMatch(/: no cause recorded \(see its journal\)$/);
+    const now = Date.parse('2026-11-29T12:00:30Z');
+    const line = (s: number, origin: 'unit' | 'systemd', priority: number, message: string) => ({ timeUs: (now - 30_000 + s * 1000) * 1000, priority, origin, message });
+    const journal = {
+      unit: looping.name,
+      from: 'journalctl -u mcp-coordination.service -p notice -n 50',
+      entries: [
+        line(0, 'unit', 3, 'FATAL: cannot write state to /srv/data/state.json: EROFS: read-only file system'),
+        line(1, 'systemd', 5, 'mcp-coordination.service: Main process exited, code=exited, status=3/NOTIMPLEMENTED'),
+        line(4, 'unit', 3, 'FATAL: cannot write state to /srv/data/state.json: EROFS: read-only file system'),
+        line(5, 'systemd', 5, 'mcp-coordination.service: Main process exited, code=exited, status=3/NOTIMPLEMENTED'),
+      ],
+    };
+    const found = hostFindings(units, 'lab', new Map([[looping.name, journal]]), now)[0]!;
+    expect(found.title).toMatch(/^mcp-coordination\.service is crash-looping \(\d+ restarts\): exit status 3\/NOTIMPLEMENTED$/);
+    const said = found.evidence.map((e) => [e.text, ...(e.quote ?? [])].join(' | ')).join('\n');
+    expect(said).toContain('2 failures in the lines read');
+    expect(said).toContain('mcp-coordination.service\'s last error | FATAL: cannot write state to /srv/data/state.json: EROFS');
   });
 });

@@ -15,7 +15,8 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding } from './finding.js';
 import { hostChecks, type HostCheckFacts } from './host-checks.js';
 import { environmentFindings, type EnvironmentFacts, type JournalFacts, type ProcessFacts } from './rules.js';
-import { hostFindings, type ConfigFacts } from './rules-config.js';
+import type { ConfigFacts } from './rules-config.js';
+import { failingUnits, hostFindings } from './rules-host.js';
 
 /** Journal lines read of a failing unit: enough for a few restarts and the error before each. */
 export const JOURNAL_LINES = 50;
@@ -101,18 +102,44 @@ export interface HostDoctorReport {
   findings: Finding[];
   /** How many loaded services were looked at. */
   units: number;
+  /** Facts that could not be gathered (the findings then say what they can without them). */
+  errors: string[];
 }
+
+/** The journals of at most this many failing units are read (a host where everything fails needs no more to say so). */
+const HOST_JOURNALS = 20;
 
 /** Without environments: every failed or crash-looping service of a host, with its cause.
  *  Two commands: the list of services, then one `systemctl show` of all loaded ones (a
- *  crash-looping service can look active between two crashes: its NRestarts tells). */
+ *  crash-looping service can look active between two crashes: its NRestarts tells); and, when
+ *  some fail, one journal read of them all. */
 export async function runHostDoctor(host: Host, options: { signal?: AbortSignal } = {}): Promise<HostDoctorReport> {
   const started = performance.now();
   const collectedAt = new Date().toISOString();
   const listed = await listUnits(host, options);
   const names = listed.filter((u) => u.loadState === 'loaded' && isValidUnitName(u.name)).map((u) => u.name);
   const units = [...(await showUnits(host, names, options)).values()];
-  return { collectedAt, durationMs: Math.round(performance.now() - started), host: host.name, findings: hostFindings(units, host.name), units: units.length };
+  const errors: string[] = [];
+  const journals = await failingJournals(host, failingUnits(units).slice(0, HOST_JOURNALS).map((u) => u.name), errors, options.signal);
+  return { collectedAt, durationMs: Math.round(performance.now() - started), host: host.name, findings: hostFindings(units, host.name, journals), units: units.length, errors };
+}
+
+/** The newest notice-or-worse lines of several units in one read, by unit. */
+async function failingJournals(host: Host, units: string[], errors: string[], signal?: AbortSignal): Promise<Map<string, JournalFacts>> {
+  const journals = new Map<string, JournalFacts>();
+  if (units.length === 0) return journals;
+  const lines = Math.min(1000, JOURNAL_LINES * units.length);
+  const from = `journalctl ${units.map((u) => `-u ${u}`).join(' ')} -p notice -n ${lines}`;
+  for (const unit of units) journals.set(unit, { unit, from, entries: [] });
+  try {
+    await readJournal(host, { units, lines, priority: JOURNAL_PRIORITY, ...(signal ? { signal } : {}) }, (batch) => {
+      for (const e of batch) journals.get(e.unit)?.entries.push({ timeUs: e.timeUs, priority: e.priority, message: e.message, origin: e.origin });
+    });
+  } catch (error) {
+    errors.push(sanitizeLine(`the journal of ${units.join(', ')}: ${describeError(error)}`));
+    return new Map();
+  }
+  return journals;
 }
 
 /** Is anything above info? (exit code 1) */

@@ -1,16 +1,14 @@
 // The doctor's rules about how things are set up rather than how they run: environments of the
 // config that share a data dir, a port or a unit; secrets in a unit's Environment=; a unit file
-// changed on disk; a unit near its cgroup's memory or tasks limit. And, without a config, the
-// failed and crash-looping units of any systemd host with their cause. Pure, like rules.ts
-// (whose environmentFindings calls configFindings), and fed by the same one `systemctl show`.
+// changed on disk; a unit near its cgroup's memory or tasks limit. Pure, like rules.ts (whose
+// environmentFindings calls configFindings), and fed by the same one `systemctl show`.
 import path from 'node:path';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { normalizeUnitName, type UnitStatus } from '../systemd/units.js';
 import { formatBytes } from '../text/humanize.js';
-import { sanitizeLine } from '../text/sanitize.js';
 import type { EnvironmentStatus } from '../status/report.js';
 import { isInside } from '../backups/policy.js';
-import { bySeverity, plural, show, signalName, type Finding, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
+import { plural, show, type FindingEvidence, type FindingSeverity, type Fix } from './finding.js';
 
 /** What these rules read: of rules.ts's EnvironmentFacts the environment, its config and its
  *  status (declared here, not imported, so the two rooms do not import each other), and the
@@ -163,86 +161,3 @@ const resourcesRule: Rule = (facts, emit) => {
 };
 
 const RULES: Rule[] = [isolationRule, daemonReloadRule, secretsRule, resourcesRule];
-
-// ---------------------------------------------------------------------------------------------
-// Without a config: every failed or crash-looping unit of a host, with its cause
-
-/** systemd's own exit statuses (systemd.exec(5)): it failed setting up the process, before the program ran. */
-const SYSTEMD_EXITS: Record<number, [string, string]> = {
-  200: ['CHDIR', 'its WorkingDirectory= is missing or not accessible'],
-  203: ['EXEC', 'its ExecStart= program is missing or not executable'],
-  204: ['MEMORY', 'systemd ran out of memory starting it'],
-  209: ['STDOUT', 'its StandardOutput= could not be set up'],
-  216: ['GROUP', 'its Group= does not exist'],
-  217: ['USER', 'its User= does not exist'],
-  218: ['CAPABILITIES', 'its capabilities could not be set'],
-  226: ['NAMESPACE', 'a path its sandbox names (ReadWritePaths=, ReadOnlyPaths=, …) does not exist'],
-  233: ['RUNTIME_DIRECTORY', 'its RuntimeDirectory= could not be created'],
-  238: ['STATE_DIRECTORY', 'its StateDirectory= could not be created'],
-  239: ['CACHE_DIRECTORY', 'its CacheDirectory= could not be created'],
-  240: ['LOGS_DIRECTORY', 'its LogsDirectory= could not be created'],
-  243: ['CREDENTIALS', 'its credentials (LoadCredential=) could not be loaded'],
-};
-
-/** Result= in words. */
-const RESULTS: Record<string, string> = {
-  'exit-code': 'its main process exited with an error',
-  signal: 'its main process was killed by a signal',
-  'core-dump': 'its main process dumped core',
-  timeout: 'it timed out (starting, stopping or running)',
-  watchdog: 'its watchdog timed out',
-  'start-limit-hit': 'it was restarted too often: systemd gave up (start limit hit)',
-  'oom-kill': 'the kernel killed it out of memory (OOM)',
-  resources: 'systemd could not set up what it needs to run (a file, a directory, a socket)',
-  protocol: 'it broke the service protocol (e.g. Type=forking without a PID file)',
-  'exec-condition': 'its ExecCondition= failed',
-};
-
-/** Its cause, as far as the unit's properties tell: the result, and how the main process ended. */
-export function causeOf(unit: UnitStatus): string {
-  const parts: string[] = [];
-  const status = unit.execMainStatus;
-  if (status !== null && (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped')) {
-    parts.push(`${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${signalName(status)}`);
-  } else if (status !== null && status !== 0) {
-    const known = SYSTEMD_EXITS[status];
-    parts.push(known ? `exit status ${status}/${known[0]}: ${known[1]}` : `exit status ${status}`);
-  }
-  // How the process ended says more than "exit-code" or "signal": the result only where it adds.
-  const result = RESULTS[unit.result];
-  const said = parts.length > 0 && ['exit-code', 'signal', 'core-dump'].includes(unit.result);
-  if (result && !said) parts.unshift(result);
-  else if (!result && unit.result && unit.result !== 'success') parts.unshift(`result ${unit.result}`);
-  return parts.join('; ') || 'no cause recorded (see its journal)';
-}
-
-/** The failed and crash-looping units among `units`, critical for a crash loop, a warning for a unit that failed and stays down. */
-export function hostFindings(units: readonly UnitStatus[], host = 'local'): Finding[] {
-  const findings: Finding[] = [];
-  for (const unit of units) {
-    if (!unit.crashLooping && unit.activeState !== 'failed') continue;
-    const code = unit.crashLooping ? 'crash-loop' : 'unit-failed';
-    const cause = causeOf(unit);
-    // Between two crashes the state changes at every restart: "since" says something only of a unit that stays down.
-    const since = unit.stateChangedAt && !unit.crashLooping ? `, since ${unit.stateChangedAt.replace('T', ' ').slice(0, 19)} UTC` : '';
-    findings.push({
-      id: `${host}/${code}:${unit.name}`,
-      code,
-      severity: unit.crashLooping ? 'critical' : 'warning',
-      environment: null,
-      host,
-      title: sanitizeLine(
-        !unit.crashLooping ? `${unit.name} has failed: ${cause}`
-        : unit.activeState === 'failed' ? `${unit.name} crash-looped (${plural(unit.nRestarts, 'restart')}) until systemd gave up: ${cause}`
-        : `${unit.name} is crash-looping (${plural(unit.nRestarts, 'restart')}): ${cause}`,
-      ),
-      evidence: [
-        { text: sanitizeLine(`${unit.activeState}/${unit.subState}${since}; Result=${unit.result || '-'}, ExecMainStatus=${unit.execMainStatus ?? '-'}, NRestarts=${unit.nRestarts}, Restart=${unit.restart || '-'}`), from: show(unit.name, 'ActiveState,SubState,Result,ExecMainStatus,NRestarts,Restart') },
-        ...(unit.fragmentPath ? [{ text: sanitizeLine(`unit file ${unit.fragmentPath}${unit.dropInPaths.length > 0 ? `; drop-ins: ${unit.dropInPaths.join(' ')}` : ''}`), from: show(unit.name, 'FragmentPath,DropInPaths') }] : []),
-      ],
-      fix: null,
-      note: sanitizeLine(`its last lines: journalctl -u ${unit.name} -n 50${unit.crashLooping ? '' : `; once fixed: systemctl reset-failed ${unit.name} (or start it)`}`),
-    });
-  }
-  return findings.sort(bySeverity);
-}

@@ -22,12 +22,12 @@ function exitOf(unit: UnitStatus): string | null {
   return `exit status ${unit.execMainStatus}`;
 }
 
-const EXITED = /Main process exited, code=(\w+), status=(\S+)/;
+export const EXITED = /Main process exited, code=(\w+), status=(\S+)/;
 const FAILED = /Failed with result '([^']+)'/;
 const START_LIMIT = /Start request repeated too quickly|start-limit-hit/;
 
 /** What the journal says of a failing unit: its exits (rate, since when, how), and its own last error. */
-function journalEvidence(unit: UnitStatus, journal: JournalFacts, now: number): FindingEvidence[] {
+export function journalEvidence(unit: UnitStatus, journal: JournalFacts, now: number): FindingEvidence[] {
   const out: FindingEvidence[] = [];
   const systemd = journal.entries.filter((e) => e.origin === 'systemd');
   const exits = systemd.filter((e) => EXITED.test(e.message));
