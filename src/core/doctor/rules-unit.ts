@@ -9,8 +9,8 @@ import type { JournalFacts, Rule } from './facts.js';
 const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
 
-export const hostRule: Rule = ({ hostError }, emit) => {
-  if (hostError) emit('host-unreachable', 'critical', { title: hostError, evidence: [] });
+export const hostRule: Rule = ({ env, hostError }, emit) => {
+  if (hostError) emit('host-unreachable', 'critical', { title: hostError, evidence: [{ text: `every fact of the environment comes from host ${env.host}; none could be read`, from: `the first command on host ${env.host} (the config: hosts.${env.host})` }] });
 };
 
 /** How the main process last ended, from the unit's properties: "exit status 3", "killed by SIGKILL". */
@@ -83,7 +83,7 @@ export const unitRule: Rule = ({ status, journal, now = Date.now() }, emit) => {
 
 export const collectErrorRule: Rule = ({ status, hostError }, emit) => {
   if (hostError) return;
-  status.errors.forEach((error, i) => emit('collect-error', 'warning', { key: status.errors.length > 1 ? String(i + 1) : undefined, title: error, evidence: [] }));
+  status.errors.forEach((error, i) => emit('collect-error', 'warning', { key: status.errors.length > 1 ? String(i + 1) : undefined, title: error, evidence: [{ text: 'the findings above say what they can without it', from: `the refresh of host ${status.host}` }] }));
 };
 
 /** What `systemd-analyze verify` finds wrong in the unit's files: settings systemd ignores or cannot use. */
