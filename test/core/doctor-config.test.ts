@@ -175,8 +175,8 @@ describe('resources against the cgroup\'s limits', () => {
   });
 
   it('a warning above 90 % of MemoryMax= or TasksMax=, nothing below', () => {
-    const f = facts('development'); // MemoryCurrent=8187904, TasksCurrent=11 as recorded
-    Object.assign(f.status.unit!, { memoryMax: 16 * 1024 * 1024, tasksMax: 4915 });
+    const f = facts('development');
+    Object.assign(f.status.unit!, { memoryBytes: 8187904, tasks: 11, memoryMax: 16 * 1024 * 1024, tasksMax: 4915 });
     expect(alarms(environmentFindings(f))).toEqual([]);
     Object.assign(f.status.unit!, { memoryMax: 8_500_000, tasksMax: 12 });
     const findings = environmentFindings(f);

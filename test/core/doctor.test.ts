@@ -55,6 +55,7 @@ describe('the doctor on the recorded incident', () => {
     expect(text).toMatch(/PID \d+ listens on 127\.0\.0\.1:3444/);
     expect(text).toContain(`command line: /usr/bin/node ${LAB}/production/server.mjs`);
     expect(text).toContain('working directory: / | /proc/');
+    expect(text).toMatch(new RegExp(`environment: DATA_DIR=${LIVE} \\| /proc/\\d+/environ`));
     expect(text).toMatch(/running for \d+m/);
     expect(text).toMatch(/is what serves port 3444, and it answers the health check/);
     // It answers the health probe on the port it holds, and production has a unit: adopt it.
@@ -180,6 +181,12 @@ describe('the other rules', () => {
     expect(text).toMatch(/it failed at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(.* ago\)/);
     expect(text).not.toMatch(/crash-looping|failures in the lines read/);
     expect(text).toMatch(/last error .*EROFS/);
+  });
+
+  it('the hand-started process\'s open files for writing are evidence too', () => {
+    const f = facts('production');
+    f.processes![0]!.writing = [`${LIVE}/state.json`, `${LIVE}/messages/inbox.jsonl`];
+    expect(evidenceText(byCode(environmentFindings(f), 'port-unmanaged'))).toMatch(new RegExp(`writes ${LIVE}/state\\.json, ${LIVE}/messages/inbox\\.jsonl \\| /proc/\\d+/fd, /proc/\\d+/fdinfo`));
   });
 
   it('a failing health check, with what the probe saw', () => {

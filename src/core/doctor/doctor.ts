@@ -6,6 +6,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
+import { parseProcClues, procCluesArgv } from '../backups/sanity-facts.js';
 import { readJournal } from '../journal/read.js';
 import { collectStatus, type CollectOptions } from '../status/collect.js';
 import { isValidUnitName, listUnits, showUnits } from '../systemd/units.js';
@@ -162,28 +163,24 @@ async function failingJournal(host: Host, status: EnvironmentStatus, errors: str
   return { unit: unit.name, from: journalFrom(unit.name), entries };
 }
 
-/** The cwd and age of every PID on the environment's ports that no unit holds: two commands for all of them. */
+/**
+ * What the processes on the environment's ports that no unit holds are: their cwd, the data-dir
+ * variables of their environment and the files they have open for writing (the one /proc read
+ * source sanity makes), and how long they have run (ps): two commands for all of them.
+ */
 async function unmanagedProcesses(host: Host, status: EnvironmentStatus, errors: string[], signal?: AbortSignal): Promise<ProcessFacts[]> {
   const pids = [...new Set(status.listeners.filter((l) => l.pid !== null && l.unit === null).map((l) => l.pid!))];
   if (pids.length === 0) return [];
   const options = { okExitCodes: [0, 1], ...(signal ? { signal } : {}) };
   try {
-    const [cwd, ps] = await Promise.all([
-      // %l is the link's target, the kernel's text, NUL-terminated (a directory name may hold a newline).
-      host.run(['find', ...pids.map((pid) => `/proc/${pid}/cwd`), '-maxdepth', '0', '-printf', '%p\\t%l\\0'], options),
-      host.run(['ps', '-o', 'pid=,etimes=', '-p', pids.join(',')], options),
-    ]);
-    const cwds = new Map<number, string>();
-    for (const record of cwd.stdout.split('\0')) {
-      const match = /^\/proc\/(\d+)\/cwd\t([^]*)$/.exec(record);
-      if (match) cwds.set(Number(match[1]), match[2]!);
-    }
+    const [proc, ps] = await Promise.all([host.run(procCluesArgv(pids), { ...options, maxOutputBytes: 8 << 20 }), host.run(['ps', '-o', 'pid=,etimes=', '-p', pids.join(',')], options)]);
+    const clues = parseProcClues(proc.stdoutBytes, pids.map((pid) => ({ pid, role: '', roleFrom: '' })));
     const ages = new Map<number, number>();
     for (const line of ps.stdout.split('\n')) {
       const match = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
       if (match) ages.set(Number(match[1]), Number(match[2]));
     }
-    return pids.map((pid) => ({ pid, cwd: cwds.get(pid) ?? null, runningSec: ages.get(pid) ?? null }));
+    return clues.map((c) => ({ pid: c.pid, cwd: c.cwd, dataEnv: c.dataEnv, writing: c.writing, runningSec: ages.get(c.pid) ?? null }));
   } catch (error) {
     errors.push(sanitizeLine(`${status.name}: the processes on its ports: ${describeError(error)}`));
     return [];

@@ -3,6 +3,7 @@
 import type { EnvironmentConfig } from '../../config/schema.js';
 import type { LogEntry } from '../journal/parse.js';
 import type { EnvironmentStatus } from '../status/report.js';
+import type { DataVar } from '../systemd/data-env.js';
 import type { Finding, FindingSeverity, Fix } from './finding.js';
 
 /** The journal lines of the environment's unit the doctor read (doctor.ts), oldest first. */
@@ -17,6 +18,10 @@ export interface JournalFacts {
 export interface ProcessFacts {
   pid: number;
   cwd: string | null;
+  /** Its environment's variables that name a data directory (DATA_DIR=…): only those, never its secrets. */
+  dataEnv?: DataVar[];
+  /** Regular files it has open for writing (neither stdio nor logs). */
+  writing?: string[];
   /** Seconds it has been running. */
   runningSec: number | null;
 }

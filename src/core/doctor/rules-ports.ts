@@ -43,6 +43,8 @@ export const portRule: Rule = ({ environment, env, status, hostError, processes 
             : { text: `in ${holder.unit}: the hand-started process, started again by opsdeck when an adoption was rolled back`, from: `/proc/${holder.pid}/cgroup` },
         ];
         if (facts?.cwd) evidence.push({ text: `working directory: ${facts.cwd}`, from: `/proc/${holder.pid}/cwd` });
+        for (const v of facts?.dataEnv ?? []) evidence.push({ text: `environment: ${v.name}=${v.dir}`, from: `/proc/${holder.pid}/environ` });
+        if (facts?.writing && facts.writing.length > 0) evidence.push({ text: `writes ${facts.writing.slice(0, 5).join(', ')}${facts.writing.length > 5 ? ` and ${facts.writing.length - 5} more` : ''}`, from: `/proc/${holder.pid}/fd, /proc/${holder.pid}/fdinfo` });
         if (facts?.runningSec !== null && facts?.runningSec !== undefined) evidence.push({ text: `running for ${formatAge(facts.runningSec)}`, from: `ps -o etimes= -p ${holder.pid}` });
         if (status.unit && status.unit.activeState !== 'active') evidence.push({ text: `meanwhile ${status.unit.name} is ${status.unit.activeState}/${status.unit.subState}: PID ${holder.pid} is what serves port ${port}${status.health?.ok ? ', and it answers the health check' : ''}`, from: show(status.unit.name, 'ActiveState,SubState') });
         // It is the service that really serves when it alone holds the port the environment's health probe asks, and that probe answers.
