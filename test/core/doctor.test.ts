@@ -189,6 +189,18 @@ describe('the other rules', () => {
     expect(evidenceText(byCode(environmentFindings(f), 'port-unmanaged'))).toMatch(new RegExp(`writes ${LIVE}/state\\.json, ${LIVE}/messages/inbox\\.jsonl \\| /proc/\\d+/fd, /proc/\\d+/fdinfo`));
   });
 
+  it('InaccessiblePaths= hiding the data dir (EACCES, or EROFS for a root service): the same override grants it', () => {
+    for (const [errno, words] of [['EACCES', 'permission denied'], ['EROFS', 'read-only file system']] as const) {
+      const f = facts('production');
+      Object.assign(f.status.unit!, { protectSystem: 'no', readWritePaths: [], inaccessiblePaths: [`-${LAB}/production`] });
+      f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: `FATAL: cannot write state to ${LIVE}/state.json: ${errno}: ${words}, open '${LIVE}/state.json.tmp'` });
+      const sandbox = byCode(environmentFindings(f), 'sandbox-path')!;
+      expect(sandbox.title).toBe(`mcp-coordination.service cannot write ${LIVE}/state.json: InaccessiblePaths=-${LAB}/production makes it inaccessible and ReadWritePaths= does not grant ${LIVE}`);
+      expect(sandbox.evidence[0]!.from).toBe('systemctl show mcp-coordination.service -p InaccessiblePaths');
+      expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`ReadWritePaths=${LIVE}`] });
+    }
+  });
+
   it('a failing health check, with what the probe saw', () => {
     const f = facts('development');
     f.status.health = { ...f.status.health!, ok: false, failures: ['HTTP 503, expected 200'], httpStatus: 503 };

@@ -1,6 +1,7 @@
 // The doctor's sandbox-path rule: the service cannot write where it keeps its data
-// (ProtectSystem=/ReadOnlyPaths= and EROFS in its journal), or cannot even start (a path in its
-// sandbox settings missing: 226/NAMESPACE). Its fix: a drop-in granting the data dir.
+// (ProtectSystem=, ReadOnlyPaths= or InaccessiblePaths=, with EROFS or EACCES in its journal),
+// or cannot even start (a path in its sandbox settings missing: 226/NAMESPACE). Its fix: a
+// drop-in granting the data dir.
 import path from 'node:path';
 import type { UnitStatus } from '../systemd/units.js';
 import { isInside } from '../backups/policy.js';
@@ -14,6 +15,7 @@ const within = isInside;
 
 const NAMESPACE_MISSING = /Failed to set up mount namespacing: (\S.*?): No such file or directory/;
 const EROFS = /EROFS|read-only file system/i;
+const EACCES = /EACCES|permission denied/i;
 /** Absolute paths in a message ("... to /srv/a/state.json: EROFS ..., open '/srv/a/state.json.tmp'"). */
 const PATHS = /(?:^|[\s'"(=`])(\/[^\s'"():,`]+)/g;
 
@@ -26,6 +28,12 @@ function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
   if (protect === 'full' && /^\/(usr|boot|efi|etc)(\/|$)/.test(p)) return 'ProtectSystem=full';
   if ((protect === 'yes' || protect === 'true') && /^\/(usr|boot|efi)(\/|$)/.test(p)) return `ProtectSystem=${protect}`;
   return null;
+}
+
+/** Is a path hidden from the service by InaccessiblePaths=? */
+function inaccessibleBySandbox(unit: UnitStatus, p: string): string | null {
+  const hidden = unit.inaccessiblePaths.find((r) => within(p, bare(r)));
+  return hidden ? `InaccessiblePaths=${hidden}` : null;
 }
 
 /** ReadWritePaths= as a value for a drop-in: paths with a space or a quote in double quotes. */
@@ -73,23 +81,28 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     return;
   }
 
-  // EROFS: the service writes where its sandbox makes the file system read-only.
-  const erofs = entries.findLast((e) => e.origin === 'unit' && EROFS.test(e.message));
-  if (!erofs) return;
-  const paths = [...erofs.message.matchAll(PATHS)].map((m) => m[1]!);
+  // EROFS: the service writes where its sandbox makes the file system read-only; EACCES: where
+  // InaccessiblePaths= hides it. Either way ReadWritePaths= granting its data dir mends it (the
+  // most specific path wins in systemd's sandbox).
+  const denied = entries.findLast((e) => e.origin === 'unit' && (EROFS.test(e.message) || EACCES.test(e.message)));
+  if (!denied) return;
+  const readOnly = EROFS.test(denied.message);
+  const paths = [...denied.message.matchAll(PATHS)].map((m) => m[1]!);
   for (const p of paths) {
-    const cause = readOnlyBySandbox(unit, p);
+    // A root service meets an inaccessible path as read-only too (it bypasses the mode, not the mount).
+    const cause = (readOnly ? readOnlyBySandbox(unit, p) : null) ?? inaccessibleBySandbox(unit, p);
     if (!cause || rw.some((r) => within(p, r))) continue;
     const data = dataDirs.find((d) => within(p, d)) ?? path.posix.dirname(p);
     const dataVar = unit.dataEnv.find((d) => d.dir === data);
+    const what = cause.startsWith('InaccessiblePaths=') ? 'inaccessible' : 'read-only';
     const evidence: FindingEvidence[] = [
-      { text: `${cause}: ${cause.startsWith('ProtectSystem=strict') ? 'the whole file system is read-only for the service' : `${p} is read-only for the service`}, except ReadWritePaths=`, from: show(unit.name, 'ProtectSystem,ReadOnlyPaths') },
+      { text: `${cause}: ${cause.startsWith('ProtectSystem=strict') ? 'the whole file system is read-only for the service' : `${p} is ${what} for the service`}, except ReadWritePaths=`, from: show(unit.name, what === 'inaccessible' ? 'InaccessiblePaths' : 'ProtectSystem,ReadOnlyPaths') },
       { text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}: ${p} is not inside ${rw.length === 1 ? 'it' : 'any of them'}`, from: where(unit) },
       ...(dataVar ? [{ text: `Environment= ${dataVar.name}=${dataVar.dir}: where the service keeps its data`, from: show(unit.name, 'Environment') }] : []),
-      { text: `the service fails writing ${p}: read-only file system (EROFS)`, from, quote: [erofs.message] },
+      { text: readOnly ? `the service fails writing ${p}: read-only file system (EROFS)` : `the service is denied ${p}: permission denied (EACCES)`, from, quote: [denied.message] },
     ];
     emit('sandbox-path', 'critical', {
-      title: `${unit.name} cannot write ${p}: ${cause} makes it read-only and ReadWritePaths= does not grant ${data}`,
+      title: `${unit.name} cannot write ${p}: ${cause} makes it ${what} and ReadWritePaths= does not grant ${data}`,
       evidence,
       fix: override([...rw, data], `grant ${unit.name} write access to ${data}`),
     });
