@@ -18,7 +18,7 @@ import { CommandError, UsageError } from '../core/text/errors.js';
 import { formatAge, formatBytes, secondsSince, sparkline } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { operate, type OperateOptions } from './operate.js';
 import { table } from './table.js';
 
@@ -29,7 +29,7 @@ interface BackupOptions extends GlobalOptions, OperateOptions {
 }
 
 const out = (text: string) => process.stdout.write(text);
-const json = (value: unknown) => out(JSON.stringify(value, null, 2) + '\n');
+const json = printJson;
 
 /** The environment, its host and its policy; closes the hosts however `work` ends. */
 async function withEnvironment<T>(envName: string, options: GlobalOptions, work: (ctx: CliContext, host: Host, policy: ReturnType<typeof resolvePolicy>) => Promise<T>): Promise<T> {

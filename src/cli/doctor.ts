@@ -7,7 +7,7 @@ import { buildFixOperation } from '../core/doctor/fix.js';
 import { UsageError } from '../core/text/errors.js';
 import { quoteUntrusted } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { operate, type OperateOptions } from './operate.js';
 
 interface DoctorOptions extends GlobalOptions, OperateOptions {
@@ -25,7 +25,7 @@ export async function doctorCommand(envName: string | undefined, options: Doctor
     if (!options.fix && Object.keys(ctx.config.environments).length === 0) {
       // No environments: the doctor still knows systemd, so it looks at the host's services.
       const report = await runHostDoctor(ctx.hosts.get('local'));
-      if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, collectedAt: report.collectedAt, durationMs: report.durationMs, host: report.host, findings: report.findings, errors: report.errors }, null, 2) + '\n');
+      if (options.json) printReport(ctx.file, report, { host: report.host });
       else process.stdout.write(renderHostDoctor(report, ctx.file) + '\n');
       return doctorAlarms(report) ? 1 : 0;
     }
@@ -38,12 +38,17 @@ export async function doctorCommand(envName: string | undefined, options: Doctor
       }
       return await operate(ctx, await buildFixOperation(ctx.config, ctx.hosts, finding, ctx.file), options);
     }
-    if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, collectedAt: report.collectedAt, durationMs: report.durationMs, findings: report.findings, errors: report.errors }, null, 2) + '\n');
+    if (options.json) printReport(ctx.file, report);
     else process.stdout.write(renderDoctor(report, ctx.file) + '\n');
     return doctorAlarms(report) ? 1 : 0;
   } finally {
     await ctx.hosts.closeAll();
   }
+}
+
+/** The findings as --json prints them, with or without environments (the refresh they came from is status --json's). */
+function printReport(configFile: string | null, report: Pick<DoctorReport, 'collectedAt' | 'durationMs' | 'findings' | 'errors'>, extra: { host?: string } = {}): void {
+  printJson({ config: configFile, collectedAt: report.collectedAt, durationMs: report.durationMs, ...extra, findings: report.findings, errors: report.errors });
 }
 
 const SEVERITY = {

@@ -12,3 +12,8 @@ export const paint = {
 };
 
 export const MARK = { critical: '✗', warning: '!', ok: '✓', running: '▸' } as const;
+
+/** --json output: pretty, one document, and a Map as the object it stands for (JSON.stringify alone prints "{}"). */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_key, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2) + '\n');
+}

@@ -2,7 +2,7 @@
 import { collectStatus, type EnvironmentStatus, type StatusReport } from '../core/status/collect.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
 import { formatAge } from '../core/text/humanize.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { table } from './table.js';
 
 export async function statusCommand(envName: string | undefined, options: GlobalOptions & { json?: boolean }): Promise<number> {
@@ -10,7 +10,7 @@ export async function statusCommand(envName: string | undefined, options: Global
   if (envName) requireEnvironment(ctx.config, envName, ctx.file);
   try {
     const report = await collectStatus(ctx.config, ctx.hosts, envName ? [envName] : undefined);
-    if (options.json) process.stdout.write(JSON.stringify({ config: ctx.file, ...report }, null, 2) + '\n');
+    if (options.json) printJson({ config: ctx.file, ...report });
     else process.stdout.write(renderStatus(report, ctx.file) + '\n');
     const bad = report.environments.some((e) => e.problems.length > 0) || report.hosts.some((h) => !h.reachable);
     return bad ? 1 : 0;

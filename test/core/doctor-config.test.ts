@@ -63,8 +63,8 @@ describe('isolation across the config\'s environments', () => {
     expect(byCode(environmentFindings(f), 'shared-data-dir')!.title).toContain(`development's backups.source ${LIVE} is also production's`);
   });
 
-  it('a shared port and a shared unit (named with or without .service)', () => {
-    const f = facts('development', (envs) => Object.assign(envs.development!, { ports: [3446, 3444], unit: 'mcp-coordination' }));
+  it('a shared port and a shared unit (the config loader has made "mcp-coordination" mcp-coordination.service)', () => {
+    const f = facts('development', (envs) => Object.assign(envs.development!, { ports: [3446, 3444], unit: 'mcp-coordination.service' }));
     const findings = environmentFindings(f);
     expect(byCode(findings, 'shared-port')).toMatchObject({ id: 'development/shared-port:production', severity: 'warning', title: 'development and production both claim port 3444 on host lab: only one can listen there' });
     expect(byCode(findings, 'shared-unit')).toMatchObject({ id: 'development/shared-unit:production', severity: 'warning' });

@@ -33,8 +33,6 @@ export interface DoctorReport {
   environments: Array<{ name: string; host: string; findings: Finding[] }>;
   /** Facts the doctor could not gather (the findings then say what they can without them). */
   errors: string[];
-  /** The refresh the findings were made from. */
-  status: StatusReport;
 }
 
 /** The argv-like text a journal read is shown as, for the evidence's `from`. */
@@ -91,7 +89,6 @@ export function doctorReport(facts: DoctorFacts, durationMs = 0): DoctorReport {
     findings: environments.flatMap((e) => e.findings).sort(bySeverity),
     environments,
     errors: facts.errors,
-    status: facts.status,
   };
 }
 

@@ -4,7 +4,7 @@
 // environmentFindings calls configFindings), and fed by the same one `systemctl show`.
 import path from 'node:path';
 import type { EnvironmentConfig } from '../../config/schema.js';
-import { normalizeUnitName, type UnitStatus } from '../systemd/units.js';
+import type { UnitStatus } from '../systemd/units.js';
 import { formatBytes } from '../text/humanize.js';
 import type { EnvironmentStatus } from '../status/report.js';
 import { isInside } from '../backups/policy.js';
@@ -35,13 +35,6 @@ export function configFindings(facts: ConfigFacts, emit: ConfigEmit): void {
 
 const within = isInside;
 const normal = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, '$1');
-const unitName = (name: string) => {
-  try {
-    return normalizeUnitName(name);
-  } catch {
-    return name;
-  }
-};
 /** The environment's units as the refresh saw them: its unit first, then its related units. */
 const unitsOf = ({ status }: ConfigFacts) => [...(status.unit ? [status.unit] : []), ...status.relatedUnits];
 /** The environment's own unit needs no key in an id; a related unit is named. */
@@ -86,10 +79,10 @@ const isolationRule: Rule = ({ environment, env, peers }, emit) => {
       });
     }
 
-    if (env.unit && peer.unit && unitName(env.unit) === unitName(peer.unit)) {
+    if (env.unit && peer.unit && env.unit === peer.unit) {
       emit('shared-unit', 'warning', {
         key: other,
-        title: `${environment} and ${other} are the same unit ${unitName(env.unit)} on host ${env.host}: a restart or a deploy of one is one of the other`,
+        title: `${environment} and ${other} are the same unit ${env.unit} on host ${env.host}: a restart or a deploy of one is one of the other`,
         evidence: [{ text: `unit: ${env.unit} (${environment}), unit: ${peer.unit} (${other})`, from: from(other, 'unit', 'unit') }],
         note: `run each environment as a unit of its own`,
       });
@@ -102,7 +95,7 @@ const isolationRule: Rule = ({ environment, env, peers }, emit) => {
 
 const secretsRule: Rule = (facts, emit) => {
   for (const unit of unitsOf(facts)) {
-    const secrets = unit.secretEnv ?? [];
+    const secrets = unit.secretEnv;
     if (secrets.length === 0) continue;
     const files = [unit.fragmentPath, ...unit.dropInPaths].filter(Boolean);
     emit('secret-in-unit', 'warning', {

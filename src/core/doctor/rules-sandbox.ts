@@ -21,7 +21,7 @@ const PATHS = /(?:^|[\s'"(=`])(\/[^\s'"():,`]+)/g;
 
 /** Is a path read-only for the service because of its sandbox settings? ProtectSystem= as systemd documents it. */
 function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
-  const ro = (unit.readOnlyPaths ?? []).find((r) => within(p, bare(r)));
+  const ro = unit.readOnlyPaths.find((r) => within(p, bare(r)));
   if (ro) return `ReadOnlyPaths=${ro}`;
   const protect = unit.protectSystem;
   if (protect === 'strict') return 'ProtectSystem=strict';
