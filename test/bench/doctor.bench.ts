@@ -55,9 +55,9 @@ export async function benchDoctor(config: string): Promise<BenchRow[]> {
     const extra = total(byProgram) - total(status.get(host));
     const more = [...byProgram.entries()].map(([p, n]) => [p, n - (status.get(host)?.get(p) ?? 0)] as const).filter(([, n]) => n !== 0).sort();
     rows.push({ bench: 'doctor', metric: `processes the doctor spawns on host ${host} (${[...byProgram.entries()].sort().map(([p, n]) => `${p} ${n}`).join(', ')})`, value: total(byProgram), unit: 'procs' });
-    // Beyond a refresh: the failing unit's journal, the port holder's /proc read and ps (per
-    // environment with one), and per host one stat -f, systemd-analyze verify and calendar.
-    rows.push({ bench: 'doctor', metric: `  of which more than a status refresh on host ${host} (${more.map(([p, n]) => `${p} ${n > 0 ? '+' : ''}${n}`).join(', ')})`, value: extra, unit: 'procs', target: '<= 6', met: extra <= 6 });
+    // Beyond a refresh (which reads the failing unit's journal itself): the port holder's /proc
+    // read and ps (per environment with one), and per host one stat -f, verify and calendar.
+    rows.push({ bench: 'doctor', metric: `  of which more than a status refresh on host ${host} (${more.map(([p, n]) => `${p} ${n > 0 ? '+' : ''}${n}`).join(', ')})`, value: extra, unit: 'procs', target: '<= 5', met: extra <= 5 });
     rows.push({ bench: 'doctor', metric: `  systemctl show calls on host ${host}`, value: byProgram.get('systemctl') ?? 0, unit: 'procs', target: '1', met: (byProgram.get('systemctl') ?? 0) === 1 });
   }
   return rows;

@@ -155,12 +155,12 @@ describe('the doctor view', () => {
   });
 
   it('says what it could not gather, and finds what it can without it', async () => {
-    // The host cannot answer the journal read: the recording without it.
-    const withoutJournal = (r: DoctorRecording): DoctorRecording => ({ ...r, phases: { ...r.phases, incident: { ...r.phases.incident!, streams: r.phases.incident!.streams.filter((s) => !s.argv.some((a) => a.includes('journalctl'))) } } });
-    const { store, stdin, frame } = open('incident', { columns: 120, rows: 40, changed: withoutJournal });
+    // The host cannot answer the read of the hand-started process's /proc: the recording without it.
+    const withoutProc = (r: DoctorRecording): DoctorRecording => ({ ...r, phases: { ...r.phases, incident: { ...r.phases.incident!, runs: r.phases.incident!.runs.filter((run) => !(run.argv[0] === 'find' && run.argv.some((a) => /^\/proc\/\d+\/cwd$/.test(a)))) } } });
+    const { store, stdin, frame } = open('incident', { columns: 120, rows: 40, changed: withoutProc });
     await diagnosed(store, stdin, frame);
     const errors = store.getState().doctor.report!.errors;
-    expect(errors).toContainEqual(expect.stringMatching(/^production: the journal of mcp-coordination\.service: /));
+    expect(errors).toContainEqual(expect.stringMatching(/^production: the processes on its ports: /));
     // Shown under the verdict (the first ones, the rest counted).
     expect(paneLines(frame())[1]).toMatch(/^! could not gather: /);
     expect(paneLines(frame())[1]).toContain(errors[0]!.slice(0, 50));

@@ -79,12 +79,12 @@ describe('the doctor on the recorded incident', () => {
 });
 
 describe('one set of rules for status and the doctor', () => {
-  it('gives status the same problems, word for word, minus what only the journal can tell', () => {
+  it('gives status the same problems, word for word (status reads the failing unit\'s journal too, so it names the sandbox cause)', () => {
     const f = facts('production');
+    expect(f.status.journal?.unit).toBe('mcp-coordination.service');
     const problems = diagnose(f.env, f.status, null);
-    expect(problems.map((p) => p.code)).toEqual(['crash-loop', 'port-unmanaged', 'backup-archives-stale']);
-    const doctor = problemsOf(environmentFindings(f)).filter((p) => p.code !== 'sandbox-path');
-    expect(problems).toEqual(doctor);
+    expect(problems.map((p) => p.code)).toEqual(['crash-loop', 'sandbox-path', 'port-unmanaged', 'backup-archives-stale']);
+    expect(problems).toEqual(problemsOf(environmentFindings(f)));
     const dev = facts('development');
     expect(diagnose(dev.env, dev.status, null)).toEqual([]);
   });

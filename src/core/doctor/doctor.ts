@@ -1,13 +1,14 @@
-// The doctor: a status refresh (one `systemctl show` per host, as status does), then only the
-// facts its rules need beyond that, asked where something is already wrong: the newest journal
-// lines (notice and worse) of a failing unit, and the cwd and age of a process holding a port
-// outside any unit; and per host three quick ones for all its environments (host-checks.ts): disk
-// space, systemd-analyze verify of their units, their backup schedules' intervals. Then the same rules status runs (rules.ts), with those facts. It reads only.
+// The doctor: a status refresh (one `systemctl show` per host, as status does; it has the
+// failing units' journal lines already), then only the facts its rules need beyond that: the
+// cwd, data-dir variables, written files and age of a process holding a port outside any unit;
+// and per host three quick looks for all its environments (host-checks.ts): disk space,
+// systemd-analyze verify of their units, their backup schedules' intervals. Then the same rules
+// status runs (rules.ts), with those facts. It reads only.
 import type { Config } from '../../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { parseProcClues, procCluesArgv } from '../backups/sanity-facts.js';
-import { readJournal } from '../journal/read.js';
+import { JOURNAL_LINES, readUnitJournals } from '../status/unit-journal.js';
 import { collectStatus, type CollectOptions } from '../status/collect.js';
 import { isValidUnitName, listUnits, showUnits } from '../systemd/units.js';
 import type { EnvironmentStatus, StatusReport } from '../status/report.js';
@@ -19,10 +20,6 @@ import { environmentFindings, type EnvironmentFacts, type JournalFacts, type Pro
 import type { ConfigFacts } from './rules-config.js';
 import { failingUnits, hostFindings } from './rules-host.js';
 
-/** Journal lines read of a failing unit: enough for a few restarts and the error before each. */
-export const JOURNAL_LINES = 50;
-/** Priority notice and worse: systemd's "Main process exited, code=…, status=…" is a notice. */
-const JOURNAL_PRIORITY = { min: 0, max: 5 } as const;
 
 export interface DoctorReport {
   collectedAt: string;
@@ -33,11 +30,6 @@ export interface DoctorReport {
   environments: Array<{ name: string; host: string; findings: Finding[] }>;
   /** Facts the doctor could not gather (the findings then say what they can without them). */
   errors: string[];
-}
-
-/** The argv-like text a journal read is shown as, for the evidence's `from`. */
-export function journalFrom(unit: string): string {
-  return `journalctl -u ${unit} -p notice -n ${JOURNAL_LINES}`;
 }
 
 export interface DoctorFacts {
@@ -67,8 +59,8 @@ export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, onl
       const env = config.environments[envStatus.name]!;
       const hostError = hostErrors.get(envStatus.host) ?? null;
       const host = hosts.get(env.host);
-      const [journal, processes] = hostError ? [null, []] : await Promise.all([failingJournal(host, envStatus, errors, options.signal), unmanagedProcesses(host, envStatus, errors, options.signal)]);
-      return { environment: envStatus.name, env, status: envStatus, hostError, journal, processes, ...checked.get(envStatus), peers: config.environments, now: Date.now() };
+      const processes = hostError ? [] : await unmanagedProcesses(host, envStatus, errors, options.signal);
+      return { environment: envStatus.name, env, status: envStatus, hostError, journal: envStatus.journal, processes, ...checked.get(envStatus), peers: config.environments, now: Date.now() };
     }),
   );
   return { status, environments, errors };
@@ -124,40 +116,17 @@ export async function runHostDoctor(host: Host, options: { signal?: AbortSignal 
 
 /** The newest notice-or-worse lines of several units in one read, by unit. */
 async function failingJournals(host: Host, units: string[], errors: string[], signal?: AbortSignal): Promise<Map<string, JournalFacts>> {
-  const journals = new Map<string, JournalFacts>();
-  if (units.length === 0) return journals;
-  const lines = Math.min(1000, JOURNAL_LINES * units.length);
-  const from = `journalctl ${units.map((u) => `-u ${u}`).join(' ')} -p notice -n ${lines}`;
-  for (const unit of units) journals.set(unit, { unit, from, entries: [] });
   try {
-    await readJournal(host, { units, lines, priority: JOURNAL_PRIORITY, ...(signal ? { signal } : {}) }, (batch) => {
-      for (const e of batch) journals.get(e.unit)?.entries.push({ timeUs: e.timeUs, priority: e.priority, message: e.message, origin: e.origin });
-    });
+    return await readUnitJournals(host, units, { lines: Math.min(1000, JOURNAL_LINES * units.length), signal });
   } catch (error) {
     errors.push(sanitizeLine(`the journal of ${units.join(', ')}: ${describeError(error)}`));
     return new Map();
   }
-  return journals;
 }
 
 /** Is anything above info? (exit code 1) */
 export function doctorAlarms(report: Pick<DoctorReport, 'findings'>): boolean {
   return report.findings.some(isAlarm);
-}
-
-async function failingJournal(host: Host, status: EnvironmentStatus, errors: string[], signal?: AbortSignal): Promise<JournalFacts | null> {
-  const unit = status.unit;
-  if (!unit || !(unit.crashLooping || unit.activeState === 'failed')) return null;
-  const entries: JournalFacts['entries'] = [];
-  try {
-    await readJournal(host, { units: [unit.name], lines: JOURNAL_LINES, priority: JOURNAL_PRIORITY, ...(signal ? { signal } : {}) }, (batch) => {
-      for (const e of batch) entries.push({ timeUs: e.timeUs, priority: e.priority, message: e.message, origin: e.origin });
-    });
-  } catch (error) {
-    errors.push(sanitizeLine(`${status.name}: the journal of ${unit.name}: ${describeError(error)}`));
-    return null;
-  }
-  return { unit: unit.name, from: journalFrom(unit.name), entries };
 }
 
 /**

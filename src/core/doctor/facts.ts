@@ -1,18 +1,12 @@
 // What the doctor's rules read of an environment, and how a rule says a finding: the types the
 // rule files (rules-*.ts) share, apart from rules.ts, which runs them, so none imports another.
 import type { EnvironmentConfig } from '../../config/schema.js';
-import type { LogEntry } from '../journal/parse.js';
-import type { EnvironmentStatus } from '../status/report.js';
+import type { EnvironmentStatus, UnitJournal } from '../status/report.js';
 import type { DataVar } from '../systemd/data-env.js';
 import type { Finding, FindingSeverity, Fix } from './finding.js';
 
-/** The journal lines of the environment's unit the doctor read (doctor.ts), oldest first. */
-export interface JournalFacts {
-  unit: string;
-  /** The command they came from. */
-  from: string;
-  entries: Array<Pick<LogEntry, 'timeUs' | 'priority' | 'message' | 'origin'>>;
-}
+/** The journal lines of the environment's failing unit (status reads them: unit-journal.ts), oldest first. */
+export type JournalFacts = UnitJournal;
 
 /** What the doctor learned of a process holding one of the environment's ports. */
 export interface ProcessFacts {

@@ -11,7 +11,8 @@ import { resolvePolicy } from '../backups/policy.js';
 import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
 import { probeHealthAll, type HealthResult } from './health.js';
-import type { EnvironmentStatus, Problem, StatusReport } from './report.js';
+import type { EnvironmentStatus, Problem, StatusReport, UnitJournal } from './report.js';
+import { isFailing, readUnitJournals } from './unit-journal.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { listListeners } from '../systemd/listeners.js';
@@ -113,17 +114,32 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
       const backups = await backupsP[index]!;
       if (backups.error !== undefined) errors.push(`backups: ${describeError(backups.error)}`);
       const backupSanity = hostError || !backups.value ? null : plan.reused?.backups && !plan.reused.backups.error ? (plan.reused.backupSanity ?? null) : await sanityOf(host, name, env, backups.value, { unit: env.unit ? (unitMap.get(env.unit) ?? null) : null, listeners: allListeners }, options);
+      const unit = env.unit ? (unitMap.get(env.unit) ?? null) : null;
+      let journal: UnitJournal | null = null;
+      if (!hostError && isFailing(unit)) {
+        // Read when it starts failing, then with the slow parts: a crash loop does not cost a read every refresh.
+        const reused = plan.reused?.journal;
+        if (reused && reused.unit === unit.name) journal = reused;
+        else {
+          try {
+            journal = (await readUnitJournals(host, [unit.name], options)).get(unit.name) ?? null;
+          } catch (error) {
+            errors.push(`journal of ${unit.name}: ${describeError(error)}`);
+          }
+        }
+      }
       const status: EnvironmentStatus = {
         name,
         host: host.name,
         transport: host.transport,
         protected: env.protected,
-        unit: env.unit ? (unitMap.get(env.unit) ?? null) : null,
+        unit,
         relatedUnits: env.relatedUnits.map((u) => unitMap.get(u)).filter((u): u is UnitStatus => u !== undefined),
         health: hostError ? null : health,
         listeners: allListeners.filter((l) => env.ports.includes(l.port)),
         backups: hostError ? null : backups.value,
         backupSanity,
+        journal,
         problems: [],
         errors: hostError ? [hostError] : errors,
       };
@@ -158,5 +174,5 @@ function isHostLevel(error: unknown): boolean {
 
 /** What is wrong with an environment, most severe first: the doctor's rules over what a refresh collected (and the config's other environments, `peers`). */
 export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null, peers?: ConfigFacts['peers']): Problem[] {
-  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError, ...(peers ? { peers } : {}) }));
+  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError, journal: status.journal, ...(peers ? { peers } : {}) }));
 }

@@ -2,6 +2,7 @@
 // Types only, apart from collecting, so the doctor's rules can read a report without importing
 // the code that collects one.
 import type { BackupListing } from '../backups/listing.js';
+import type { LogEntry } from '../journal/parse.js';
 import type { SourceSanity } from '../backups/sanity.js';
 import type { Listener } from '../systemd/listeners.js';
 import type { UnitStatus } from '../systemd/units.js';
@@ -28,9 +29,19 @@ export interface EnvironmentStatus {
   backups: BackupListing | null;
   /** Do the backups hold the data the service writes (sanity.ts)? Asked with the slow parts. */
   backupSanity: SourceSanity | null;
+  /** While the unit fails or crash-loops: its newest notice-or-worse journal lines, read when it
+   *  starts failing and then with the slow parts (unit-journal.ts); null otherwise. */
+  journal: UnitJournal | null;
   problems: Problem[];
   /** What could not be collected, and why. */
   errors: string[];
+}
+
+/** A unit's journal lines, oldest first, and the command they came from. */
+export interface UnitJournal {
+  unit: string;
+  from: string;
+  entries: Array<Pick<LogEntry, 'timeUs' | 'priority' | 'message' | 'origin'>>;
 }
 
 export interface StatusReport {
