@@ -35,6 +35,8 @@ describe('the doctor on the recorded incident', () => {
     expect(text).toContain('Main process exited, code=exited, status=3/NOTIMPLEMENTED');
     expect(text).toMatch(/last error .*EROFS: read-only file system/);
     expect(loop.fix).toBeNull();
+    // Its cause has the fix: the note points there.
+    expect(loop.note).toBe('caused by production/sandbox-path (its fix ends this)');
   });
 
   it('explains the crash by the sandbox, quoting the EROFS line, and offers the override that grants the live data dir', () => {

@@ -26,7 +26,18 @@ export function environmentFindings(facts: EnvironmentFacts): Finding[] {
   };
   for (const rule of RULES) rule(facts, emit);
   configFindings(facts, emit); // isolation, secrets, unit file changed, resources: rules-config.ts
-  return findings.map(sanitized).sort(bySeverity);
+  return withCauses(findings).map(sanitized).sort(bySeverity);
+}
+
+/** What makes a unit fail, when the doctor found it: the failing unit's finding then points at it. */
+const CAUSES = ['sandbox-path', 'port-conflict'];
+
+/** A crash loop or failed unit has no fix of its own: its cause's fix ends it, and the note says which. */
+function withCauses(findings: Finding[]): Finding[] {
+  const causes = findings.filter((f) => CAUSES.includes(f.code));
+  if (causes.length === 0) return findings;
+  const named = causes.map((c) => `${c.id}${c.fix ? ' (its fix ends this)' : ''}`).join(', ');
+  return findings.map((f) => ((f.code === 'crash-loop' || f.code === 'unit-failed') && !f.fix && !f.note ? { ...f, note: `caused by ${named}` } : f));
 }
 
 /** Status's problems: the findings above info. */
