@@ -11,14 +11,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
 import type { Host } from '../../src/core/host/host.js';
-import { HostRegistry } from '../../src/core/host/registry.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
 import { runnerPolicies } from '../../src/core/ops/policy.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 import { createAppStore, type AppStore } from '../../src/store/app-store.js';
 import { ReplayHost, type Recording } from './recorded-host.js';
+import { OneHost } from './one-host.js';
 
 export const FIXTURE_DIR = '/var/lib/opsdeck-lab-fixtures/backups-pane';
 
@@ -46,19 +45,6 @@ export type Phase = 'lab' | 'alarm' | 'clean';
 
 export function loadRecording(): Recording {
   return JSON.parse(readFileSync(new URL('../fixtures/backups-pane.json', import.meta.url), 'utf8')) as Recording;
-}
-
-/** Every host name resolves to one given Host. */
-class OneHost extends HostRegistry {
-  constructor(
-    config: Config,
-    private readonly host: Host,
-  ) {
-    super(config);
-  }
-  override get(): Host {
-    return this.host;
-  }
 }
 
 /** A console store on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */

@@ -15,6 +15,7 @@ import type { StatusReport } from '../../src/core/status/collect.js';
 import { createAppStore, type AppStore } from '../../src/store/app-store.js';
 import { App } from '../../components/App.js';
 import { noColorTheme } from '../../components/theme.js';
+import { OneHost } from './one-host.js';
 
 export const recordedReport = JSON.parse(readFileSync(new URL('../fixtures/status-report.json', import.meta.url), 'utf8')) as StatusReport;
 
@@ -35,19 +36,6 @@ environments:
     unit: mcp-coordination-dev.service
     ports: [3446]
 `;
-
-/** Every host name resolves to one given Host (e.g. a ScriptedHost). */
-class OneHost extends HostRegistry {
-  constructor(
-    config: ConstructorParameters<typeof HostRegistry>[0],
-    private readonly host: Host,
-  ) {
-    super(config);
-  }
-  override get(): Host {
-    return this.host;
-  }
-}
 
 export function makeStore(options: { readonly?: boolean; keys?: Record<string, string>; logCapacity?: number; host?: Host; runner?: OperationRunner } = {}): { store: AppStore; auditFile: string } {
   const config = parseConfig(CONFIG, 'test.yaml');

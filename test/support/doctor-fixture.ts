@@ -13,14 +13,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
 import type { Host } from '../../src/core/host/host.js';
-import { HostRegistry } from '../../src/core/host/registry.js';
 import { AuditLog } from '../../src/core/ops/audit.js';
 import { runnerPolicies } from '../../src/core/ops/policy.js';
 import { OperationRunner } from '../../src/core/ops/runner.js';
 import { createAppStore, type AppStore } from '../../src/store/app-store.js';
 import type { Recording } from './recorded-host.js';
+import { OneHost } from './one-host.js';
 
 export type Phase = 'incident' | 'quiet';
 
@@ -86,19 +85,6 @@ export interface DoctorRecording extends Recording {
 
 export function loadRecording(): DoctorRecording {
   return JSON.parse(readFileSync(new URL('../fixtures/doctor-view.json', import.meta.url), 'utf8')) as DoctorRecording;
-}
-
-/** Every host name resolves to one given Host. */
-class OneHost extends HostRegistry {
-  constructor(
-    config: Config,
-    private readonly host: Host,
-  ) {
-    super(config);
-  }
-  override get(): Host {
-    return this.host;
-  }
 }
 
 /** A console store of `phase`'s config on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */

@@ -18,13 +18,14 @@ interface Entry {
   status: EnvironmentStatus;
 }
 
-/** The directories of an environment whose file systems matter: its code (the unit's WorkingDirectory=), data and backups. */
+/** The directories of an environment whose file systems matter: its code, data and backups. */
 function dirsOf({ env, status }: Entry): Array<{ dir: string; role: Role }> {
   const out: Array<{ dir: string; role: Role }> = [];
   const add = (dir: string | undefined, role: Role) => {
     if (dir && dir.startsWith('/') && !out.some((r) => r.dir === dir)) out.push({ dir, role });
   };
-  add(status.unit?.workingDirectory.replace(/^[-!~]+/, ''), 'code'); // systemd's "-" (may be missing) prefix
+  // The code: the config's workingDir, else the unit's WorkingDirectory= (without systemd's "-" prefix: may be missing).
+  add(env.workingDir ?? status.unit?.workingDirectory.replace(/^[-!~]+/, ''), 'code');
   add(env.dataDir, 'data');
   add(env.backups?.source, 'data');
   add(env.backups?.dir, 'backups');
