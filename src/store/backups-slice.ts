@@ -144,6 +144,18 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
     patch({ job: null });
   };
 
+  /** A plan made as a job of the pane (shown, stoppable): it proposes an operation, or says why not. */
+  const planning = async (job: Omit<BackupJob, 'progress' | 'startedAt' | 'stopping'>, what: string, work: (abort: AbortController) => Promise<void>): Promise<void> => {
+    const abort = startJob(job);
+    try {
+      await work(abort);
+    } catch (error) {
+      notify(`cannot plan ${what}: ${describeError(error)}`, 'error');
+    } finally {
+      endJob(abort);
+    }
+  };
+
   /** The status judges source sanity with its slow parts too: while its verdict is recent, it is not worked out twice. */
   const statusHasSanity = (name: string): boolean => {
     const checkedAt = environmentStatus(get(), name)?.backupSanity?.checkedAt;
@@ -257,8 +269,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       if (!context) return;
       const { name, env, policy } = context;
       // Source sanity as it is now, not as it was up to 30 s ago: it decides whether to archive at all.
-      const abort = startJob({ kind: 'create', environment: name, archive: null, path: null, phase: 'sanity' });
-      try {
+      await planning({ kind: 'create', environment: name, archive: null, path: null, phase: 'sanity' }, `a backup of ${name}`, async (abort) => {
         await actions.readBackups({ env: name, force: true });
         if (abort.signal.aborted) return;
         const known = backups().byEnv[name];
@@ -270,11 +281,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
           return notify(`${refusal}. The evidence is below; point backups.source or dataDir at the live directory`, 'error');
         }
         propose(createBackupOperation(environmentTarget(get().config, deps.hosts, name), { environment: name, policy, unit: env.unit, details: sanity ? [`source sanity: ${sanity.verdict} — ${sanity.summary}`] : [] }));
-      } catch (error) {
-        notify(`cannot plan a backup of ${name}: ${describeError(error)}`, 'error');
-      } finally {
-        endJob(abort);
-      }
+      });
     },
 
     async proposeBackupPrune() {
@@ -283,8 +290,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       if (!context) return;
       const { name, policy, host } = context;
       // The plan is made from the directory as it is now (a scheduled run may have added one).
-      const abort = startJob({ kind: 'prune', environment: name, archive: null, path: null, phase: 'catalog' });
-      try {
+      await planning({ kind: 'prune', environment: name, archive: null, path: null, phase: 'catalog' }, `a prune of ${name}'s backups`, async (abort) => {
         const catalog = withLocalVerifies(await readCatalog(host, policy));
         if (abort.signal.aborted) return;
         const known = backups().byEnv[name]?.overview;
@@ -294,11 +300,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
         if (refusal) return notify(`refusing to prune: ${refusal}. Look at it first (v verifies it, Enter shows why)`, 'error');
         if (op.steps.length === 0) return notify(`${name}: nothing to prune (${decision.keep.length} kept by the policy${decision.untouched.length > 0 ? `, ${decision.untouched.length} not named by it left alone` : ''})`);
         propose(op);
-      } catch (error) {
-        notify(`cannot plan a prune of ${name}'s backups: ${describeError(error)}`, 'error');
-      } finally {
-        endJob(abort);
-      }
+      });
     },
 
     async proposeBackupRestore(stopUnit) {
@@ -317,8 +319,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
       const report = await runVerify(name, host, entry, 'restore');
       if (!report) return;
       if (!report.ok) return notify(`refusing to restore ${entry.name}: it failed verify (${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}); pick another archive`, 'error');
-      const abort = startJob({ kind: 'restore', environment: name, archive: entry.name, path: entry.path, phase: 'planning' });
-      try {
+      await planning({ kind: 'restore', environment: name, archive: entry.name, path: entry.path, phase: 'planning' }, `a restore of ${entry.name}`, async (abort) => {
         const op = await planRestore(host, environmentTarget(get().config, deps.hosts, name), {
           environment: name,
           policy,
@@ -331,11 +332,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
         });
         if (abort.signal.aborted) return;
         propose(op);
-      } catch (error) {
-        notify(`cannot plan a restore of ${entry.name}: ${describeError(error)}`, 'error');
-      } finally {
-        endJob(abort);
-      }
+      });
     },
 
     stopBackupJob() {
