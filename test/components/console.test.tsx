@@ -42,16 +42,32 @@ describe('the console', () => {
     unmount();
   });
 
-  it('opens help generated from the key registry', async () => {
+  it('opens help generated from the key registry: every key on a large terminal, those that work here on a small one, never past its edges', async () => {
     const { store } = makeStore();
-    const { lastFrame, stdin, unmount } = renderConsole(store);
+    const { lastFrame, stdin, stdout, unmount } = renderConsole(store);
+    const size = async (columns: number, rows: number) => {
+      Object.defineProperty(stdout, 'columns', { value: columns, configurable: true });
+      Object.defineProperty(stdout, 'rows', { value: rows, configurable: true });
+      stdout.emit('resize');
+      await settle();
+    };
+    await size(160, 60);
     stdin.write('?');
     await settle();
+    expect(lastFrame()).toMatch(/Keys \(dimmed: not available here/);
     expect(lastFrame()).toMatch(/restart the unit/);
     expect(lastFrame()).toMatch(/kill the PID/);
+    await size(80, 24);
+    const small = lastFrame()!;
+    expect(small).toMatch(/Keys that work here/);
+    expect(small).toMatch(/restart the unit/);
+    expect(small).not.toMatch(/kill the PID/); // the processes pane's
+    const lines = small.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     stdin.write('x');
     await settle();
-    expect(lastFrame()).not.toMatch(/Keys \(dimmed/);
+    expect(lastFrame()).not.toMatch(/Keys that work here/);
     unmount();
   });
 
