@@ -49,7 +49,7 @@ describe('systemd-analyze, read', () => {
       'broken-demo.service: Command /usr/bin/nonexistent-program is not executable: No such file or directory',
     ]);
     expect(verifyComplaints('\x1b]0;owned\x07x.service: bad\n', 'x.service', [])).toEqual(['x.service: bad']);
-    expect(verifyArgv([{ name: 'x.service', fragmentPath: '/var/lib/lab/units/x.service' }, { name: 'y.service', fragmentPath: '/lib/systemd/system/y.service' }])).toEqual(['env', 'SYSTEMD_UNIT_PATH=/var/lib/lab/units:/lib/systemd/system:', 'systemd-analyze', 'verify', '--', 'x.service', 'y.service']);
+    expect(verifyArgv([{ name: 'x.service', fragmentPath: '/var/lib/lab/units/x.service' }, { name: 'y.service', fragmentPath: '/lib/systemd/system/y.service' }])).toEqual(['env', 'SYSTEMD_UNIT_PATH=/var/lib/lab/units:/lib/systemd/system:', 'systemd-analyze', 'verify', '--man=no', '--', 'x.service', 'y.service']);
   });
 });
 
@@ -108,19 +108,22 @@ describe('the rules of the closer look', () => {
     expect(shrunk.title).toBe(`the newest backup ${newest!.name} is 95% smaller than ${before!.name}`);
   });
 
-  it('little space or few inodes where the code, data or backups live: one finding per file system', () => {
+  it('little space or few inodes where the code, data or backups live: one finding per file system, low in share and in amount', () => {
     const f = facts('development');
-    const disk = (free: number, freeInodes = 15e6) => ({ dirs: [{ dir: `${LAB}/development/data`, role: 'data' as const }, { dir: `${LAB}/development-backups`, role: 'backups' as const }], sizeBytes: 100e9, freeBytes: free, inodes: 16e6, freeInodes, from: 'stat -f …' });
-    f.disks = [disk(8e9)];
+    const disk = (size: number, free: number, freeInodes = 15e6) => ({ dirs: [{ dir: `${LAB}/development/data`, role: 'data' as const }, { dir: `${LAB}/development-backups`, role: 'backups' as const }], sizeBytes: size, freeBytes: free, inodes: 16e6, freeInodes, from: 'stat -f …' });
+    f.disks = [disk(40e9, 3e9)];
     const low = byCode(environmentFindings(f), 'disk-low')!;
     expect(low.severity).toBe('warning');
     expect(low.id).toBe(`development/disk-low:${LAB}/development/data`);
-    expect(low.title).toBe(`low disk space on host lab for data ${LAB}/development/data, backups ${LAB}/development-backups: 7.5G free of 93G (8.0 %)`);
+    expect(low.title).toBe(`low disk space on host lab for data ${LAB}/development/data, backups ${LAB}/development-backups: 2.8G free of 37G (7.5 %)`);
     expect(low.note).toMatch(/opsdeck backup prune/);
-    f.disks = [disk(2e9)];
+    f.disks = [disk(40e9, 0.8e9)];
     expect(byCode(environmentFindings(f), 'disk-low')!.severity).toBe('critical');
-    f.disks = [disk(50e9, 1000)];
+    f.disks = [disk(40e9, 20e9, 1000)];
     expect(byCode(environmentFindings(f), 'disk-low')!.title).toMatch(/: 1000 inodes free of 16000000 \(0\.0 %\)$/);
+    // A 4 TB backups volume kept 91 % full by retention: 360 GB free is no alarm.
+    f.disks = [disk(4e12, 3.6e11)];
+    expect(byCode(environmentFindings(f), 'disk-low')).toBeUndefined();
   });
 
   it('systemd-analyze verify\'s complaints about the unit, quoted', () => {

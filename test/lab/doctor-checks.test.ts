@@ -94,7 +94,7 @@ describeLab('the doctor\'s closer looks, each on the lab', () => {
         expect(codes(findings)).toEqual(['unit-verify']);
         const verify = find(findings, 'unit-verify')!;
         expect(verify.title).toBe(`systemd-analyze verify finds 1 problem in ${DEV_UNIT}: ${dropIn}:2: Unknown key 'Restrat' in section [Service], ignoring.`);
-        expect(verify.evidence[0]!.from).toBe(`env SYSTEMD_UNIT_PATH=${path.posix.dirname(fragment)}: systemd-analyze verify -- ${DEV_UNIT}`);
+        expect(verify.evidence[0]!.from).toBe(`env SYSTEMD_UNIT_PATH=${path.posix.dirname(fragment)}: systemd-analyze verify --man=no -- ${DEV_UNIT}`);
       } finally {
         await host.run(['rm', '-f', '--', dropIn]);
         await host.run(['systemctl', 'daemon-reload']);
@@ -116,6 +116,12 @@ describeLab('the doctor\'s closer looks, each on the lab', () => {
       const disk = path.join(p().srv, 'doctor-small-backups');
       mkdirSync(disk, { recursive: true });
       await host.run(['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=755', 'opsdeck-test-small', disk]);
+      // opsdeck's backup timer (as `opsdeck backup schedule` names it), loaded, never started:
+      // only backups that run on opsdeck's timer are judged by its schedule.
+      const fragment = (await host.run(['systemctl', 'show', '-p', 'FragmentPath', '--value', DEV_UNIT])).stdout.trim();
+      const timer = path.posix.join(path.posix.dirname(fragment), 'opsdeck-backup-development.timer');
+      await host.run(['tee', '--', timer], { input: Buffer.from('[Unit]\nDescription=opsdeck test: a backup timer, never started\n[Timer]\nOnCalendar=hourly\nUnit=opsdeck-test-none.service\n') });
+      await host.run(['systemctl', 'daemon-reload']);
       try {
         // Made here, written into the lab's tmpfs through its mount namespace: an archive of
         // incompressible bytes five hours ago, then one of almost nothing four hours ago.
@@ -143,11 +149,14 @@ describeLab('the doctor\'s closer looks, each on the lab', () => {
         expect(stale.evidence.map((e) => e.from)).toContain('env TZ=UTC0 systemd-analyze calendar --iterations=8 -- hourly');
         expect(find(findings, 'backup-shrunk')!.title).toMatch(/^the newest backup data-\d{8}_\d{6}\.tar\.gz is 9\d% smaller than data-\d{8}_\d{6}\.tar\.gz$/);
         // Status, without the schedule's interval, allows a day and two hours: no backup-stale there.
+        expect(find(findings, 'backup-stale')!.evidence.map((e) => e.text).join('\n')).toContain('two runs of the schedule hourly, every 1h00m');
         const status = JSON.parse((await cliFor(config, path.join(work, 'audit.jsonl'))(['status', 'development', '--json'])).stdout) as { environments: Array<{ problems: Array<{ code: string }> }> };
         expect(status.environments[0]!.problems.map((x) => x.code)).not.toContain('backup-stale');
       } finally {
         await host.run(['umount', '--', disk], { okExitCodes: [0, 32] });
         rmSync(disk, { recursive: true, force: true });
+        await host.run(['rm', '-f', '--', timer]);
+        await host.run(['systemctl', 'daemon-reload']);
       }
     });
   });

@@ -34,8 +34,8 @@ function dirsOf({ env, status }: Entry): Array<{ dir: string; role: Role }> {
 
 /** The units worth verifying: loaded ones (a missing one has its own finding). */
 const unitOf = ({ status }: Entry) => (status.unit && status.unit.loadState === 'loaded' ? status.unit : null);
-/** A schedule worth knowing: the environment has backups and a newest archive to judge by it. */
-const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest ? env.backups.schedule : null);
+/** A schedule worth knowing: opsdeck's timer runs the backups on it, and there is a newest archive to judge by it (backups made by cron, by hand or by an old job follow no schedule opsdeck knows). */
+const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest && status.backupTimer?.loadState === 'loaded' ? env.backups.schedule : null);
 
 /** The three looks for every environment of one host; what could not be asked goes to `errors` (the findings then say less). */
 export async function hostChecks(host: Host, entries: readonly Entry[], errors: string[], signal?: AbortSignal): Promise<HostCheckFacts[]> {

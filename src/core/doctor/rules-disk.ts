@@ -6,17 +6,19 @@ import { formatBytes } from '../text/humanize.js';
 import type { FindingSeverity } from './finding.js';
 import type { DiskFacts, Rule } from './facts.js';
 
-/** Below this share free: warning. */
-export const DISK_LOW = 0.1;
-/** Below this share free: critical (hours, not days, at a service's usual write rate). */
-export const DISK_CRITICAL = 0.03;
+/** Below this share free: warning; below this too in bytes (a big volume kept 91 % full by retention still has room). */
+export const DISK_LOW = { share: 0.1, bytes: 5 * 2 ** 30, inodes: 100_000 };
+/** Below this share free and this much: critical (hours, not days, at a service's usual write rate). */
+export const DISK_CRITICAL = { share: 0.03, bytes: 2 ** 30, inodes: 20_000 };
 
 const share = (free: number, total: number) => (total > 0 ? free / total : 1);
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
 
+/** Low in share and in amount alike, of space or of inodes (a file system without inodes reports 0 of them). */
 function severityOf(disk: DiskFacts): FindingSeverity | null {
-  const least = Math.min(share(disk.freeBytes, disk.sizeBytes), share(disk.freeInodes, disk.inodes));
-  return least < DISK_CRITICAL ? 'critical' : least < DISK_LOW ? 'warning' : null;
+  const below = (limit: typeof DISK_LOW) =>
+    (share(disk.freeBytes, disk.sizeBytes) < limit.share && disk.freeBytes < limit.bytes) || (disk.inodes > 0 && share(disk.freeInodes, disk.inodes) < limit.share && disk.freeInodes < limit.inodes);
+  return below(DISK_CRITICAL) ? 'critical' : below(DISK_LOW) ? 'warning' : null;
 }
 
 export const diskRule: Rule = ({ status, disks = [] }, emit) => {

@@ -7,6 +7,7 @@ import { environmentFindings, problemsOf } from '../doctor/rules.js';
 import type { ConfigFacts } from '../doctor/rules-config.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
 import { catalogOf } from '../backups/catalog.js';
+import { scheduleUnits } from '../backups/plans.js';
 import { resolvePolicy } from '../backups/policy.js';
 import { checkSourceSanity, type SanityInput, type SourceSanity } from '../backups/sanity.js';
 import { OpsdeckError, describeError } from '../text/errors.js';
@@ -68,7 +69,9 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
 
 async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, peers: ConfigFacts['peers'], { signal, reuseSlow }: CollectOptions) {
   const options = signal ? { signal } : {};
-  const units = envs.flatMap(([, env]) => environmentUnits(env));
+  // With each environment's units, opsdeck's backup timer where it has backups (in the same one
+  // show): whether the backups run on their schedule decides how old the newest may be.
+  const units = envs.flatMap(([name, env]) => [...environmentUnits(env), ...(env.backups ? [scheduleUnits(name).timer] : [])]);
   // Everything starts at once: a refresh costs the slowest command, not the sum of them.
   const unitsP = settle(showUnits(host, units, options));
   const listenersP = settle(listListeners(host, options));
@@ -139,6 +142,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         listeners: allListeners.filter((l) => env.ports.includes(l.port)),
         backups: hostError ? null : backups.value,
         backupSanity,
+        backupTimer: env.backups ? (unitMap.get(scheduleUnits(name).timer) ?? null) : null,
         journal,
         problems: [],
         errors: hostError ? [hostError] : errors,

@@ -29,6 +29,8 @@ export interface EnvironmentStatus {
   backups: BackupListing | null;
   /** Do the backups hold the data the service writes (sanity.ts)? Asked with the slow parts. */
   backupSanity: SourceSanity | null;
+  /** opsdeck's backup timer of the environment (opsdeck backup schedule), as the refresh's show saw it; null without backups. */
+  backupTimer: UnitStatus | null;
   /** While the unit fails or crash-loops: its newest notice-or-worse journal lines, read when it
    *  starts failing and then with the slow parts (unit-journal.ts); null otherwise. */
   journal: UnitJournal | null;
