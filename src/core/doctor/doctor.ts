@@ -8,7 +8,7 @@ import type { Config } from '../../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
 import { parseProcClues, procCluesArgv } from '../backups/sanity-facts.js';
-import { JOURNAL_LINES, readUnitJournals } from '../status/unit-journal.js';
+import { readUnitJournals } from '../status/unit-journal.js';
 import { collectStatus, type CollectOptions } from '../status/collect.js';
 import { isValidUnitName, listUnits, showUnits } from '../systemd/units.js';
 import type { EnvironmentStatus, StatusReport } from '../status/report.js';
@@ -102,7 +102,7 @@ const HOST_JOURNALS = 20;
 /** Without environments: every failed or crash-looping service of a host, with its cause.
  *  Two commands: the list of services, then one `systemctl show` of all loaded ones (a
  *  crash-looping service can look active between two crashes: its NRestarts tells); and, when
- *  some fail, one journal read of them all. */
+ *  some fail, their journals (at most HOST_JOURNALS, crash-looping ones first). */
 export async function runHostDoctor(host: Host, options: { signal?: AbortSignal } = {}): Promise<HostDoctorReport> {
   const started = performance.now();
   const collectedAt = new Date().toISOString();
@@ -110,18 +110,28 @@ export async function runHostDoctor(host: Host, options: { signal?: AbortSignal 
   const names = listed.filter((u) => u.loadState === 'loaded' && isValidUnitName(u.name)).map((u) => u.name);
   const units = [...(await showUnits(host, names, options)).values()];
   const errors: string[] = [];
-  const journals = await failingJournals(host, failingUnits(units).slice(0, HOST_JOURNALS).map((u) => u.name), errors, options.signal);
+  // Crash-looping ones first: caught running between two crashes, only their journal tells why.
+  const failing = failingUnits(units).sort((a, b) => Number(b.crashLooping) - Number(a.crashLooping));
+  const journals = await failingJournals(host, failing.slice(0, HOST_JOURNALS).map((u) => u.name), errors, options.signal);
   return { collectedAt, durationMs: Math.round(performance.now() - started), host: host.name, findings: hostFindings(units, host.name, journals), units: units.length, errors };
 }
 
-/** The newest notice-or-worse lines of several units in one read, by unit. */
+/**
+ * The newest notice-or-worse lines of each unit, one read per unit (at once): in one read of
+ * them all, a noisy unit's lines would push out another's "Main process exited".
+ */
 async function failingJournals(host: Host, units: string[], errors: string[], signal?: AbortSignal): Promise<Map<string, JournalFacts>> {
-  try {
-    return await readUnitJournals(host, units, { lines: Math.min(1000, JOURNAL_LINES * units.length), signal });
-  } catch (error) {
-    errors.push(sanitizeLine(`the journal of ${units.join(', ')}: ${describeError(error)}`));
-    return new Map();
-  }
+  const read = await Promise.all(
+    units.map(async (unit) => {
+      try {
+        return (await readUnitJournals(host, [unit], { signal })).get(unit) ?? null;
+      } catch (error) {
+        errors.push(sanitizeLine(`the journal of ${unit}: ${describeError(error)}`));
+        return null;
+      }
+    }),
+  );
+  return new Map(read.filter((j) => j !== null).map((j) => [j.unit, j]));
 }
 
 /** Is anything above info? (exit code 1) */
