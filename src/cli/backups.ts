@@ -14,7 +14,7 @@ import type { Host } from '../core/host/host.js';
 import { dropInDirectory } from '../core/ops/plans.js';
 import { readonlyPolicy } from '../core/ops/policy.js';
 import { environmentTarget } from '../core/ops/target.js';
-import { CommandError, UsageError } from '../core/text/errors.js';
+import { CommandError, describeError, UsageError } from '../core/text/errors.js';
 import { formatAge, formatBytes, secondsSince, sparkline } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
@@ -187,7 +187,14 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
       throw new CommandError({ host: host.name, argv: [], message: `refusing to restore ${entry.name}: it failed verify`, hint: 'pick another archive (opsdeck backup list)' });
     }
     if (!options.json) out(paint.dim(`${MARK.ok} ${entry.name} verified (${report.checks.map((c) => c.name).join(', ')})\n`));
-    const sanity = into === policy.source ? await checkSourceSanity(host, { envName, env, policy, archives: catalog.entries }).catch(() => null) : null;
+    let sanityError: string | null = null;
+    const sanity =
+      into === policy.source
+        ? await checkSourceSanity(host, { envName, env, policy, archives: catalog.entries }).catch((error: unknown) => {
+            sanityError = sanitizeLine(describeError(error));
+            return null;
+          })
+        : null;
     const op = await planRestore(host, environmentTarget(ctx.config, ctx.hosts, envName), {
       environment: envName,
       policy,
@@ -198,6 +205,7 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
       ...(env.unit ? { howToStop: '--stop' } : {}),
       sanity,
     });
+    if (sanityError) op.details.push(`source sanity could not be checked (${sanityError}): whether the service reads ${into} is not known`);
     return operate(ctx, op, options);
   });
 }

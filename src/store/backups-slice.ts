@@ -329,7 +329,7 @@ export function createBackupsSlice({ deps, set, get, now, notify }: SliceContext
           probe: env.health,
           ...(env.unit ? { howToStop: '"restore with the unit stopped" (R)' } : {}),
           sanity: backupSanity(get(), name),
-        });
+        }, { signal: abort.signal });
         if (abort.signal.aborted) return;
         propose(op);
       });

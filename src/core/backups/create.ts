@@ -131,7 +131,8 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
       throw new BackupError(`tar could not archive ${spec.source} on host ${host.name} (exit code ${run.exitCode ?? 'none'})${said ? `: ${said}` : ''}; the partial archive was removed`);
     }
     // The hash reads the archive while sync writes it out: one waits on the CPU, the other on the disk.
-    const [sha256, , written] = await Promise.all([parseSha256(host, partial), host.run(['sync', '--', partial], { timeoutMs: 600_000 }), fileInfo(host, partial)]);
+    // All three end before a failure is thrown: the cleanup must not remove the partial under them.
+    const [sha256, , written] = await allEnded([parseSha256(host, partial), host.run(['sync', '--', partial], { timeoutMs: 600_000 }), fileInfo(host, partial)] as const);
     await host.run(['mv', '-T', '--', partial, final]);
     await host.run(['sync', '--', spec.dir]);
     const size = written.size ?? 0;
@@ -168,6 +169,14 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
     await removePartial();
     throw error;
   }
+}
+
+/** Promise.all that waits for every promise to end before it throws the first failure. */
+async function allEnded<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Remove an archive opsdeck made and what it wrote beside it (the undo of a create). */
