@@ -73,7 +73,7 @@ export function headLines(report: DoctorReport | null, running: DoctorRun | null
 
 /** What the doctor looks at, for a clean report: so "nothing found" says what was looked for. */
 export const LOOKS_AT =
-  'it looks for: crash loops and their cause (a sandbox path, a missing path), ports held outside any unit, failing health, backups of a stale directory or none of the live data, environments sharing a data dir, port or unit, secrets in Environment=, unit files changed on disk, memory and tasks near their limits';
+  'it looks for: crash loops and their cause (a sandbox path, a missing path, a port in use), ports held outside any unit, failing health or another version, backups of a stale directory, none of the live data, too old for their schedule or much smaller than the one before, environments sharing a data dir, port or unit, secrets in Environment=, unit files changed on disk or with errors (systemd-analyze verify), memory and tasks near their limits, low disk space where code, data and backups live';
 
 /** A fact of the evidence: its text, where it came from after it (muted), or below it when the row is too narrow for both. */
 function evidenceLines(e: Finding['evidence'][number], width: number): Line[] {

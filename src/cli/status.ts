@@ -10,7 +10,9 @@ export async function statusCommand(envName: string | undefined, options: Global
   if (envName) requireEnvironment(ctx.config, envName, ctx.file);
   try {
     const report = await collectStatus(ctx.config, ctx.hosts, envName ? [envName] : undefined);
-    if (options.json) printJson({ config: ctx.file, ...report });
+    // --json leaves the failing unit's journal lines out: the problems say what they show, and a
+    // script's stored status should not keep an application's log lines.
+    if (options.json) printJson({ config: ctx.file, ...report, environments: report.environments.map(({ journal: _journal, ...env }) => env) });
     else process.stdout.write(renderStatus(report, ctx.file) + '\n');
     const bad = report.environments.some((e) => e.problems.length > 0) || report.hosts.some((h) => !h.reachable);
     return bad ? 1 : 0;

@@ -50,10 +50,11 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
 
   /** Runs the doctor and keeps its report, the cursor on the finding it was on; false when it failed or was cancelled. */
   const run = async (mine: AbortController): Promise<boolean> => {
-    const followed = selectedFinding(get())?.id;
     try {
       const report = await runDoctor(get().config, deps.hosts, undefined, { signal: mine.signal });
       if (mine.signal.aborted) return false;
+      // The finding selected now (the operator may have moved while the doctor ran).
+      const followed = selectedFinding(get())?.id;
       patch({ report, ranAt: now(), error: null });
       const index = Math.max(0, followed ? report.findings.findIndex((f) => f.id === followed) : 0);
       // Moving the cursor in the pane also selects the finding's environment (the production cue).

@@ -28,11 +28,11 @@ export interface EnvironmentFacts {
   /** Extra facts: absent when only status is asked (the rules then say what they can without them). */
   journal?: JournalFacts | null;
   processes?: ProcessFacts[];
-  /** How often the backups run: the schedule's OnCalendar= and its interval (doctor.ts asks systemd-analyze). */
+  /** How often the backups run: the schedule's OnCalendar= and its interval (host-checks.ts asks systemd-analyze calendar, when opsdeck's timer runs them). */
   backupSchedule?: { schedule: string; seconds: number; from: string } | null;
-  /** The file systems holding the environment's code, data and backups (doctor.ts: stat -f). */
+  /** The file systems holding the environment's code, data and backups (host-checks.ts: stat -f). */
   disks?: DiskFacts[];
-  /** What `systemd-analyze verify` says of the environment's unit file (doctor.ts). */
+  /** What `systemd-analyze verify` says of the environment's unit file (host-checks.ts). */
   unitVerify?: UnitVerifyFacts | null;
   /** Milliseconds since the epoch (the tests pin it). */
   now?: number;

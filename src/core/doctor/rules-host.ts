@@ -3,6 +3,7 @@
 // statuses), and where they do not (a crash-looping unit caught running between two crashes),
 // as its journal tells it: the last "Main process exited" line and its own last error.
 import type { UnitStatus } from '../systemd/units.js';
+import { isFailing, JOURNAL_LINES } from '../status/unit-journal.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, plural, show, signalName, type Finding } from './finding.js';
 import type { JournalFacts } from './facts.js';
@@ -69,7 +70,7 @@ function lastExitOf(journal: JournalFacts | undefined): string | null {
 }
 
 /** A host's units that need their journal read: failed or crash-looping ones. */
-export const failingUnits = (units: readonly UnitStatus[]) => units.filter((u) => u.crashLooping || u.activeState === 'failed');
+export const failingUnits = (units: readonly UnitStatus[]) => units.filter(isFailing);
 
 /**
  * The failed and crash-looping units among `units`, critical for a crash loop, a warning for a
@@ -102,7 +103,7 @@ export function hostFindings(units: readonly UnitStatus[], host = 'local', journ
         ...(journal ? journalEvidence(unit, journal, now).map((e) => ({ text: sanitizeLine(e.text), from: sanitizeLine(e.from), ...(e.quote ? { quote: e.quote.map(sanitizeLine) } : {}) })) : []),
       ],
       fix: null,
-      note: sanitizeLine(`its last lines: journalctl -u ${unit.name} -n 50${unit.crashLooping ? '' : `; once fixed: systemctl reset-failed ${unit.name} (or start it)`}`),
+      note: sanitizeLine(`its last lines: journalctl -u ${unit.name} -n ${JOURNAL_LINES}${unit.crashLooping ? '' : `; once fixed: systemctl reset-failed ${unit.name} (or start it)`}`),
     });
   }
   return findings.sort(bySeverity);

@@ -75,7 +75,8 @@ export const portConflictRule: Rule = ({ env, status, journal }, emit) => {
   if (!unit || !journal || journal.unit !== unit.name) return;
   const line = journal.entries.findLast((e) => e.origin === 'unit' && ADDRESS_IN_USE.test(e.message));
   if (!line) return;
-  const named = [...line.message.matchAll(PORT_IN_MESSAGE)].map((m) => Number(m[1])).filter((p) => status.listeners.some((l) => l.port === p));
+  // The port the line names, if it is one of the environment's (whether anyone listens there now or not).
+  const named = [...line.message.matchAll(PORT_IN_MESSAGE)].map((m) => Number(m[1])).filter((p) => env.ports.includes(p));
   const ports = named.length > 0 ? [...new Set(named)] : env.ports;
   const holders = status.listeners.filter((l, i, all) => ports.includes(l.port) && l.unit !== unit.name && all.findIndex((o) => o.port === l.port && o.pid === l.pid) === i);
   const who = (l: (typeof holders)[number]) => (l.pid === null ? 'a process this user cannot see' : l.unit === null ? `PID ${l.pid} (${l.command || l.process}), in no unit` : `${l.unit} (PID ${l.pid}, ${l.command || l.process})`);

@@ -4,6 +4,7 @@
 // drop-in granting the data dir.
 import path from 'node:path';
 import type { UnitStatus } from '../systemd/units.js';
+import { isFailing } from '../status/unit-journal.js';
 import { isInside } from '../backups/policy.js';
 import { plural, show, type FindingEvidence, type Fix } from './finding.js';
 import type { Rule } from './facts.js';
@@ -47,7 +48,7 @@ function where(unit: UnitStatus): string {
 
 export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) => {
   const unit = status.unit;
-  if (!unit || !(unit.crashLooping || unit.activeState === 'failed')) return;
+  if (!isFailing(unit)) return;
   const entries = journal && journal.unit === unit.name ? journal.entries : [];
   const from = journal?.from ?? '';
   const rw = unit.readWritePaths.map(bare);

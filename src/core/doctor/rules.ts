@@ -1,7 +1,7 @@
 // The doctor's rules: pure functions from what is known of an environment to findings. Status
 // runs them over a refresh (its problems are the findings above info); the doctor runs the same
-// rules with a few facts more (doctor.ts: the journal lines of a failing unit, the cwd and age of
-// a hand-started port holder), so the two can never disagree, and the doctor says why. The rules
+// rules with a few facts more (doctor.ts: what a hand-started port holder is; host-checks.ts: disk
+// space, systemd-analyze), so the two can never disagree, and the doctor says why. The rules
 // live in rules-*.ts by what they look at; this file runs them in order and sanitizes.
 // Tests drive them with facts recorded from the lab.
 import type { Problem } from '../status/report.js';
