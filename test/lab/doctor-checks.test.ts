@@ -1,8 +1,9 @@
 // The doctor's closer looks, each triggered on a lab of this file's own (real systemd, real
 // units): a unit whose bind fails because another unit holds its port (port-conflict), a typo in
-// a drop-in (systemd-analyze verify), a health probe answering another version, and a backups
-// disk nearly full whose newest archive is older than two runs of the schedule and much smaller
-// than the one before. Each scenario puts the lab back as it found it.
+// a drop-in (systemd-analyze verify), a health probe answering another version, backups
+// configured on the stale directory or on none, and a backups disk nearly full whose newest
+// archive is older than two runs of opsdeck's schedule and much smaller than the one before.
+// Each scenario puts the lab back as it found it.
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -110,6 +111,29 @@ describeLab('the doctor\'s closer looks, each on the lab', () => {
       expect(code).toBe(1);
       expect(codes(findings)).toEqual(['health-version']);
       expect(find(findings, 'health-version')!.title).toMatch(/^development answers with version \S+, not the expected \/\^9\\\.\/$/);
+    });
+
+    it('backups configured to archive the stale directory: the doctor names the live one, and its fix backs that up', async () => {
+      const config = deriveConfig(lab!, 'doctor-stale-source', (doc) => {
+        doc.environments.production!.backups.source = path.join(p().srv, 'production-data');
+      });
+      const { stdout } = await cliFor(config, path.join(work, 'audit.jsonl'))(['doctor', 'production', '--json']);
+      const stale = find((JSON.parse(stdout) as { findings: Finding[] }).findings, 'backup-source-stale')!;
+      expect(stale.severity).toBe('critical');
+      expect(stale.title).toMatch(/^backups would archive the wrong directory: /);
+      expect(stale.fix?.plan).toEqual({ kind: 'backup-create', environment: 'production', source: path.join(p().srv, 'production', 'data') });
+      expect(stale.note).toContain(`set backups.source (or dataDir) of production to ${path.join(p().srv, 'production', 'data')}`);
+    });
+
+    it('backups of an environment with no service yet, whose source is not made: source sanity cannot tell, an info finding, nothing above it', async () => {
+      const config = deriveConfig(lab!, 'doctor-unknown-source', (doc) => {
+        doc.environments.scratch = { host: 'lab', backups: { dir: p().devBackups, source: path.join(p().srv, 'scratch') } } as unknown as (typeof doc.environments)[string];
+      });
+      const { code, stdout } = await cliFor(config, path.join(work, 'audit.jsonl'))(['doctor', 'scratch', '--json']);
+      const findings = (JSON.parse(stdout) as { findings: Finding[] }).findings;
+      expect(codes(findings), findings.map((f) => f.title).join('\n')).toEqual([]);
+      expect(code).toBe(0);
+      expect(find(findings, 'backup-sanity-unknown')).toMatchObject({ severity: 'info', environment: 'scratch' });
     });
 
     it('the backups disk nearly full, the newest archive older than two runs of the schedule, and much smaller than the one before', async () => {
