@@ -96,7 +96,7 @@ describeLab('backups: faults (lab)', () => {
     process.kill(child.pid!, 'SIGKILL');
     expect((await child).signal).toBe('SIGKILL');
 
-    // tar notices within 10 MiB that nobody reads it and stops, its compressor with it: cut
+    // tar notices within 40 MiB that nobody reads it and stops, its compressor with it: cut
     // short, not written to the end (a compressing tar ignores the broken pipe by itself).
     const partial = path.join(p().devBackups, partialNow()!);
     await until('no process to write the partial', () => processesUsing(partial).length === 0, { timeoutMs: 30_000, everyMs: 100 });

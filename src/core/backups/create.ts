@@ -4,7 +4,7 @@
 //   its SHA-256 (openssl, else sha256sum) while sync fsyncs it, mv NAME.partial NAME, sync the directory
 //   NAME.sha256 and NAME.manifest.json beside it (each written atomically)
 // A crash or a kill leaves at most a NAME.partial, which no listing takes for an archive
-// (tar stops within 10 MB once opsdeck is gone: READER_GONE in tar.ts) and prune removes. A
+// (tar stops within 40 MiB once opsdeck is gone: READER_GONE in tar.ts) and prune removes. A
 // full disk or an unreadable file stops it with what and where, the partial removed.
 import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
