@@ -98,13 +98,12 @@ export async function writeArchive(host: Host, spec: CreateSpec, options: { sign
   const final = archivePath(spec);
   const partial = partialName(final);
   const startedAt = new Date().toISOString();
-  const scan = await scanTree(host, spec.source);
+  // The reads before the archive, at once (each is a round trip over ssh); nothing is changed until they all pass.
+  const [scan, tools, existing, state] = await Promise.all([scanTree(host, spec.source), archiveTools(host), fileInfo(host, final), unitState(host, spec.unit).catch(() => null)]);
   refuseOddSource(spec, host, scan);
-  const compressor = compressorFor(spec.compression, await archiveTools(host), host.name);
-  const existing = await fileInfo(host, final);
+  const compressor = compressorFor(spec.compression, tools, host.name);
   if (existing.exists) throw new BackupError(`${final} already exists on host ${host.name}: opsdeck never writes over an archive`, 'run the backup again in a second (archive names carry the time to the second)');
   await makeDirectory(host, [spec.dir], 0o750);
-  const state = await unitState(host, spec.unit).catch(() => null);
   const removePartial = () => host.run(['rm', '-f', '--', partial], { okExitCodes: [0, 1] }).catch(() => undefined);
   try {
     const run = await runTar(host, createArgv(spec.source, partial, compressor), {
