@@ -33,7 +33,6 @@ export function configFindings(facts: ConfigFacts, emit: ConfigEmit): void {
   for (const rule of RULES) rule(facts, emit);
 }
 
-const within = isInside;
 const normal = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, '$1');
 /** The environment's units as the refresh saw them: its unit first, then its related units. */
 const unitsOf = ({ status }: ConfigFacts) => [...(status.unit ? [status.unit] : []), ...status.relatedUnits];
@@ -58,9 +57,9 @@ const isolationRule: Rule = ({ environment, env, peers }, emit) => {
   for (const [other, peer] of Object.entries(peers)) {
     if (other === environment || peer.host !== env.host) continue;
 
-    const shared = dataDirsOf(env).flatMap((mine) => dataDirsOf(peer).filter((theirs) => within(mine.dir, theirs.dir) || within(theirs.dir, mine.dir)).map((theirs) => ({ mine, theirs })));
+    const shared = dataDirsOf(env).flatMap((mine) => dataDirsOf(peer).filter((theirs) => isInside(mine.dir, theirs.dir) || isInside(theirs.dir, mine.dir)).map((theirs) => ({ mine, theirs })));
     if (shared.length > 0) {
-      const how = ({ mine, theirs }: (typeof shared)[number]) => `${environment}'s ${mine.settings} ${mine.dir} ${mine.dir === theirs.dir ? 'is also' : within(mine.dir, theirs.dir) ? 'is inside' : 'holds'} ${other}'s ${theirs.settings} ${theirs.dir}`;
+      const how = ({ mine, theirs }: (typeof shared)[number]) => `${environment}'s ${mine.settings} ${mine.dir} ${mine.dir === theirs.dir ? 'is also' : isInside(mine.dir, theirs.dir) ? 'is inside' : 'holds'} ${other}'s ${theirs.settings} ${theirs.dir}`;
       emit('shared-data-dir', 'warning', {
         key: other,
         title: `${environment} shares a data directory with ${other} on host ${env.host}: ${how(shared[0]!)}`,

@@ -11,7 +11,6 @@ import type { Rule } from './facts.js';
 
 /** A path in a unit's path settings may carry systemd's prefixes: "-" (may be missing), "+", "!". */
 const bare = (p: string) => p.replace(/^[-+!]+/, '');
-const within = isInside;
 
 
 const NAMESPACE_MISSING = /Failed to set up mount namespacing: (\S.*?): No such file or directory/;
@@ -22,7 +21,7 @@ const PATHS = /(?:^|[\s'"(=`])(\/[^\s'"():,`]+)/g;
 
 /** Is a path read-only for the service because of its sandbox settings? ProtectSystem= as systemd documents it. */
 function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
-  const ro = unit.readOnlyPaths.find((r) => within(p, bare(r)));
+  const ro = unit.readOnlyPaths.find((r) => isInside(p, bare(r)));
   if (ro) return `ReadOnlyPaths=${ro}`;
   const protect = unit.protectSystem;
   if (protect === 'strict') return 'ProtectSystem=strict';
@@ -33,7 +32,7 @@ function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
 
 /** Is a path hidden from the service by InaccessiblePaths=? */
 function inaccessibleBySandbox(unit: UnitStatus, p: string): string | null {
-  const hidden = unit.inaccessiblePaths.find((r) => within(p, bare(r)));
+  const hidden = unit.inaccessiblePaths.find((r) => isInside(p, bare(r)));
   return hidden ? `InaccessiblePaths=${hidden}` : null;
 }
 
@@ -71,7 +70,7 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     if (quote.length > 0) evidence.push({ text: missing ? `systemd cannot set up the service's mount namespace: ${missing} does not exist` : 'systemd cannot set up the service\'s mount namespace', from, quote });
     else evidence.push({ text: 'the main process exited with status 226 (NAMESPACE) before the service ran', from: show(unit.name, 'ExecMainStatus') });
     const keep = missing ? rw.filter((p) => p !== missing) : rw;
-    const data = dataDirs.find((d) => missing === null || (d !== missing && !within(d, missing)));
+    const data = dataDirs.find((d) => missing === null || (d !== missing && !isInside(d, missing)));
     const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? override([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
     emit('sandbox-path', 'critical', {
       title: missing ? `${unit.name} cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)` : `${unit.name} cannot start: a path its sandbox names does not exist (226/NAMESPACE)`,
@@ -92,8 +91,8 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
   for (const p of paths) {
     // A root service meets an inaccessible path as read-only too (it bypasses the mode, not the mount).
     const cause = (readOnly ? readOnlyBySandbox(unit, p) : null) ?? inaccessibleBySandbox(unit, p);
-    if (!cause || rw.some((r) => within(p, r))) continue;
-    const data = dataDirs.find((d) => within(p, d)) ?? path.posix.dirname(p);
+    if (!cause || rw.some((r) => isInside(p, r))) continue;
+    const data = dataDirs.find((d) => isInside(p, d)) ?? path.posix.dirname(p);
     const dataVar = unit.dataEnv.find((d) => d.dir === data);
     const what = cause.startsWith('InaccessiblePaths=') ? 'inaccessible' : 'read-only';
     const evidence: FindingEvidence[] = [

@@ -87,10 +87,9 @@ export const collectErrorRule: Rule = ({ status, hostError }, emit) => {
 };
 
 /** What `systemd-analyze verify` finds wrong in the unit's files: settings systemd ignores or cannot use. */
-export const unitVerifyRule: Rule = ({ status, unitVerify }, emit) => {
+export const unitVerifyRule: Rule = ({ unitVerify }, emit) => {
   if (!unitVerify || unitVerify.lines.length === 0) return;
   emit('unit-verify', 'warning', {
-    key: status.unit && status.unit.name !== unitVerify.unit ? unitVerify.unit : undefined,
     title: `systemd-analyze verify finds ${plural(unitVerify.lines.length, 'problem')} in ${unitVerify.unit}: ${unitVerify.lines[0]}`,
     evidence: [{ text: `${unitVerify.unit}'s files, as systemd reads them`, from: unitVerify.from, quote: unitVerify.lines.slice(0, 10) }],
     note: `systemd ignores a setting it cannot read, so the service runs without it: correct the unit file or its drop-in (opsdeck unit cat shows them), then daemon-reload`,

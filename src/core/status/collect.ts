@@ -116,8 +116,8 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
       }
       const backups = await backupsP[index]!;
       if (backups.error !== undefined) errors.push(`backups: ${describeError(backups.error)}`);
-      const backupSanity = hostError || !backups.value ? null : plan.reused?.backups && !plan.reused.backups.error ? (plan.reused.backupSanity ?? null) : await sanityOf(host, name, env, backups.value, { unit: env.unit ? (unitMap.get(env.unit) ?? null) : null, listeners: allListeners }, options);
       const unit = env.unit ? (unitMap.get(env.unit) ?? null) : null;
+      const backupSanity = hostError || !backups.value ? null : plan.reused?.backups && !plan.reused.backups.error ? (plan.reused.backupSanity ?? null) : await sanityOf(host, name, env, backups.value, { unit, listeners: allListeners }, options);
       let journal: UnitJournal | null = null;
       if (!hostError && isFailing(unit)) {
         // Read when it starts failing, then with the slow parts: a crash loop does not cost a read every refresh.
