@@ -29,7 +29,6 @@ interface BackupOptions extends GlobalOptions, OperateOptions {
 }
 
 const out = (text: string) => process.stdout.write(text);
-const json = printJson;
 
 /** The environment, its host and its policy; closes the hosts however `work` ends. */
 async function withEnvironment<T>(envName: string, options: GlobalOptions, work: (ctx: CliContext, host: Host, policy: ReturnType<typeof resolvePolicy>) => Promise<T>): Promise<T> {
@@ -87,7 +86,7 @@ function renderOverview(o: BackupOverview): string {
 export async function backupListCommand(envName: string, options: BackupOptions): Promise<number> {
   return withEnvironment(envName, options, async (ctx, host, policy) => {
     const overview = await readOverview(host, envName, ctx.config.environments[envName]!, policy);
-    if (options.json) json(overview);
+    if (options.json) printJson(overview);
     else out(renderOverview(overview) + '\n');
     const bad = overview.catalog.error || overview.catalog.entries.length === 0 || overview.catalog.entries[0]?.alarm || (overview.sanity && overview.sanity.verdict !== 'ok' && overview.sanity.verdict !== 'unknown');
     return bad ? 1 : 0;
@@ -101,7 +100,7 @@ export async function backupCreateCommand(envName: string, options: BackupOption
     const sanity = await checkSourceSanity(host, { envName, env, policy, archives: catalog.entries });
     const refusal = staleSourceRefusal(sanity, policy.source, envName);
     if (refusal && !options.force) {
-      if (options.json) json({ refused: true, sanity });
+      if (options.json) printJson({ refused: true, sanity });
       else for (const line of sanityLines(sanity)) process.stderr.write(line + '\n');
       throw new UsageError(refusal, `set backups.source (or dataDir) to the live directory, or pass --force to archive ${policy.source} anyway`);
     }
@@ -148,7 +147,7 @@ export async function backupVerifyCommand(envName: string, archiveName: string |
     // Read-only: verified all the same, but no record is written beside the archive.
     const record = !readonlyPolicy(ctx.config, Boolean(options.readonly))({ host: ctx.config.environments[envName]!.host, environments: [envName] });
     const report = await verifyArchive(host, entry, { record, onProgress: (p) => printer.update(p.phase === 'checksum' ? 'checksum…' : `${formatBytes(p.bytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}, ${p.files} files`) }).finally(() => printer.end());
-    if (options.json) json(report);
+    if (options.json) printJson(report);
     else out(renderVerify(report) + '\n');
     return report.ok ? 0 : 1;
   });
@@ -160,7 +159,7 @@ export async function backupPruneCommand(envName: string, options: BackupOptions
     const { refusal, decision, op } = planPrune(environmentTarget(ctx.config, ctx.hosts, envName), { environment: envName, policy, catalog });
     if (refusal && !options.force) throw new UsageError(`refusing to prune: ${refusal}`, 'look at it first (opsdeck backup verify); pass --force to prune anyway');
     if (op.steps.length === 0) {
-      if (options.json) json({ environment: envName, removed: [], kept: decision.keep.map((k) => ({ archive: k.entry.name, reasons: k.reasons })) });
+      if (options.json) printJson({ environment: envName, removed: [], kept: decision.keep.map((k) => ({ archive: k.entry.name, reasons: k.reasons })) });
       else out(`${envName}: nothing to prune (${decision.keep.length} kept by the policy)\n`);
       return 0;
     }
@@ -182,7 +181,7 @@ export async function backupRestoreCommand(envName: string, archiveName: string,
     const printer = progressPrinter(`verify ${entry.name}`);
     const report = await verifyArchive(host, entry, { onProgress: (p) => printer.update(`${formatBytes(p.bytes)}, ${p.files} files`) }).finally(() => printer.end());
     if (!report.ok) {
-      if (options.json) json({ refused: true, verify: report });
+      if (options.json) printJson({ refused: true, verify: report });
       else out(renderVerify(report) + '\n');
       throw new CommandError({ host: host.name, argv: [], message: `refusing to restore ${entry.name}: it failed verify`, hint: 'pick another archive (opsdeck backup list)' });
     }

@@ -64,6 +64,11 @@ export function isAlarm(finding: Pick<Finding, 'severity'>): boolean {
 export const show = (unit: string, props: string) => `systemctl show ${unit} -p ${props}`;
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** How a main process ended by a signal, as systemd's code=killed|dumped says it: "killed by SIGKILL", "dumped core on SIGSEGV". */
+export function endedBy(code: 'killed' | 'dumped', signal: string): string {
+  return `${code === 'dumped' ? 'dumped core on' : 'killed by'} ${signal}`;
+}
+
 /** A signal's name from its number ("SIGKILL"), as a finding quotes how a process ended. */
 export function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `signal ${n}`;

@@ -53,6 +53,8 @@ export async function hostChecks(host: Host, entries: readonly Entry[], errors: 
     schedules.length > 0 ? calendarIntervals(host, schedules, options).catch(failed('systemd-analyze calendar')) : null,
   ]);
   const spaceFrom = `stat -f ${dirs.join(' ')}`;
+  const verifyFrom = verifyArgv(units).join(' ');
+  const calendarFrom = calendarArgv(schedules).join(' ');
   return entries.map((entry): HostCheckFacts => {
     const disks = new Map<string, DiskFacts>();
     for (const d of dirsOf(entry)) {
@@ -64,9 +66,9 @@ export async function hostChecks(host: Host, entries: readonly Entry[], errors: 
     }
     const unit = unitOf(entry);
     const lines = unit ? verified?.get(unit.name) : undefined;
-    const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyArgv(units).join(' ') } : null;
+    const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyFrom } : null;
     const schedule = scheduleOf(entry);
     const seconds = schedule ? intervals?.get(schedule) : null;
-    return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarArgv(schedules).join(' ') } : null };
+    return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null };
   });
 }

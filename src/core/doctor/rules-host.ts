@@ -5,7 +5,7 @@
 import type { UnitStatus } from '../systemd/units.js';
 import { isFailing, JOURNAL_LINES } from '../status/unit-journal.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { bySeverity, plural, show, signalName, type Finding } from './finding.js';
+import { bySeverity, endedBy, plural, show, signalName, type Finding } from './finding.js';
 import type { JournalFacts } from './facts.js';
 import { EXITED, journalEvidence } from './rules-unit.js';
 
@@ -48,7 +48,7 @@ export function causeOf(unit: UnitStatus): string {
   const parts: string[] = [];
   const status = unit.execMainStatus;
   if (status !== null && (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped')) {
-    parts.push(`${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${signalName(status)}`);
+    parts.push(endedBy(unit.execMainCode, signalName(status)));
   } else if (status !== null && status !== 0) {
     const known = SYSTEMD_EXITS[status];
     parts.push(known ? `exit status ${status}/${known[0]}: ${known[1]}` : `exit status ${status}`);
@@ -66,7 +66,7 @@ function lastExitOf(journal: JournalFacts | undefined): string | null {
   const line = journal?.entries.findLast((e) => e.origin === 'systemd' && EXITED.test(e.message));
   if (!line) return null;
   const [, code, status] = EXITED.exec(line.message)!;
-  return code === 'killed' || code === 'dumped' ? `${code === 'dumped' ? 'dumped core on' : 'killed by'} ${status}` : `exit status ${status}`;
+  return code === 'killed' || code === 'dumped' ? endedBy(code, status!) : `exit status ${status}`;
 }
 
 /** A host's units that need their journal read: failed or crash-looping ones. */

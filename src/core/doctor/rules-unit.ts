@@ -3,7 +3,7 @@
 // how it ends, from the journal lines the doctor read).
 import type { UnitStatus } from '../systemd/units.js';
 import { formatAge } from '../text/humanize.js';
-import { plural, show, signalName, type FindingEvidence } from './finding.js';
+import { endedBy, plural, show, signalName, type FindingEvidence } from './finding.js';
 import type { JournalFacts, Rule } from './facts.js';
 
 const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
@@ -16,9 +16,7 @@ export const hostRule: Rule = ({ env, hostError }, emit) => {
 /** How the main process last ended, from the unit's properties: "exit status 3", "killed by SIGKILL". */
 function exitOf(unit: UnitStatus): string | null {
   if (unit.execMainStatus === null) return null;
-  if (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped') {
-    return `${unit.execMainCode === 'dumped' ? 'dumped core on' : 'killed by'} ${signalName(unit.execMainStatus)}`;
-  }
+  if (unit.execMainCode === 'killed' || unit.execMainCode === 'dumped') return endedBy(unit.execMainCode, signalName(unit.execMainStatus));
   return `exit status ${unit.execMainStatus}`;
 }
 
