@@ -13,6 +13,7 @@ import { formatAge, formatBytes, secondsSince, sparkline } from '../../src/core/
 import type { BackupJob, BackupVerifyOutcome, OperationView } from '../../src/store/types.js';
 import { cellWidth } from '../widgets/cells.js';
 import { wrapped, type Line, type Tone } from '../widgets/text-lines.js';
+import { progressBar } from '../widgets/progress-bar.js';
 
 export type { Line, Tone } from '../widgets/text-lines.js';
 
@@ -54,18 +55,12 @@ export function scheduleLine(schedule: ScheduleState | null, policy: Pick<Resolv
   return { text: `${failed ? '✗ ' : ''}schedule ${policy?.schedule ?? ''} · ${last} · ${next}${timer}`, tone: failed || !schedule.active ? 'error' : 'plain', bold: failed };
 }
 
-function bar(done: number, total: number, width: number): string {
-  const cells = Math.max(1, width);
-  const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * cells);
-  return `${'█'.repeat(filled)}${'░'.repeat(cells - filled)}`;
-}
-
 /** A label and a progress line: a bar when the total is known, else what is done so far. */
 function progressText(label: string, progress: NonNullable<BackupJob['progress']>, width: number, tail: string): string {
   const text = describeProgress(progress);
   if (progress.total === null) return `${label} ${text}${tail}`;
   const room = width - cellWidth(label) - cellWidth(text) - cellWidth(tail) - 2;
-  return room >= 8 ? `${label} ${bar(progress.done, progress.total, Math.min(40, room))} ${text}${tail}` : `${label} ${text}${tail}`;
+  return room >= 8 ? `${label} ${progressBar(progress.done, progress.total, Math.min(40, room))} ${text}${tail}` : `${label} ${text}${tail}`;
 }
 
 /** The job line: what runs for this environment (a verify here, or a backup operation's progress), or the last verify's outcome. */

@@ -8,6 +8,7 @@ import { MARK, useTheme, type Theme } from '../theme.js';
 import type { OperationView as View, StepState } from '../../src/store/types.js';
 import { fit } from '../widgets/fit.js';
 import { describeProgress } from '../../src/core/ops/progress.js';
+import { progressBar } from '../widgets/progress-bar.js';
 
 const MARKS: Record<StepState, string> = { pending: '·', running: '▸', done: '✓', failed: '✗', undoing: '↶', undone: '↶', 'undo-failed': '✗' };
 
@@ -16,12 +17,6 @@ function stateColour(theme: Theme, state: StepState): string | undefined {
   if (state === 'failed' || state === 'undo-failed') return theme.error;
   if (state === 'running' || state === 'undoing') return theme.accent;
   return theme.muted;
-}
-
-function progressBar(done: number, total: number, width: number): string {
-  const cells = Math.max(1, width);
-  const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * cells);
-  return `${'█'.repeat(filled)}${'░'.repeat(cells - filled)}`;
 }
 
 function liveLine(view: View, width: number): string {
