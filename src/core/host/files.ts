@@ -140,13 +140,11 @@ async function syncPath(host: Host, target: string, options: RunOptions): Promis
   await host.run(['sync', '--', target], options);
 }
 
-/** Bytes available to an unprivileged writer where `dir` lives. */
+/** Bytes available to an unprivileged writer where `dir` lives (fileSystemSpace's one `stat -f`). */
 export async function freeSpace(host: Host, dir: string, options: RunOptions = {}): Promise<number> {
-  const { stdout } = await host.run(['df', '-P', '-B1', '--', absolute(dir)], options);
-  const fields = stdout.trim().split('\n').at(-1)?.trim().split(/\s+/) ?? [];
-  const available = Number(fields[3]);
-  if (!Number.isFinite(available)) throw new Error(`cannot read free space of ${dir} on host ${host.name}`);
-  return available;
+  const space = (await fileSystemSpace(host, [dir], options)).get(absolute(dir));
+  if (!space) throw new Error(`cannot read free space of ${dir} on host ${host.name}`);
+  return space.freeBytes;
 }
 
 export interface FileSystemSpace {
