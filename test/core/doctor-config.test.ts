@@ -13,7 +13,8 @@ import { environmentFindings, type EnvironmentFacts } from '../../src/core/docto
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { diagnose } from '../../src/core/status/collect.js';
 import { secretEnvOf } from '../../src/core/systemd/secret-env.js';
-import { parseShowBlocks, toUnitStatus } from '../../src/core/systemd/units.js';
+import { cpuStatArgv, parseCpuStat } from '../../src/core/systemd/cgroup.js';
+import { parseShowBlocks, timespanUsec, toUnitStatus } from '../../src/core/systemd/units.js';
 
 const recorded = JSON.parse(readFileSync(new URL('../fixtures/doctor-incident-facts.json', import.meta.url), 'utf8')) as { environments: EnvironmentFacts[] };
 const recordedShow = readFileSync(new URL('../fixtures/systemctl-show.txt', import.meta.url), 'utf8');
@@ -189,6 +190,47 @@ describe('resources against the cgroup\'s limits', () => {
     const f = facts('production');
     Object.assign(f.status.relatedUnits[0]!, { memoryBytes: 950, memoryMax: 1000 });
     expect(byCode(environmentFindings(f), 'memory-near-limit')!.id).toBe('production/memory-near-limit:mcp-backup.service');
+  });
+});
+
+describe('CPU against CPUQuota=: how often the kernel held the unit back', () => {
+  // Recorded in the lab (cgroup v1: the cpu controller apart from cpuacct) from a busy loop at CPUQuota=20%.
+  const v1 = ['nr_periods 61', 'nr_throttled 61', 'throttled_time 4852450361', 'nr_bursts 0', 'burst_time 0'];
+  // cgroup v2's keys, as the kernel's cgroup-v2.rst lists them (time in µs).
+  const v2 = ['usage_usec 9120000', 'user_usec 9000000', 'system_usec 120000', 'nr_periods 400', 'nr_throttled 20', 'throttled_usec 310000', 'nr_bursts 0', 'burst_usec 0'];
+  const group = '/system.slice/a.service';
+  const grepped = (file: string, lines: string[]) => lines.map((l) => `${file}:${l}`).join('\n');
+
+  it('reads CPUQuota= as systemctl show prints it; infinity is no limit', () => {
+    expect(['200ms', '1.500000s', '50ms', '1min 30s', 'infinity', '', 'junk'].map(timespanUsec)).toEqual([200_000, 1_500_000, 50_000, 90_000_000, null, null, null]);
+    expect(toUnitStatus({ Id: 'a.service', CPUQuotaPerSecUSec: '200ms' }).cpuQuotaPerSecUsec).toBe(200_000);
+  });
+
+  it('finds the counters in cgroup v2\'s tree or in v1\'s cpu controller, and nothing in a group leading out of the tree', () => {
+    expect(cpuStatArgv([group])).toEqual(['grep', '-s', '-H', '-e', '', '--', `/sys/fs/cgroup${group}/cpu.stat`, `/sys/fs/cgroup/cpu${group}/cpu.stat`, `/sys/fs/cgroup/cpu,cpuacct${group}/cpu.stat`]);
+    expect(parseCpuStat(grepped(`/sys/fs/cgroup/cpu${group}/cpu.stat`, v1), group)).toEqual({ periods: 61, throttled: 61, throttledUsec: 4_852_450, file: `/sys/fs/cgroup/cpu${group}/cpu.stat` });
+    // v2's hybrid tree without the cpu controller has usage but no bandwidth counters: the v1 file counts.
+    const hybrid = `${grepped(`/sys/fs/cgroup${group}/cpu.stat`, ['usage_usec 5'])}\n${grepped(`/sys/fs/cgroup/cpu${group}/cpu.stat`, v1)}`;
+    expect(parseCpuStat(hybrid, group)!.file).toBe(`/sys/fs/cgroup/cpu${group}/cpu.stat`);
+    expect(parseCpuStat(grepped(`/sys/fs/cgroup${group}/cpu.stat`, v2), group)).toMatchObject({ periods: 400, throttled: 20, throttledUsec: 310_000 });
+    // Another unit's lines (a name that starts the same) are not this one's.
+    expect(parseCpuStat(grepped(`/sys/fs/cgroup/cpu${group}x/cpu.stat`, v1), group)).toBeNull();
+    expect(cpuStatArgv(['/system.slice/../../etc', 'relative'])).toEqual(['grep', '-s', '-H', '-e', '', '--']);
+  });
+
+  it('a warning when throttled in a quarter of the periods it ran, nothing below or on too few periods', () => {
+    const f = facts('development');
+    const unit = Object.assign(f.status.unit!, { cpuQuotaPerSecUsec: 200_000, controlGroup: group });
+    const at = (periods: number, throttled: number) => environmentFindings({ ...f, cpu: [{ unit, periods, throttled, throttledUsec: 4_852_450, file: 'f', from: 'cat f' }] });
+    expect(alarms(at(400, 20))).toEqual([]);
+    expect(alarms(at(9, 9))).toEqual([]);
+    const throttled = byCode(at(61, 61), 'cpu-throttled')!;
+    expect(throttled).toMatchObject({ id: 'development/cpu-throttled', severity: 'warning', fix: null, title: 'mcp-coordination-dev.service is held back by its CPU limit: throttled in 61 of 61 periods (100 %) at CPUQuota=20%' });
+    expect(throttled.evidence).toEqual([
+      { text: `nr_periods 61, nr_throttled 61: stopped 4.9 s in all since it started or got its limit (cgroup ${group})`, from: 'cat f' },
+      { text: 'CPUQuotaPerSecUSec=200000us: CPUQuota=20% of one CPU', from: 'systemctl show mcp-coordination-dev.service -p CPUQuotaPerSecUSec' },
+    ]);
+    expect(throttled.note).toContain('raise CPUQuota=');
   });
 });
 

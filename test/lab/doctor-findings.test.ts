@@ -2,8 +2,8 @@
 // lab of this file's own (real systemd, real units, nothing mocked): a stopped unit, a unit that
 // failed, one that does not exist, a port held by another environment's unit, a hung service,
 // backups missing, stale or unreadable, environments sharing a data dir, a port or a unit, a
-// secret in a drop-in, a unit near its memory or tasks limit, a host that cannot be reached, and
-// the host's failed and crash-looping services without a config. Each scenario checks the finding
+// secret in a drop-in, a unit near its memory or tasks limit or held back by its CPU quota, a
+// host that cannot be reached, and the host's failed and crash-looping services without a config. Each scenario checks the finding
 // (code, severity, evidence, fix) and that nothing else is alarmed: development, untouched, has
 // no finding above info, and production has only the incident's. Each undoes its cause, so the
 // next starts from the lab as booted.
@@ -17,6 +17,7 @@ import { stampOf } from '../../src/core/backups/policy.js';
 import type { Finding } from '../../src/core/doctor/finding.js';
 import { BACKUP_STALE_SEC } from '../../src/core/doctor/rules-service.js';
 import { NEAR_LIMIT } from '../../src/core/doctor/rules-config.js';
+import { CPU_MIN_PERIODS, CPU_THROTTLED_SHARE } from '../../src/core/doctor/rules-cpu.js';
 import type { Host } from '../../src/core/host/host.js';
 import { UNITS, scenarioPaths } from '../../src/lab/scenario.js';
 import { deriveConfig, type Lab } from '../support/backup-lab.js';
@@ -29,6 +30,7 @@ const FAILED = 'opsdeck-findings-false.service';
 const LOOP = 'opsdeck-findings-loop.service';
 const STAGING = 'opsdeck-findings-staging.service';
 const WORKER = 'opsdeck-findings-worker.service';
+const BURNER = 'opsdeck-findings-burner.service';
 
 let lab: Lab | undefined;
 let ctx: ReturnType<typeof labContext> | undefined;
@@ -408,6 +410,44 @@ describeLab('every doctor finding, caused for real on the lab', () => {
     } finally {
       await unlimit(DEV);
       await until(`${DEV}'s TasksMax back to ${original}`, async () => (await prop(DEV, 'TasksMax')) === original);
+    }
+  }, 60_000);
+
+  it("cpu-throttled: a worker unit of development's burns the CPU at CPUQuota=10%", async () => {
+    // Asleep until told (SIGUSR1), then a busy loop: under its quota and idle it is no alarm; busy, the kernel holds it back every period.
+    const script = path.join(lab!.state.dir, 'findings-burner.pl');
+    const unitFile = path.join(paths().units, BURNER);
+    writeFileSync(script, 'my $burn = 0;\n$SIG{USR1} = sub { $burn = 1 };\nsleep 1 until $burn;\n1 while 1;\n');
+    writeFileSync(unitFile, `[Unit]\nDescription=development's CPU-bound worker (doctor-findings test)\n\n[Service]\nExecStart=/usr/bin/perl ${script}\nCPUQuota=10%\n`);
+    try {
+      await run(['systemctl', 'daemon-reload']);
+      await run(['systemctl', 'start', '--', BURNER]);
+      const pid = await prop(BURNER, 'MainPID');
+      expect(Number(pid)).toBeGreaterThan(0);
+      const config = derived('cpu-throttled', (doc) => {
+        doc.environments.development!.relatedUnits = [BURNER];
+      });
+      expectAlarms(await doctor(config), {});
+      await run(['kill', '-USR1', pid]);
+      let report: Report | undefined;
+      await until('the kernel to hold the worker back, and the doctor to see it', async () => {
+        report = await doctor(config);
+        return report.findings.some((f) => f.code === 'cpu-throttled');
+      }, { timeoutMs: 30_000, everyMs: 250 });
+      expectAlarms(report!, { development: [`development/cpu-throttled:${BURNER}`] });
+      const throttled = finding(report!, `development/cpu-throttled:${BURNER}`);
+      expect(throttled).toMatchObject({ severity: 'warning', fix: null });
+      const [, times, periods] = new RegExp(`^${lit(BURNER)} is held back by its CPU limit: throttled in (\\d+) of (\\d+) periods \\(\\d+ %\\) at CPUQuota=10%$`).exec(throttled.title) ?? [];
+      expect(Number(times)).toBeGreaterThanOrEqual(CPU_THROTTLED_SHARE * Number(periods));
+      expect(Number(periods)).toBeGreaterThanOrEqual(CPU_MIN_PERIODS);
+      expect(throttled.evidence[0]!.from).toMatch(new RegExp(`^cat /sys/fs/cgroup/(cpu/|cpu,cpuacct/)?system\\.slice/${lit(BURNER)}/cpu\\.stat$`));
+      expect(throttled.evidence[1]!.text).toBe('CPUQuotaPerSecUSec=100000us: CPUQuota=10% of one CPU');
+    } finally {
+      await run(['systemctl', 'stop', '--', BURNER], [0, 5]);
+      rmSync(unitFile, { force: true });
+      rmSync(script, { force: true });
+      await run(['systemctl', 'daemon-reload']);
+      await until(`${BURNER} forgotten`, async () => (await prop(BURNER, 'LoadState')) === 'not-found', { everyMs: 100 });
     }
   }, 60_000);
 

@@ -2,7 +2,9 @@
 // rule files (rules-*.ts) share, apart from rules.ts, which runs them, so none imports another.
 import type { EnvironmentConfig } from '../../config/schema.js';
 import type { EnvironmentStatus, UnitJournal } from '../status/report.js';
+import type { CpuThrottling } from '../systemd/cgroup.js';
 import type { DataVar } from '../systemd/data-env.js';
+import type { UnitStatus } from '../systemd/units.js';
 import type { Finding, FindingSeverity, Fix } from './finding.js';
 
 /** The journal lines of the environment's failing unit (status reads them: unit-journal.ts), oldest first. */
@@ -34,6 +36,8 @@ export interface EnvironmentFacts {
   disks?: DiskFacts[];
   /** What `systemd-analyze verify` says of the environment's unit file (host-checks.ts). */
   unitVerify?: UnitVerifyFacts | null;
+  /** How often the kernel held back the environment's units that have a CPUQuota= (host-checks.ts: their cgroups' cpu.stat). */
+  cpu?: CpuFacts[];
   /** Milliseconds since the epoch (the tests pin it). */
   now?: number;
 }
@@ -46,6 +50,11 @@ export interface DiskFacts {
   freeBytes: number;
   inodes: number;
   freeInodes: number;
+  from: string;
+}
+
+export interface CpuFacts extends CpuThrottling {
+  unit: UnitStatus;
   from: string;
 }
 

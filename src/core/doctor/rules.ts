@@ -1,7 +1,7 @@
 // The doctor's rules: pure functions from what is known of an environment to findings. Status
 // runs them over a refresh (its problems are the findings above info); the doctor runs the same
 // rules with a few facts more (doctor.ts: what a hand-started port holder is; host-checks.ts: disk
-// space, systemd-analyze), so the two can never disagree, and the doctor says why. The rules
+// space, systemd-analyze, CPU throttling), so the two can never disagree, and the doctor says why. The rules
 // live in rules-*.ts by what they look at; this file runs them in order and sanitizes.
 // Tests drive them with facts recorded from the lab.
 import type { Problem } from '../status/report.js';
@@ -13,6 +13,7 @@ import { portConflictRule, portRule } from './rules-ports.js';
 import { sandboxRule } from './rules-sandbox.js';
 import { backupRule, healthRule } from './rules-service.js';
 import { collectErrorRule, hostRule, unitRule, unitVerifyRule } from './rules-unit.js';
+import { cpuRule } from './rules-cpu.js';
 import { diskRule } from './rules-disk.js';
 
 export type { EnvironmentFacts, JournalFacts, ProcessFacts } from './facts.js';
@@ -58,4 +59,4 @@ function sanitized(f: Finding): Finding {
 }
 
 /** In this order: among findings of one severity, a cause follows its symptom. */
-const RULES: Rule[] = [hostRule, unitRule, sandboxRule, portConflictRule, portRule, healthRule, backupRule, diskRule, unitVerifyRule, collectErrorRule];
+const RULES: Rule[] = [hostRule, unitRule, sandboxRule, portConflictRule, portRule, healthRule, backupRule, diskRule, cpuRule, unitVerifyRule, collectErrorRule];

@@ -38,7 +38,7 @@ export const UNIT_PROPERTIES = [
   'Id', 'Description', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'Result',
   'MainPID', 'ExecMainStatus', 'ExecMainCode', 'NRestarts', 'Restart', 'RestartUSec',
   'ActiveEnterTimestamp', 'InactiveEnterTimestamp', 'StateChangeTimestamp',
-  'MemoryCurrent', 'MemoryMax', 'CPUUsageNSec', 'TasksCurrent', 'TasksMax', 'ControlGroup',
+  'MemoryCurrent', 'MemoryMax', 'CPUUsageNSec', 'CPUQuotaPerSecUSec', 'TasksCurrent', 'TasksMax', 'ControlGroup',
   'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'WorkingDirectory', 'ReadWritePaths', 'ReadOnlyPaths', 'InaccessiblePaths', 'ProtectSystem', 'InvocationID', 'Environment',
   'Triggers', 'TriggeredBy', 'NextElapseUSecRealtime', 'LastTriggerUSec',
 ] as const;
@@ -63,6 +63,8 @@ export interface UnitStatus {
   /** MemoryMax=: null when unlimited (infinity). */
   memoryMax: number | null;
   cpuNsec: number | null;
+  /** CPUQuota= as the CPU time allowed per second, in µs (1000000 = one core); null when unlimited. */
+  cpuQuotaPerSecUsec: number | null;
   tasks: number | null;
   /** TasksMax=: null when unlimited. */
   tasksMax: number | null;
@@ -98,6 +100,16 @@ function num(value: string | undefined): number | null {
   const big = BigInt(value);
   if (big === UNSET) return null;
   return Number(big);
+}
+
+const TIMESPAN_UNITS: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, min: 60e6, h: 3600e6 };
+
+/** A timespan as `systemctl show` prints one ("200ms", "1.500000s", "1min 30s"), in µs; null for infinity or anything else. */
+export function timespanUsec(value: string | undefined): number | null {
+  if (!value || !/^(\d+(\.\d+)?(us|ms|s|min|h) ?)+$/.test(value)) return null;
+  let usec = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(us|ms|s|min|h)/g)) usec += Number(amount) * TIMESPAN_UNITS[unit!]!;
+  return Math.round(usec);
 }
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
@@ -208,6 +220,7 @@ export function toUnitStatus(props: Record<string, string>): UnitStatus {
     memoryBytes: num(props.MemoryCurrent),
     memoryMax: num(props.MemoryMax),
     cpuNsec: num(props.CPUUsageNSec),
+    cpuQuotaPerSecUsec: timespanUsec(props.CPUQuotaPerSecUSec),
     tasks: num(props.TasksCurrent),
     tasksMax: num(props.TasksMax),
     controlGroup: sanitizeLine(props.ControlGroup ?? ''),
