@@ -203,6 +203,25 @@ describe('the other rules', () => {
     }
   });
 
+  it('InaccessiblePaths= or ReadOnlyPaths= naming the data dir itself overrules ReadWritePaths= granting it: the fix takes it out', () => {
+    for (const [key, mode, other] of [['inaccessiblePaths', 'inaccessible', '/srv/secrets'], ['readOnlyPaths', 'read-only', '-/srv/config']] as const) {
+      const f = facts('production');
+      const setting = key === 'inaccessiblePaths' ? 'InaccessiblePaths' : 'ReadOnlyPaths';
+      Object.assign(f.status.unit!, { protectSystem: 'strict', readWritePaths: [LIVE], [key]: [other, LIVE] });
+      f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: `FATAL: cannot write state to ${LIVE}/state.json: EROFS: read-only file system, open '${LIVE}/state.json.tmp'` });
+      const sandbox = byCode(environmentFindings(f), 'sandbox-path')!;
+      expect(sandbox.title).toBe(`mcp-coordination.service cannot write ${LIVE}/state.json: ${setting}=${LIVE} makes it ${mode}, over ReadWritePaths=${LIVE}`);
+      expect(sandbox.evidence[1]!.text).toBe(`ReadWritePaths=${LIVE} grants ${LIVE}/state.json, but ${setting}=${LIVE} names the same path and wins`);
+      expect(sandbox.fix?.title).toMatch(new RegExp(`^take ${LIVE} out of mcp-coordination\\.service's ${setting}=: unit override ${setting}=${other} \\(`));
+      expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`${setting}=${other}`] });
+    }
+    // A read-only path inside the data dir's granted parent is not the cause of EACCES.
+    const f = facts('production');
+    Object.assign(f.status.unit!, { protectSystem: 'no', readWritePaths: [], readOnlyPaths: [LIVE] });
+    f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: `FATAL: cannot write state to ${LIVE}/state.json: EACCES: permission denied` });
+    expect(byCode(environmentFindings(f), 'sandbox-path')).toBeUndefined();
+  });
+
   it('a failing health check, with what the probe saw', () => {
     const f = facts('development');
     f.status.health = { ...f.status.health!, ok: false, failures: ['HTTP 503, expected 200'], httpStatus: 503 };

@@ -19,21 +19,40 @@ const EACCES = /EACCES|permission denied/i;
 /** Absolute paths in a message ("... to /srv/a/state.json: EROFS ..., open '/srv/a/state.json.tmp'"). */
 const PATHS = /(?:^|[\s'"(=`])(\/[^\s'"():,`]+)/g;
 
-/** Is a path read-only for the service because of its sandbox settings? ProtectSystem= as systemd documents it. */
-function readOnlyBySandbox(unit: UnitStatus, p: string): string | null {
-  const ro = unit.readOnlyPaths.find((r) => isInside(p, bare(r)));
-  if (ro) return `ReadOnlyPaths=${ro}`;
+type Mode = 'hidden' | 'read-only' | 'writable';
+/** One entry of the unit's path settings: which setting, as written (prefixes kept), and its path. */
+interface PathEntry {
+  key: 'InaccessiblePaths' | 'ReadOnlyPaths' | 'ReadWritePaths';
+  raw: string;
+  path: string;
+  mode: Mode;
+}
+
+const STRICTNESS: Record<Mode, number> = { hidden: 2, 'read-only': 1, writable: 0 };
+
+function entriesOf(unit: UnitStatus): PathEntry[] {
+  const of = (key: PathEntry['key'], list: readonly string[], mode: Mode) => list.map((raw) => ({ key, raw, path: bare(raw), mode }));
+  return [...of('InaccessiblePaths', unit.inaccessiblePaths, 'hidden'), ...of('ReadOnlyPaths', unit.readOnlyPaths, 'read-only'), ...of('ReadWritePaths', unit.readWritePaths, 'writable')];
+}
+
+/**
+ * The path setting that decides what the service may do with `p`, as systemd builds the sandbox:
+ * the most specific path containing it; of equal paths the strictest (InaccessiblePaths= over
+ * ReadOnlyPaths= over ReadWritePaths=, as the lab shows). Null: only ProtectSystem= applies.
+ */
+function decidingEntry(unit: UnitStatus, p: string): PathEntry | null {
+  const containing = entriesOf(unit).filter((e) => isInside(p, e.path));
+  containing.sort((a, b) => b.path.length - a.path.length || STRICTNESS[b.mode] - STRICTNESS[a.mode]);
+  return containing[0] ?? null;
+}
+
+/** Read-only by ProtectSystem= alone, as systemd documents it. */
+function protectedBySystem(unit: UnitStatus, p: string): string | null {
   const protect = unit.protectSystem;
   if (protect === 'strict') return 'ProtectSystem=strict';
   if (protect === 'full' && /^\/(usr|boot|efi|etc)(\/|$)/.test(p)) return 'ProtectSystem=full';
   if ((protect === 'yes' || protect === 'true') && /^\/(usr|boot|efi)(\/|$)/.test(p)) return `ProtectSystem=${protect}`;
   return null;
-}
-
-/** Is a path hidden from the service by InaccessiblePaths=? */
-function inaccessibleBySandbox(unit: UnitStatus, p: string): string | null {
-  const hidden = unit.inaccessiblePaths.find((r) => isInside(p, bare(r)));
-  return hidden ? `InaccessiblePaths=${hidden}` : null;
 }
 
 /** ReadWritePaths= as a value for a drop-in: paths with a space or a quote in double quotes. */
@@ -55,10 +74,11 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
   // While another process holds the unit's port, a restart cannot pass a health gate whatever the
   // settings: the override only writes and reloads, and the adoption (the port's fix) starts the unit.
   const portTaken = status.listeners.some((l) => env.ports.includes(l.port) && l.pid !== null && l.unit !== unit.name);
-  const override = (paths: string[], why: string): Fix => ({
-    title: `${why}: unit override ReadWritePaths=${pathList(paths)} (${portTaken ? 'drop-in and daemon-reload; the unit starts when its port is handed over to it' : 'drop-in, daemon-reload, restart, health gate'})`,
-    plan: { kind: 'unit-override', environment, unit: unit.name, settings: [`ReadWritePaths=${pathList(paths)}`], ...(portTaken ? { restart: false } : {}) },
+  const override = (settings: string[], why: string): Fix => ({
+    title: `${why}: unit override ${settings.join(' ')} (${portTaken ? 'drop-in and daemon-reload; the unit starts when its port is handed over to it' : 'drop-in, daemon-reload, restart, health gate'})`,
+    plan: { kind: 'unit-override', environment, unit: unit.name, settings, ...(portTaken ? { restart: false } : {}) },
   });
+  const grant = (paths: string[], why: string) => override([`ReadWritePaths=${pathList(paths)}`], why);
 
   // 226/NAMESPACE: a path named in the sandbox settings does not exist, so the sandbox cannot be built.
   const nsLine = entries.findLast((e) => NAMESPACE_MISSING.test(e.message));
@@ -71,7 +91,7 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     else evidence.push({ text: 'the main process exited with status 226 (NAMESPACE) before the service ran', from: show(unit.name, 'ExecMainStatus') });
     const keep = missing ? rw.filter((p) => p !== missing) : rw;
     const data = dataDirs.find((d) => missing === null || (d !== missing && !isInside(d, missing)));
-    const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? override([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
+    const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? grant([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
     emit('sandbox-path', 'critical', {
       title: missing ? `${unit.name} cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)` : `${unit.name} cannot start: a path its sandbox names does not exist (226/NAMESPACE)`,
       evidence,
@@ -82,29 +102,40 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
   }
 
   // EROFS: the service writes where its sandbox makes the file system read-only; EACCES: where
-  // InaccessiblePaths= hides it. Either way ReadWritePaths= granting its data dir mends it (the
-  // most specific path wins in systemd's sandbox).
+  // InaccessiblePaths= hides it. ReadWritePaths= granting its data dir mends it when the entry in
+  // the way is above the data dir (the most specific path wins); one at or inside it must go.
   const denied = entries.findLast((e) => e.origin === 'unit' && (EROFS.test(e.message) || EACCES.test(e.message)));
   if (!denied) return;
   const readOnly = EROFS.test(denied.message);
   const paths = [...denied.message.matchAll(PATHS)].map((m) => m[1]!);
   for (const p of paths) {
+    const entry = decidingEntry(unit, p);
+    if (entry?.mode === 'writable') continue;
     // A root service meets an inaccessible path as read-only too (it bypasses the mode, not the mount).
-    const cause = (readOnly ? readOnlyBySandbox(unit, p) : null) ?? inaccessibleBySandbox(unit, p);
-    if (!cause || rw.some((r) => isInside(p, r))) continue;
+    if (entry?.mode === 'read-only' && !readOnly) continue;
+    const cause = entry ? `${entry.key}=${entry.raw}` : readOnly ? protectedBySystem(unit, p) : null;
+    if (!cause) continue;
     const data = dataDirs.find((d) => isInside(p, d)) ?? path.posix.dirname(p);
     const dataVar = unit.dataEnv.find((d) => d.dir === data);
-    const what = cause.startsWith('InaccessiblePaths=') ? 'inaccessible' : 'read-only';
+    const what = entry?.mode === 'hidden' ? 'inaccessible' : 'read-only';
+    // Granted, yet overruled: an entry at or inside the data dir, as specific as the grant or more.
+    const overruled = entry ? unit.readWritePaths.find((r) => isInside(p, bare(r))) : undefined;
+    const inTheWay = entry && isInside(entry.path, data) ? entry : null;
     const evidence: FindingEvidence[] = [
-      { text: `${cause}: ${cause.startsWith('ProtectSystem=strict') ? 'the whole file system is read-only for the service' : `${p} is ${what} for the service`}, except ReadWritePaths=`, from: show(unit.name, what === 'inaccessible' ? 'InaccessiblePaths' : 'ProtectSystem,ReadOnlyPaths') },
-      { text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}: ${p} is not inside ${rw.length === 1 ? 'it' : 'any of them'}`, from: where(unit) },
+      { text: `${cause}: ${cause === 'ProtectSystem=strict' ? 'the whole file system is read-only for the service' : `${p} is ${what} for the service`}${overruled ? '' : ', except ReadWritePaths='}`, from: show(unit.name, entry?.key ?? 'ProtectSystem,ReadOnlyPaths') },
+      overruled
+        ? { text: `ReadWritePaths=${overruled} grants ${p}, but ${cause} names ${entry!.path === bare(overruled) ? 'the same path' : 'a path inside it'} and wins`, from: where(unit) }
+        : { text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}: ${p} is not inside ${rw.length === 1 ? 'it' : 'any of them'}`, from: where(unit) },
       ...(dataVar ? [{ text: `Environment= ${dataVar.name}=${dataVar.dir}: where the service keeps its data`, from: show(unit.name, 'Environment') }] : []),
       { text: readOnly ? `the service fails writing ${p}: read-only file system (EROFS)` : `the service is denied ${p}: permission denied (EACCES)`, from, quote: [denied.message] },
     ];
+    const rest = inTheWay ? entriesOf(unit).filter((e) => e.key === inTheWay.key && e !== inTheWay && e.raw !== inTheWay.raw).map((e) => e.raw) : [];
     emit('sandbox-path', 'critical', {
-      title: `${unit.name} cannot write ${p}: ${cause} makes it ${what} and ReadWritePaths= does not grant ${data}`,
+      title: overruled ? `${unit.name} cannot write ${p}: ${cause} makes it ${what}, over ReadWritePaths=${overruled}` : `${unit.name} cannot write ${p}: ${cause} makes it ${what} and ReadWritePaths= does not grant ${data}`,
       evidence,
-      fix: override([...rw, data], `grant ${unit.name} write access to ${data}`),
+      fix: inTheWay
+        ? override([`${inTheWay.key}=${pathList(rest)}`], `take ${inTheWay.path} out of ${unit.name}'s ${inTheWay.key}=`)
+        : grant([...rw, data], `grant ${unit.name} write access to ${data}`),
     });
     return;
   }
