@@ -1,12 +1,14 @@
 // Every finding of the doctor that the incident itself does not show, each caused for real on a
 // lab of this file's own (real systemd, real units, nothing mocked): a stopped unit, a unit that
-// failed, one that does not exist, a port held by another environment's unit, a hung service,
-// backups missing, stale or unreadable, environments sharing a data dir, a port or a unit, a
-// secret in a drop-in, a unit near its memory or tasks limit or held back by its CPU quota, a
-// host that cannot be reached, and the host's failed and crash-looping services without a config. Each scenario checks the finding
-// (code, severity, evidence, fix) and that nothing else is alarmed: development, untouched, has
-// no finding above info, and production has only the incident's. Each undoes its cause, so the
-// next starts from the lab as booted.
+// failed, one that does not exist, a drop-in hiding its data dir (InaccessiblePaths=), a port
+// held by another environment's unit, a hung service, backups missing, stale or unreadable,
+// environments sharing a data dir, a port or a unit, a secret in a drop-in, a unit near its
+// memory or tasks limit or held back by its CPU quota, a host that cannot be reached, a host tool
+// that fails, ports whose holders an unprivileged user cannot see, and the host's failed and
+// crash-looping services without a config. Each scenario checks the finding (code, severity,
+// evidence, fix) and that nothing else is alarmed: development, untouched, has no finding above
+// info, and production has only the incident's. Each undoes its cause, so the next starts from
+// the lab as booted.
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -18,13 +20,23 @@ import type { Finding } from '../../src/core/doctor/finding.js';
 import { BACKUP_STALE_SEC } from '../../src/core/doctor/rules-service.js';
 import { NEAR_LIMIT } from '../../src/core/doctor/rules-config.js';
 import { CPU_MIN_PERIODS, CPU_THROTTLED_SHARE } from '../../src/core/doctor/rules-cpu.js';
+import { runDoctor } from '../../src/core/doctor/doctor.js';
 import type { Host } from '../../src/core/host/host.js';
+import { LabHost } from '../../src/core/host/lab.js';
 import { UNITS, scenarioPaths } from '../../src/lab/scenario.js';
 import { deriveConfig, type Lab } from '../support/backup-lab.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
+import { OneHost } from '../support/one-host.js';
 import { until } from '../support/until.js';
 
 const DEV = UNITS.development;
+
+/** The lab's host as an unprivileged user sees it: every command run as nobody. */
+class UnprivilegedLabHost extends LabHost {
+  override wrap(argv: readonly string[]): string[] {
+    return super.wrap(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv]);
+  }
+}
 /** Units this file starts inside the lab (all stopped and forgotten by its end). */
 const FAILED = 'opsdeck-findings-false.service';
 const LOOP = 'opsdeck-findings-loop.service';
@@ -223,6 +235,31 @@ describeLab('every doctor finding, caused for real on the lab', () => {
       await forget(STAGING);
     }
   }, 60_000);
+
+  it("sandbox-path by InaccessiblePaths=: a drop-in hides development's data dir, overruling its ReadWritePaths=; the fix takes it out", async () => {
+    try {
+      await limit(DEV, `InaccessiblePaths=${devData()}`);
+      await run(['systemctl', 'restart', '--', DEV]);
+      let report: Report | undefined;
+      await until('the doctor to see why development fails', async () => {
+        report = await doctor();
+        return report.findings.some((f) => f.id === 'development/sandbox-path');
+      }, { timeoutMs: 30_000, everyMs: 250 });
+      const sandbox = finding(report!, 'development/sandbox-path');
+      expect(sandbox).toMatchObject({ severity: 'critical', title: `${DEV} cannot write ${devData()}/state.json: InaccessiblePaths=${devData()} makes it inaccessible, over ReadWritePaths=${devData()}` });
+      expect(sandbox.evidence[0]!.from).toBe(`systemctl show ${DEV} -p InaccessiblePaths`);
+      // The lab's service runs as root: it meets the hidden path as read-only.
+      expect(sandbox.evidence.at(-1)!.quote![0]).toMatch(/EROFS: read-only file system/);
+      expect(sandbox.fix!.title).toMatch(new RegExp(`^take ${lit(devData())} out of ${lit(DEV)}'s InaccessiblePaths=: unit override InaccessiblePaths= \\(drop-in, daemon-reload, restart, health gate\\)$`));
+      const fixed = await opsdeck(['doctor', '--fix', 'development/sandbox-path', '--yes', '--config', lab!.config], { env: { OPSDECK_AUDIT_LOG: path.join(work, 'audit.jsonl') }, timeout: 90_000 });
+      expect(fixed.code, fixed.stderr || fixed.stdout).toBe(0);
+      expectAlarms(await doctor(), {});
+    } finally {
+      await unlimit(DEV); // opsdeck's override too: it sits beside the drop-in
+      await run(['systemctl', 'restart', '--', DEV]);
+      await until('development healthy', () => healthy(ports().development), { timeoutMs: 30_000, everyMs: 200 });
+    }
+  }, 120_000);
 
   it('health-failing: development hangs (SIGSTOP): its unit runs and its port listens, but the health check gets no answer', async () => {
     await run(['systemctl', 'kill', '--signal=SIGSTOP', '--', DEV]);
@@ -462,6 +499,41 @@ describeLab('every doctor finding, caused for real on the lab', () => {
     const unreachable = finding(report, 'remote/host-unreachable');
     expect(unreachable).toMatchObject({ severity: 'critical', host: 'gone', fix: null });
     expect(unreachable.title).toContain(`cannot reach host gone over ssh: ssh: connect to host 127.0.0.1 port ${port}: Connection refused`);
+  }, 60_000);
+
+  it('collect-error: journalctl broken on the host while systemctl works; the findings say what they can without it', async () => {
+    // /bin/false over journalctl in the lab's own mount namespace (the machine's journalctl stays as it is).
+    await run(['mount', '--bind', '/bin/false', '/usr/bin/journalctl']);
+    try {
+      const report = await doctor();
+      expect(report.code).toBe(1);
+      expect(report.errors).toEqual([]);
+      const error = finding(report, 'production/collect-error');
+      expect(error).toMatchObject({ severity: 'warning', fix: null, title: `journal of ${UNITS.production}: \`journalctl\` failed on host lab (exit code 1)` });
+      expect(error.evidence).toEqual([{ text: 'the findings above say what they can without it', from: 'the refresh of host lab' }]);
+      // Production's journal is read because its unit fails: without it the crash loop's cause is not found, and not guessed.
+      expect(alarmIds(report, 'production')).not.toContain('production/sandbox-path');
+      expect([...incident(), 'production/collect-error']).toEqual(expect.arrayContaining(alarmIds(report, 'production')));
+      // Development's unit runs: its journal is not needed, and it stays clean.
+      expect(alarmIds(report, 'development')).toEqual([]);
+    } finally {
+      await run(['umount', '/usr/bin/journalctl']);
+    }
+    expectAlarms(await doctor(), {});
+  }, 60_000);
+
+  it('port-owner-unknown: opsdeck run by an unprivileged user sees the sockets, not the processes holding them', async () => {
+    // Every command on the host as nobody (setpriv inside the lab): /proc/*/fd of root's processes is closed to it.
+    const nobody = new UnprivilegedLabHost('lab', lab!.state.dir);
+    const { findings, errors } = await runDoctor(ctx!.config, new OneHost(ctx!.config, nobody));
+    expect(errors).toEqual([]);
+    const unknown = findings.find((f) => f.id === `development/port-owner-unknown:${ports().development}`);
+    expect(unknown).toMatchObject({ severity: 'warning', fix: null, title: `port ${ports().development} is listening, but its process is not visible (run opsdeck as root on host lab to see it)` });
+    expect(unknown!.evidence).toEqual([{ text: `a socket listens on 127.0.0.1:${ports().development}; /proc/*/fd shows no holder to this user`, from: '/proc/net/tcp, /proc/net/tcp6' }]);
+    // Production's hand-started holder is just as hidden: not guessed to be unmanaged, nor its unit's.
+    expect(findings.map((f) => f.id)).toContain(`production/port-owner-unknown:${ports().production}`);
+    expect(findings.map((f) => f.code)).not.toContain('port-unmanaged');
+    expect(findings.map((f) => f.code)).not.toContain('port-other-unit');
   }, 60_000);
 
   it("without environments: the host's failed and crash-looping services, each with its cause", async () => {
