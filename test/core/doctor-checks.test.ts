@@ -49,6 +49,13 @@ describe('systemd-analyze, read', () => {
       'broken-demo.service: Command /usr/bin/nonexistent-program is not executable: No such file or directory',
     ]);
     expect(verifyComplaints('\x1b]0;owned\x07x.service: bad\n', 'x.service', [])).toEqual(['x.service: bad']);
+    // Recorded from systemd-analyze verify of an Environment= line with a stray quote: it quotes the line, secret and all.
+    expect(verifyComplaints('/var/tmp/vt/vt.service:3: Invalid syntax, ignoring: API_TOKEN=sk-live-abcdef1234567890 "BROKEN\n', 'vt.service', ['/var/tmp/vt/vt.service'])).toEqual([
+      '/var/tmp/vt/vt.service:3: Invalid syntax, ignoring: API_TOKEN=sk-l… "BROKEN',
+    ]);
+    expect(verifyComplaints('x.service:3: Invalid environment assignment, ignoring: "URL=postgres://app:hunter2@db/app" ghp_0123456789abcdefABCDEF\n', 'x.service', [])).toEqual([
+      'x.service:3: Invalid environment assignment, ignoring: "URL=post…" ghp_…',
+    ]);
     expect(verifyArgv([{ name: 'x.service', fragmentPath: '/var/lib/lab/units/x.service' }, { name: 'y.service', fragmentPath: '/lib/systemd/system/y.service' }])).toEqual(['env', 'SYSTEMD_UNIT_PATH=/var/lib/lab/units:/lib/systemd/system:', 'systemd-analyze', 'verify', '--man=no', '--', 'x.service', 'y.service']);
   });
 });

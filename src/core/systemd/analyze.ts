@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Host, RunOptions } from '../host/host.js';
 import { sanitizeLine } from '../text/sanitize.js';
+import { redactSecretsIn } from './secret-env.js';
 
 const ITERATIONS = 8;
 const ELAPSE = /^\s*(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\s*$/;
@@ -63,7 +64,9 @@ export function verifyComplaints(stderr: string, unit: string, files: readonly s
   return stderr
     .split('\n')
     .map((line) => sanitizeLine(line).trim())
-    .filter((line) => line !== '' && mine.some((m) => line.startsWith(`${m}:`) || line.startsWith(`${m} `)));
+    .filter((line) => line !== '' && mine.some((m) => line.startsWith(`${m}:`) || line.startsWith(`${m} `)))
+    // A complaint may quote the line it could not parse: an Environment= secret with it.
+    .map(redactSecretsIn);
 }
 
 /** Each unit's complaints, in one command. */

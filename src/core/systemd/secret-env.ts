@@ -62,3 +62,18 @@ export function secretEnvOf(assignments: readonly string[]): SecretVar[] {
     return looksSecret(name, value) ? [{ name: sanitizeLine(name), redacted: redact(value) }] : [];
   });
 }
+
+/**
+ * A line of text that may quote a unit file (systemd-analyze verify: "Invalid syntax, ignoring:
+ * API_TOKEN=sk-…"), with every NAME=value that looks secret, and every bare token, redacted.
+ */
+export function redactSecretsIn(line: string): string {
+  return line.replace(/\S+/g, (word) => {
+    const assignment = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)=(.*?)(["']?)$/.exec(word);
+    if (assignment) {
+      const [, open, name, value, close] = assignment as unknown as [string, string, string, string, string];
+      return looksSecret(name, value) ? `${open}${name}=${redact(value)}${close}` : word;
+    }
+    return looksLikeToken('', word.replace(/^["']|["',.;:]$/g, '')) ? redact(word) : word;
+  });
+}
