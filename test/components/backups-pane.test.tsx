@@ -38,7 +38,7 @@ describe('the backups pane', () => {
     expect(lines[2]).toMatch(/^not scheduled \(opsdeck backup schedule production installs \*-\*-\* 00\/6:00:00\)/);
     expect(lines[3]).toMatch(/^\s+ARCHIVE\s+AGE\s+SIZE\s+FILES\s+VERIFIED\s+NOTE/);
     // Newest first, the cursor on it; verified ✓, never verified ·; the old job's say so.
-    expect(lines[4]).toMatch(/^▶ ✓ data-20261129_\d{6}\.tar\.gz\s+\S+\s+[\d.]+[BK]\s+3\s+\S+ ago\s*$/);
+    expect(lines[4]).toMatch(/^▶ ✓ data-\d{8}_\d{6}\.tar\.gz\s+\S+\s+[\d.]+[BK]\s+3\s+\S+ ago\s*$/);
     expect(lines.filter((l) => /^\s+· data-\d{8}_\d{6}\.tar\.gz .* - +not made by opsdeck$/.test(l)).length).toBeGreaterThanOrEqual(3);
     expect(frame().split('\n').length).toBeLessThan(24);
   });
@@ -50,8 +50,8 @@ describe('the backups pane', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^! data-20261125_060000\.tar\.gz\.partial \(4\.0K, written \d+d\d+h ago\): unfinished: a create was cut off; prune removes it$/));
     const rows = lines.filter((l) => /data-\d{8}_\d{6}\.tar\.gz /.test(l) && !l.startsWith('!'));
     expect(rows).toHaveLength(4);
-    expect(rows[0]).toMatch(/^▶ · data-20261129_\d{6}\.tar\.gz .* \?\s+-\s+✗ \d+% smaller than data-20261129_\d{6}\.tar\.gz$/);
-    expect(rows[1]).toMatch(/^\s+· data-20261129_\d{6}\.tar\.gz .* 25\s+-\s*$/);
+    expect(rows[0]).toMatch(/^▶ · data-\d{8}_\d{6}\.tar\.gz .* \?\s+-\s+✗ \d+% smaller than data-\d{8}_\d{6}\.tar\.gz$/);
+    expect(rows[1]).toMatch(/^\s+· data-\d{8}_\d{6}\.tar\.gz .* 25\s+-\s*$/);
     expect(rows[3]).toMatch(/^\s+· data-20261120_060000\.tar\.gz .* -\s+not made by opsdeck$/);
   });
 
@@ -66,7 +66,7 @@ describe('the backups pane', () => {
       if (rows === 45) {
         expect(frame()).toMatch(/· the service writes to \/var\/lib\/opsdeck-lab\/srv\/production\/data /);
         expect(frame()).toMatch(/\[\/proc\/\d+\/environ\]/);
-        expect(frame()).toMatch(/ARCHIVE data-20261129_\d{6}\.tar\.gz/);
+        expect(frame()).toMatch(/ARCHIVE data-\d{8}_\d{6}\.tar\.gz/);
       }
       if (rows === 15) {
         expect(frame()).toMatch(/… \d+ more lines \(PgDn\)/);
@@ -85,14 +85,14 @@ describe('the backups pane', () => {
     await shown(store, stdin, frame, /ARCHIVE/);
     host.hold(/tar --extract/);
     stdin.write('v');
-    await until('the progress bar', () => /verify data-20261129_\d{6}\.tar\.gz: test extraction █+░+ [\d.]+[BKM] \/ [\d.]+[BKM] .*\d+ \/ 25 files.* · Esc stops/.test(frame()));
+    await until('the progress bar', () => /verify data-\d{8}_\d{6}\.tar\.gz: test extraction █+░+ [\d.]+[BKM] \/ [\d.]+[BKM] .*\d+ \/ 25 files.* · Esc stops/.test(frame()));
     expect(frame()).toMatch(/Esc stop/);
     stdin.write('\x1b');
-    await until('the verify stopped', () => /verify of data-20261129_\d{6}\.tar\.gz did not finish \(at \d\d:\d\d:\d\d\): stopped before it finished/.test(frame()));
+    await until('the verify stopped', () => /verify of data-\d{8}_\d{6}\.tar\.gz did not finish \(at \d\d:\d\d:\d\d\): stopped before it finished/.test(frame()));
     expect(paneLines(frame()).find((l) => l.startsWith('▶'))).toMatch(/^▶ · /);
     stdin.write('v');
-    await until('the verify done', () => /✓ data-20261129_\d{6}\.tar\.gz verified at \d\d:\d\d:\d\d: checksum, extraction, manifest all well/.test(frame()));
-    expect(paneLines(frame()).find((l) => l.startsWith('▶'))).toMatch(/^▶ ✓ data-20261129_\d{6}\.tar\.gz .* 25\s+\d+s ago/);
+    await until('the verify done', () => /✓ data-\d{8}_\d{6}\.tar\.gz verified at \d\d:\d\d:\d\d: checksum, extraction, manifest all well/.test(frame()));
+    expect(paneLines(frame()).find((l) => l.startsWith('▶'))).toMatch(/^▶ ✓ data-\d{8}_\d{6}\.tar\.gz .* 25\s+\d+s ago/);
   });
 
   it('offers the pane\'s keys in the footer (r restores here, it does not restart), and refuses c on a stale source with the evidence open', async () => {

@@ -221,7 +221,7 @@ describe('CPU against CPUQuota=: how often the kernel held the unit back', () =>
   it('a warning when throttled in a quarter of the periods it ran, nothing below or on too few periods', () => {
     const f = facts('development');
     const unit = Object.assign(f.status.unit!, { cpuQuotaPerSecUsec: 200_000, controlGroup: group });
-    const at = (periods: number, throttled: number) => environmentFindings({ ...f, cpu: [{ unit, periods, throttled, throttledUsec: 4_852_450, file: 'f', from: 'cat f' }] });
+    const at = (periods: number, throttled: number) => environmentFindings({ ...f, cpu: [{ unit: unit.name, periods, throttled, throttledUsec: 4_852_450, file: 'f', from: 'cat f' }] });
     expect(alarms(at(400, 20))).toEqual([]);
     expect(alarms(at(9, 9))).toEqual([]);
     const throttled = byCode(at(61, 61), 'cpu-throttled')!;

@@ -58,7 +58,7 @@ describe('the doctor on the recorded incident', () => {
     expect(text).toContain(`command line: /usr/bin/node ${LAB}/production/server.mjs`);
     expect(text).toContain('working directory: / | /proc/');
     expect(text).toMatch(new RegExp(`environment: DATA_DIR=${LIVE} \\| /proc/\\d+/environ`));
-    expect(text).toMatch(/running for \d+m/);
+    expect(text).toMatch(/running for \d+[smh]/);
     expect(text).toMatch(/is what serves port 3444, and it answers the health check/);
     // It answers the health probe on the port it holds, and production has a unit: adopt it.
     expect(holder.fix?.plan).toEqual({ kind: 'adopt', environment: 'production', unit: 'mcp-coordination.service', pid: expect.any(Number), port: 3444 });

@@ -14,7 +14,7 @@ import { testOperation } from '../support/operation.js';
 import { until } from '../support/until.js';
 
 const PRODUCTION_LISTING = /^find -H \/var\/lib\/opsdeck-lab\/srv\/production-data-backups -mindepth 1 -maxdepth 1 /;
-const OPSDECK_MADE = /^data-20261129_\d{6}\.tar\.gz$/;
+const OPSDECK_MADE = /^data-\d{8}_\d{6}\.tar\.gz$/;
 const DAMAGED = 'data-20261124_060000.tar.gz';
 
 function setup(phase: Phase, options: { readonly?: boolean; now?: () => number } = {}) {
@@ -150,7 +150,7 @@ describe('prune', () => {
     expect(details).toContain('remove data-20261125_060000.tar.gz.partial (an unfinished archive)');
     expect(details.some((d) => d.startsWith(`remove ${DAMAGED} (`))).toBe(true);
     expect(details.some((d) => d.startsWith('remove data-20261120_060000.tar.gz ('))).toBe(true);
-    expect(details.find((d) => d.startsWith('keep '))).toMatch(/^keep data-20261129_\d{6}\.tar\.gz: one of the newest 1 \(#1\)/);
+    expect(details.find((d) => d.startsWith('keep '))).toMatch(/^keep data-\d{8}_\d{6}\.tar\.gz: one of the newest 1 \(#1\)/);
   });
 });
 
@@ -225,7 +225,7 @@ describe('restore', () => {
     const { store, host } = setup('clean');
     await showBackups(store, 'fixture');
     await store.getState().actions.proposeBackupRestore(false);
-    expect(host.count(/^openssl dgst -sha256 -r -- .*data-20261129_\d{6}\.tar\.gz$/)).toBe(1);
+    expect(host.count(/^openssl dgst -sha256 -r -- .*data-\d{8}_\d{6}\.tar\.gz$/)).toBe(1);
     const overlay = store.getState().overlay;
     expect(overlay?.kind).toBe('confirm');
     if (overlay?.kind !== 'confirm') return;

@@ -1,9 +1,8 @@
 // The doctor: a status refresh (one `systemctl show` per host, as status does; it has the
-// failing units' journal lines already), then only the facts its rules need beyond that: the
-// cwd, data-dir variables, written files and age of a process holding a port outside any unit;
-// and per host three quick looks for all its environments (host-checks.ts): disk space,
-// systemd-analyze verify of their units, their backup schedules' intervals. Then the same rules
-// status runs (rules.ts), with those facts. It reads only.
+// failing units' journal lines and the per-host looks of host-checks.ts already), then only the
+// facts its rules need beyond that: the cwd, data-dir variables, written files and age of a
+// process holding a port outside any unit. Then the same rules status runs (rules.ts), with
+// those facts. It reads only.
 import type { Config } from '../../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { HostRegistry } from '../host/registry.js';
@@ -15,7 +14,6 @@ import type { EnvironmentStatus, StatusReport } from '../status/report.js';
 import { describeError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { bySeverity, isAlarm, type Finding } from './finding.js';
-import { hostChecks, type HostCheckFacts } from './host-checks.js';
 import { environmentFindings, type EnvironmentFacts, type JournalFacts, type ProcessFacts } from './rules.js';
 import type { ConfigFacts } from './rules-config.js';
 import { failingUnits, hostFindings } from './rules-host.js';
@@ -44,23 +42,13 @@ export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, onl
   const status = await collectStatus(config, hosts, only, options);
   const errors: string[] = [];
   const hostErrors = new Map(status.hosts.map((h) => [h.name, h.error]));
-  const reachable = status.environments.filter((e) => !hostErrors.get(e.host));
-  // Per host, three commands for all its environments (host-checks.ts).
-  const checked = new Map<EnvironmentStatus, HostCheckFacts>();
-  await Promise.all(
-    [...new Set(reachable.map((e) => e.host))].map(async (name) => {
-      const mine = reachable.filter((e) => e.host === name);
-      const facts = await hostChecks(hosts.get(name), mine.map((e) => ({ env: config.environments[e.name]!, status: e })), errors, options.signal);
-      mine.forEach((e, i) => checked.set(e, facts[i]!));
-    }),
-  );
   const environments = await Promise.all(
     status.environments.map(async (envStatus): Promise<EnvironmentFacts & ConfigFacts> => {
       const env = config.environments[envStatus.name]!;
       const hostError = hostErrors.get(envStatus.host) ?? null;
       const host = hosts.get(env.host);
       const processes = hostError ? [] : await unmanagedProcesses(host, envStatus, errors, options.signal);
-      return { environment: envStatus.name, env, status: envStatus, hostError, journal: envStatus.journal, processes, ...checked.get(envStatus), peers: config.environments, now: Date.now() };
+      return { environment: envStatus.name, env, status: envStatus, hostError, journal: envStatus.journal, processes, ...envStatus.checks, peers: config.environments, now: Date.now() };
     }),
   );
   return { status, environments, errors };

@@ -1,11 +1,11 @@
 // What the doctor's rules read of an environment, and how a rule says a finding: the types the
 // rule files (rules-*.ts) share, apart from rules.ts, which runs them, so none imports another.
 import type { EnvironmentConfig } from '../../config/schema.js';
-import type { EnvironmentStatus, UnitJournal } from '../status/report.js';
-import type { CpuThrottling } from '../systemd/cgroup.js';
+import type { EnvironmentStatus, HostChecks, UnitJournal } from '../status/report.js';
 import type { DataVar } from '../systemd/data-env.js';
-import type { UnitStatus } from '../systemd/units.js';
 import type { Finding, FindingSeverity, Fix } from './finding.js';
+
+export type { CpuFacts, DiskFacts, UnitVerifyFacts } from '../status/report.js';
 
 /** The journal lines of the environment's failing unit (status reads them: unit-journal.ts), oldest first. */
 export type JournalFacts = UnitJournal;
@@ -22,7 +22,8 @@ export interface ProcessFacts {
   runningSec: number | null;
 }
 
-export interface EnvironmentFacts {
+/** Disk space, verify, the backups' schedule, CPU throttling: the per-host looks (host-checks.ts), as status keeps them. */
+export interface EnvironmentFacts extends Partial<HostChecks> {
   environment: string;
   env: EnvironmentConfig;
   status: EnvironmentStatus;
@@ -30,39 +31,8 @@ export interface EnvironmentFacts {
   /** Extra facts: absent when only status is asked (the rules then say what they can without them). */
   journal?: JournalFacts | null;
   processes?: ProcessFacts[];
-  /** How often the backups run: the schedule's OnCalendar= and its interval (host-checks.ts asks systemd-analyze calendar, when opsdeck's timer runs them). */
-  backupSchedule?: { schedule: string; seconds: number; from: string } | null;
-  /** The file systems holding the environment's code, data and backups (host-checks.ts: stat -f). */
-  disks?: DiskFacts[];
-  /** What `systemd-analyze verify` says of the environment's unit file (host-checks.ts). */
-  unitVerify?: UnitVerifyFacts | null;
-  /** How often the kernel held back the environment's units that have a CPUQuota= (host-checks.ts: their cgroups' cpu.stat). */
-  cpu?: CpuFacts[];
   /** Milliseconds since the epoch (the tests pin it). */
   now?: number;
-}
-
-/** One file system, and which of the environment's directories it holds. */
-export interface DiskFacts {
-  /** The directories on it and what each is ("data /srv/app/data"). */
-  dirs: Array<{ dir: string; role: 'code' | 'data' | 'backups' }>;
-  sizeBytes: number;
-  freeBytes: number;
-  inodes: number;
-  freeInodes: number;
-  from: string;
-}
-
-export interface CpuFacts extends CpuThrottling {
-  unit: UnitStatus;
-  from: string;
-}
-
-export interface UnitVerifyFacts {
-  unit: string;
-  /** Its complaints, sanitized, one per line. */
-  lines: string[];
-  from: string;
 }
 
 export type Draft = Omit<Finding, 'id' | 'environment' | 'host' | 'code' | 'severity' | 'fix' | 'note'> & { fix?: Fix | null; note?: string | null; key?: string };

@@ -5,16 +5,14 @@
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { fileSystemSpace } from '../host/files.js';
 import type { Host } from '../host/host.js';
-import type { EnvironmentStatus } from '../status/report.js';
 import { calendarArgv, calendarIntervals, verifyArgv, verifyUnits } from '../systemd/analyze.js';
 import { cpuThrottling } from '../systemd/cgroup.js';
 import type { UnitStatus } from '../systemd/units.js';
 import { describeError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import type { CpuFacts, DiskFacts, EnvironmentFacts, UnitVerifyFacts } from './facts.js';
+import type { CpuFacts, DiskFacts, EnvironmentStatus, HostChecks, UnitVerifyFacts } from '../status/report.js';
 
 type Role = DiskFacts['dirs'][number]['role'];
-export type HostCheckFacts = Pick<EnvironmentFacts, 'disks' | 'unitVerify' | 'backupSchedule' | 'cpu'>;
 interface Entry {
   env: EnvironmentConfig;
   status: EnvironmentStatus;
@@ -43,7 +41,7 @@ const quotaUnitsOf = ({ status }: Entry): UnitStatus[] =>
 const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest && status.backupTimer?.loadState === 'loaded' ? env.backups.schedule : null);
 
 /** The looks for every environment of one host; what could not be asked goes to `errors` (the findings then say less). */
-export async function hostChecks(host: Host, entries: readonly Entry[], errors: string[], signal?: AbortSignal): Promise<HostCheckFacts[]> {
+export async function hostChecks(host: Host, entries: readonly Entry[], errors: string[], signal?: AbortSignal): Promise<HostChecks[]> {
   const options = signal ? { signal } : {};
   const dirs = [...new Set(entries.flatMap((e) => dirsOf(e).map((d) => d.dir)))];
   const units = [...new Map(entries.map(unitOf).filter((u) => u !== null).map((u) => [u.name, u])).values()];
@@ -62,7 +60,7 @@ export async function hostChecks(host: Host, entries: readonly Entry[], errors: 
   const spaceFrom = `stat -f ${dirs.join(' ')}`;
   const verifyFrom = verifyArgv(units).join(' ');
   const calendarFrom = calendarArgv(schedules).join(' ');
-  return entries.map((entry): HostCheckFacts => {
+  return entries.map((entry): HostChecks => {
     const disks = new Map<string, DiskFacts>();
     for (const d of dirsOf(entry)) {
       const fs = space?.get(d.dir);
@@ -78,7 +76,7 @@ export async function hostChecks(host: Host, entries: readonly Entry[], errors: 
     const seconds = schedule ? intervals?.get(schedule) : null;
     const cpu = quotaUnitsOf(entry).flatMap((u): CpuFacts[] => {
       const stat = throttling?.get(u.controlGroup);
-      return stat ? [{ ...stat, unit: u, from: `cat ${stat.file}` }] : [];
+      return stat ? [{ ...stat, unit: u.name, from: `cat ${stat.file}` }] : [];
     });
     return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu };
   });

@@ -13,8 +13,9 @@ const seconds = (usec: number) => `${(usec / 1e6).toFixed(usec < 10e6 ? 1 : 0)} 
 const quotaPercent = (perSecUsec: number) => `${Math.round(perSecUsec / 1e4)}%`;
 
 export const cpuRule: Rule = ({ status, cpu = [] }, emit) => {
-  for (const { unit, periods, throttled, throttledUsec, from } of cpu) {
-    if (unit.cpuQuotaPerSecUsec === null || periods < CPU_MIN_PERIODS || throttled < CPU_THROTTLED_SHARE * periods) continue;
+  for (const { unit: name, periods, throttled, throttledUsec, from } of cpu) {
+    const unit = [status.unit, ...status.relatedUnits].find((u) => u?.name === name);
+    if (!unit || unit.cpuQuotaPerSecUsec === null || periods < CPU_MIN_PERIODS || throttled < CPU_THROTTLED_SHARE * periods) continue;
     const quota = `CPUQuota=${quotaPercent(unit.cpuQuotaPerSecUsec)}`;
     emit('cpu-throttled', 'warning', {
       key: unit === status.unit ? undefined : unit.name,

@@ -1,8 +1,10 @@
 // One refresh of every environment: per host, one `systemctl show` for all units, one read of
 // /proc/net/tcp (+ a find and a grep over /proc the first time a socket or PID is seen), one
-// curl for every health probe, and per environment a backups listing, all in parallel. Problems
-// are the doctor's findings (core/doctor/rules.ts) above info: one set of rules for both.
+// curl for every health probe, and per environment a backups listing, all in parallel; then,
+// with the slow parts, the doctor's per-host looks (host-checks.ts). Problems are the doctor's
+// findings (core/doctor/rules.ts) above info: one set of rules and the same facts for both.
 import type { Config, EnvironmentConfig } from '../../config/schema.js';
+import { hostChecks } from '../doctor/host-checks.js';
 import { environmentFindings, problemsOf } from '../doctor/rules.js';
 import type { ConfigFacts } from '../doctor/rules-config.js';
 import { listArchives, newestAge, type BackupListing } from '../backups/listing.js';
@@ -144,13 +146,24 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
         backupSanity,
         backupTimer: env.backups ? (unitMap.get(scheduleUnits(name).timer) ?? null) : null,
         journal,
+        checks: null,
         problems: [],
         errors: hostError ? [hostError] : errors,
       };
-      status.problems = diagnose(env, status, hostError, peers);
       return status;
     }),
   );
+  if (!hostError) {
+    // One set of looks for all the host's environments: reused with the other slow parts while recent.
+    const reused = plans.map((p) => p.reused?.checks ?? null);
+    const checkErrors: string[] = [];
+    const checks = reused.every((c) => c !== null) ? reused : await hostChecks(host, environments.map((status, i) => ({ env: envs[i]![1], status })), checkErrors, signal);
+    environments.forEach((status, i) => {
+      status.checks = checks[i] ?? null;
+      status.errors.push(...checkErrors);
+    });
+  }
+  for (const [i, status] of environments.entries()) status.problems = diagnose(envs[i]![1], status, hostError, peers);
   return { host, hostError, environments, listeners: allListeners };
 }
 
@@ -178,5 +191,5 @@ function isHostLevel(error: unknown): boolean {
 
 /** What is wrong with an environment, most severe first: the doctor's rules over what a refresh collected (and the config's other environments, `peers`). */
 export function diagnose(env: EnvironmentConfig, status: EnvironmentStatus, hostError: string | null, peers?: ConfigFacts['peers']): Problem[] {
-  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError, journal: status.journal, ...(peers ? { peers } : {}) }));
+  return problemsOf(environmentFindings({ environment: status.name, env, status, hostError, journal: status.journal, ...status.checks, ...(peers ? { peers } : {}) }));
 }

@@ -2,6 +2,7 @@
 // Types only, apart from collecting, so the doctor's rules can read a report without importing
 // the code that collects one.
 import type { BackupListing } from '../backups/listing.js';
+import type { CpuThrottling } from '../systemd/cgroup.js';
 import type { LogEntry } from '../journal/parse.js';
 import type { SourceSanity } from '../backups/sanity.js';
 import type { Listener } from '../systemd/listeners.js';
@@ -34,9 +35,47 @@ export interface EnvironmentStatus {
   /** While the unit fails or crash-loops: its newest notice-or-worse journal lines, read when it
    *  starts failing and then with the slow parts (unit-journal.ts); null otherwise. */
   journal: UnitJournal | null;
+  /** The doctor's per-host looks (doctor/host-checks.ts), asked with the slow parts; null when the host could not be reached. */
+  checks: HostChecks | null;
   problems: Problem[];
   /** What could not be collected, and why. */
   errors: string[];
+}
+
+/** What the doctor's per-host looks (doctor/host-checks.ts) found of one environment. */
+export interface HostChecks {
+  /** The file systems holding its code, data and backups (stat -f). */
+  disks: DiskFacts[];
+  /** What `systemd-analyze verify` says of its unit file. */
+  unitVerify: UnitVerifyFacts | null;
+  /** How often its backups run: the schedule's OnCalendar= and its interval, when opsdeck's timer runs them (systemd-analyze calendar). */
+  backupSchedule: { schedule: string; seconds: number; from: string } | null;
+  /** How often the kernel held back its units that have a CPUQuota= (their cgroups' cpu.stat). */
+  cpu: CpuFacts[];
+}
+
+/** One file system, and which of the environment's directories it holds. */
+export interface DiskFacts {
+  /** The directories on it and what each is ("data /srv/app/data"). */
+  dirs: Array<{ dir: string; role: 'code' | 'data' | 'backups' }>;
+  sizeBytes: number;
+  freeBytes: number;
+  inodes: number;
+  freeInodes: number;
+  from: string;
+}
+
+export interface UnitVerifyFacts {
+  unit: string;
+  /** Its complaints, sanitized, one per line. */
+  lines: string[];
+  from: string;
+}
+
+export interface CpuFacts extends CpuThrottling {
+  /** The unit's name: the environment's own or a related unit (status has its properties). */
+  unit: string;
+  from: string;
 }
 
 /** A unit's journal lines, oldest first, and the command they came from. */
