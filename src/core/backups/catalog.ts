@@ -62,7 +62,10 @@ async function readSidecars(host: Host, files: Archive[], options: RunOptions): 
   return out;
 }
 
-export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy, 'prefix'>, sidecar: (archive: Archive, kind: 'manifest' | 'verified') => Manifest | VerifyRecord | null): BackupCatalog {
+/** Another job's archive written to this recently may still be being written (it has no partial name): not judged yet. */
+const WRITING_MS = 60_000;
+
+export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy, 'prefix'>, sidecar: (archive: Archive, kind: 'manifest' | 'verified') => Manifest | VerifyRecord | null, now = Date.now()): BackupCatalog {
   const entries: CatalogEntry[] = listing.archives.map((a) => {
     const raw = path.posix.basename(a.path);
     const named = timeFromName(raw, policy.prefix);
@@ -73,7 +76,11 @@ export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy
     return { ...a, madeAt: (named ?? new Date(a.modifiedAt)).toISOString(), compression: compressionOf(raw), manifest, verified: sameFile ? verified : null, managed: named !== null && !safety, safety, alarm: null };
   });
   entries.sort((x, y) => y.madeAt.localeCompare(x.madeAt));
-  for (let i = 0; i < entries.length - 1; i++) entries[i]!.alarm = shrinkAlarm(entries[i]!, entries[i + 1]!);
+  for (let i = 0; i < entries.length - 1; i++) {
+    const entry = entries[i]!;
+    const maybeWriting = !entry.manifest && now - Date.parse(entry.modifiedAt) < WRITING_MS;
+    entry.alarm = maybeWriting ? null : shrinkAlarm(entry, entries[i + 1]!);
+  }
   return { dir: listing.dir, entries, partials: listing.partials, error: listing.error };
 }
 

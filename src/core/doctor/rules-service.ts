@@ -40,7 +40,7 @@ export const healthRule: Rule = ({ environment, status }, emit) => {
 };
 
 
-export const backupRule: Rule = ({ environment, env, status, backupSchedule }, emit) => {
+export const backupRule: Rule = ({ environment, env, status, backupSchedule, now = Date.now() }, emit) => {
   const backups = status.backups;
   const source = env.backups?.source ?? env.dataDir;
   const create = (dir: string, why: string): Fix => ({ title: `${why}: back up ${dir} now (opsdeck backup create ${environment})`, plan: { kind: 'backup-create', environment, source: dir } });
@@ -63,7 +63,7 @@ export const backupRule: Rule = ({ environment, env, status, backupSchedule }, e
         });
       }
       // A job that suddenly archives the wrong thing: the newest much smaller than the one before (as the backups list shows it).
-      const [newest, before] = buildCatalog(backups, { prefix: env.backups?.prefix ?? '' }, () => null).entries;
+      const [newest, before] = buildCatalog(backups, { prefix: env.backups?.prefix ?? '' }, () => null, now).entries;
       if (newest?.alarm && before) {
         emit('backup-shrunk', 'warning', {
           title: `the newest backup ${newest.name} is ${newest.alarm}`,
