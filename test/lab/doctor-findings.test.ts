@@ -1,14 +1,14 @@
 // Every finding of the doctor that the incident itself does not show, each caused for real on a
 // lab of this file's own (real systemd, real units, nothing mocked): a stopped unit, a unit that
-// failed, one that does not exist, a drop-in hiding its data dir (InaccessiblePaths=), a port
-// held by another environment's unit, a hung service, backups missing, stale or unreadable,
-// environments sharing a data dir, a port or a unit, a secret in a drop-in, a unit near its
-// memory or tasks limit or held back by its CPU quota, a host that cannot be reached, a host tool
-// that fails, ports whose holders an unprivileged user cannot see, and the host's failed and
-// crash-looping services without a config. Each scenario checks the finding (code, severity,
-// evidence, fix) and that nothing else is alarmed: development, untouched, has no finding above
-// info, and production has only the incident's. Each undoes its cause, so the next starts from
-// the lab as booted.
+// failed, one that does not exist, a drop-in hiding its data dir (InaccessiblePaths=) or naming a
+// missing one (226/NAMESPACE), a port held by another environment's unit, a hung service,
+// backups missing, stale or unreadable, environments sharing a data dir, a port or a unit, a
+// secret in a drop-in, a unit near its memory or tasks limit or held back by its CPU quota, a
+// host that cannot be reached, a host tool that fails, ports whose holders an unprivileged user
+// cannot see, and the host's failed and crash-looping services without a config. Each scenario
+// checks the finding (code, severity, evidence, fix) and that nothing else is alarmed:
+// development, untouched, has no finding above info, and production has only the incident's.
+// Each undoes its cause, so the next starts from the lab as booted.
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -241,21 +241,23 @@ describeLab('every doctor finding, caused for real on the lab', () => {
     }
   }, 60_000);
 
-  it("sandbox-path by InaccessiblePaths=: a drop-in hides development's data dir, overruling its ReadWritePaths=; the fix takes it out", async () => {
+  /**
+   * Development broken by a sandbox setting in a drop-in (then restarted): the doctor's
+   * sandbox-path finding, checked by `check`; its fix applied through the runner; development
+   * healthy and clean again. The drop-in and opsdeck's override beside it are removed after.
+   */
+  async function sandboxScenario(setting: string, check: (sandbox: Finding) => void): Promise<void> {
     try {
-      await limit(DEV, `InaccessiblePaths=${devData()}`);
-      await run(['systemctl', 'restart', '--', DEV]);
+      await limit(DEV, setting);
+      await run(['systemctl', 'restart', '--', DEV], [0, 1]);
       let report: Report | undefined;
       await until('the doctor to see why development fails', async () => {
         report = await doctor();
         return report.findings.some((f) => f.id === 'development/sandbox-path');
       }, { timeoutMs: 30_000, everyMs: 250 });
       const sandbox = finding(report!, 'development/sandbox-path');
-      expect(sandbox).toMatchObject({ severity: 'critical', title: `${DEV} cannot write ${devData()}/state.json: InaccessiblePaths=${devData()} makes it inaccessible, over ReadWritePaths=${devData()}` });
-      expect(sandbox.evidence[0]!.from).toBe(`systemctl show ${DEV} -p InaccessiblePaths`);
-      // The lab's service runs as root: it meets the hidden path as read-only.
-      expect(sandbox.evidence.at(-1)!.quote![0]).toMatch(/EROFS: read-only file system/);
-      expect(sandbox.fix!.title).toMatch(new RegExp(`^take ${lit(devData())} out of ${lit(DEV)}'s InaccessiblePaths=: unit override InaccessiblePaths= \\(drop-in, daemon-reload, restart, health gate\\)$`));
+      expect(sandbox.severity).toBe('critical');
+      check(sandbox);
       const fixed = await opsdeck(['doctor', '--fix', 'development/sandbox-path', '--yes', '--config', lab!.config], { env: { OPSDECK_AUDIT_LOG: path.join(work, 'audit.jsonl') }, timeout: 90_000 });
       expect(fixed.code, fixed.stderr || fixed.stdout).toBe(0);
       expect(await healthy(ports().development)).toBe(true);
@@ -263,9 +265,29 @@ describeLab('every doctor finding, caused for real on the lab', () => {
       expectAlarms(await doctor(), {});
     } finally {
       await unlimit(DEV); // opsdeck's override too: it sits beside the drop-in
-      if (!(await healthy(ports().development))) await run(['systemctl', 'restart', '--', DEV]);
+      if (!(await healthy(ports().development))) await run(['systemctl', 'restart', '--', DEV], [0, 1]);
       await developmentClean();
     }
+  }
+
+  it("sandbox-path by InaccessiblePaths=: a drop-in hides development's data dir, overruling its ReadWritePaths=; the fix takes it out", async () => {
+    await sandboxScenario(`InaccessiblePaths=${devData()}`, (sandbox) => {
+      expect(sandbox.title).toBe(`${DEV} cannot write ${devData()}/state.json: InaccessiblePaths=${devData()} makes it inaccessible, over ReadWritePaths=${devData()}`);
+      expect(sandbox.evidence[0]!.from).toBe(`systemctl show ${DEV} -p InaccessiblePaths`);
+      // The lab's service runs as root: it meets the hidden path as read-only.
+      expect(sandbox.evidence.at(-1)!.quote![0]).toMatch(/EROFS: read-only file system/);
+      expect(sandbox.fix!.title).toMatch(new RegExp(`^take ${lit(devData())} out of ${lit(DEV)}'s InaccessiblePaths=: unit override InaccessiblePaths= \\(drop-in, daemon-reload, restart, health gate\\)$`));
+    });
+  }, 240_000);
+
+  it('sandbox-path by a missing directory: a drop-in adds one to ReadWritePaths=, so systemd cannot build the sandbox (226/NAMESPACE); the fix leaves it out', async () => {
+    const missing = path.join(paths().development, 'no-such-dir');
+    await sandboxScenario(`ReadWritePaths=${missing}`, (sandbox) => {
+      expect(sandbox.title).toBe(`${DEV} cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)`);
+      expect(sandbox.evidence[1]!.text).toBe(`systemd cannot set up the service's mount namespace: ${missing} does not exist`);
+      expect(sandbox.evidence[1]!.quote!.join('\n')).toMatch(/status=226\/NAMESPACE/);
+      expect(sandbox.fix!.title).toBe(`grant ${devData()} instead of the missing ${missing}: unit override ReadWritePaths=${devData()} (drop-in, daemon-reload, restart, health gate)`);
+    });
   }, 240_000);
 
   it('health-failing: development hangs (SIGSTOP): its unit runs and its port listens, but the health check gets no answer', async () => {
