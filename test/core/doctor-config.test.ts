@@ -12,7 +12,7 @@ import { causeOf, hostFindings } from '../../src/core/doctor/rules-host.js';
 import { environmentFindings, type EnvironmentFacts } from '../../src/core/doctor/rules.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { diagnose } from '../../src/core/status/collect.js';
-import { secretEnvOf } from '../../src/core/systemd/secret-env.js';
+import { redactUnitFile, secretEnvOf } from '../../src/core/systemd/secret-env.js';
 import { cpuStatArgv, parseCpuStat } from '../../src/core/systemd/cgroup.js';
 import { parseShowBlocks, timespanUsec, toUnitStatus } from '../../src/core/systemd/units.js';
 
@@ -190,6 +190,27 @@ describe('resources against the cgroup\'s limits', () => {
     const f = facts('production');
     Object.assign(f.status.relatedUnits[0]!, { memoryBytes: 950, memoryMax: 1000 });
     expect(byCode(environmentFindings(f), 'memory-near-limit')!.id).toBe('production/memory-near-limit:mcp-backup.service');
+  });
+});
+
+describe('the unit file view redacts what the doctor calls a secret', () => {
+  it('Environment= values that look secret, quoted or bare; everything else as systemctl cat printed it', () => {
+    const cat = [
+      '# /var/lib/opsdeck-lab/units/mcp-coordination-dev.service.d/token.conf',
+      '[Service]',
+      'Environment=API_TOKEN=ghp_0123456789abcdefABCDEF0123 PORT=3446',
+      'Environment="DATABASE_URL=postgres://app:hunter2@db/app" "GREETING=hello world"',
+      'ExecStart=/usr/bin/node server.mjs --token sk-live-abcdef1234567890',
+      'ReadWritePaths=/srv/app/data',
+    ].join('\n');
+    expect(redactUnitFile(cat).split('\n')).toEqual([
+      '# /var/lib/opsdeck-lab/units/mcp-coordination-dev.service.d/token.conf',
+      '[Service]',
+      'Environment=API_TOKEN=ghp_… PORT=3446',
+      'Environment="DATABASE_URL=post…" "GREETING=hello world"',
+      'ExecStart=/usr/bin/node server.mjs --token sk-l…',
+      'ReadWritePaths=/srv/app/data',
+    ]);
   });
 });
 

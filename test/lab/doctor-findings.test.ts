@@ -23,6 +23,7 @@ import { CPU_MIN_PERIODS, CPU_THROTTLED_SHARE } from '../../src/core/doctor/rule
 import { runDoctor } from '../../src/core/doctor/doctor.js';
 import type { Host } from '../../src/core/host/host.js';
 import { LabHost } from '../../src/core/host/lab.js';
+import { catUnit } from '../../src/core/systemd/units.js';
 import { UNITS, scenarioPaths } from '../../src/lab/scenario.js';
 import { deriveConfig, type Lab } from '../support/backup-lab.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
@@ -409,11 +410,14 @@ describeLab('every doctor finding, caused for real on the lab', () => {
       // Not in the doctor's JSON or text, nor in status's JSON (which carries the units): not even most of it.
       const text = await opsdeck(['doctor', '--config', lab!.config]);
       const status = await opsdeck(['status', '--json', '--config', lab!.config]);
-      for (const out of [report.stdout, text.stdout, text.stderr, status.stdout, status.stderr]) {
+      // Nor in the unit file view (the processes pane's `u`: systemctl cat).
+      const unitFile = await catUnit(host, DEV);
+      for (const out of [report.stdout, text.stdout, text.stderr, status.stdout, status.stderr, unitFile]) {
         expect(out).not.toContain(token);
         expect(out).not.toContain(token.slice(4, 20));
       }
       expect(text.stdout).toContain('API_TOKEN=ghp_…');
+      expect(unitFile).toContain(`# ${dropIn}\n[Service]\nEnvironment=API_TOKEN=ghp_…\n`);
     } finally {
       rmSync(dropInDir, { recursive: true, force: true });
       await run(['systemctl', 'daemon-reload']);

@@ -77,3 +77,29 @@ export function redactSecretsIn(line: string): string {
     return looksLikeToken('', word.replace(/^["']|["',.;:]$/g, '')) ? redact(word) : word;
   });
 }
+
+/** Environment='s words: "quoted ones" (which may hold spaces) and bare ones, with their spacing kept. */
+const ENV_WORD = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+
+/**
+ * A unit file as `systemctl cat` prints it, with Environment= values that look secret redacted
+ * (and bare tokens elsewhere, as redactSecretsIn does): the unit file view shows what the doctor
+ * reports as a secret no more than the doctor does.
+ */
+export function redactUnitFile(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const env = /^(\s*Environment\s*=\s*)(.*)$/.exec(line);
+      if (!env) return redactSecretsIn(line);
+      const words = env[2]!.replace(ENV_WORD, (word, doubleQuoted: string | undefined, singleQuoted: string | undefined, bare: string | undefined) => {
+        const assignment = doubleQuoted ?? singleQuoted ?? bare ?? '';
+        const eq = assignment.indexOf('=');
+        if (eq <= 0 || !looksSecret(assignment.slice(0, eq), assignment.slice(eq + 1))) return word;
+        const redacted = `${assignment.slice(0, eq)}=${redact(assignment.slice(eq + 1))}`;
+        return doubleQuoted !== undefined ? `"${redacted}"` : singleQuoted !== undefined ? `'${redacted}'` : redacted;
+      });
+      return `${env[1]}${words}`;
+    })
+    .join('\n');
+}

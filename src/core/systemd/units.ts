@@ -2,7 +2,7 @@
 // unit actions, and unit files. Unit names are validated before they reach a command line,
 // and always follow `--`, so a name can never be read as an option.
 import { dataEnvOf, type DataVar } from './data-env.js';
-import { secretEnvOf, type SecretVar } from './secret-env.js';
+import { redactUnitFile, secretEnvOf, type SecretVar } from './secret-env.js';
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { UsageError } from '../text/errors.js';
 import { secondsSince } from '../text/humanize.js';
@@ -333,10 +333,10 @@ function validSignal(signal: string): string {
   return signal.startsWith('SIG') ? signal : `SIG${signal}`;
 }
 
-/** The unit file and its drop-ins, as `systemctl cat` prints them. */
+/** The unit file and its drop-ins, as `systemctl cat` prints them, secret-looking Environment= values redacted. */
 export async function catUnit(host: Host, unit: string, options: RunOptions = {}): Promise<string> {
   const { stdout } = await host.run(['systemctl', 'cat', '--no-pager', '--', normalizeUnitName(unit)], options);
-  return sanitizeBlock(stdout);
+  return redactUnitFile(sanitizeBlock(stdout));
 }
 
 /** The units that make up an environment: its unit first, then its related units (e.g. the backup job). */
