@@ -51,7 +51,7 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
   /** Runs the doctor and keeps its report, the cursor on the finding it was on; false when it failed or was cancelled. */
   const run = async (mine: AbortController): Promise<boolean> => {
     try {
-      const report = await runDoctor(get().config, deps.hosts, undefined, { signal: mine.signal });
+      const report = await runDoctor(get().config, deps.hosts, undefined, { signal: mine.signal, previous: get().status });
       if (mine.signal.aborted) return false;
       // The finding selected now (the operator may have moved while the doctor ran).
       const followed = selectedFinding(get())?.id;

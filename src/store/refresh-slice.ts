@@ -8,7 +8,7 @@ import { listUnits, showUnits } from '../core/systemd/units.js';
 import type { AppDeps, HostUnit, RefreshActions, Slice, SliceContext } from './types.js';
 
 const HISTORY = 60;
-/** Backups listings and tool counts change slowly: asked for this often only. */
+/** Backups listings, tool counts, a failing unit's journal and the doctor's per-host looks change slowly: asked for this often only. */
 const SLOW_EVERY_MS = 30_000;
 
 export type RefreshSlice = Slice<'status' | 'statusError' | 'lastRefreshMs' | 'lastRefreshAt' | 'history' | 'allUnits', RefreshActions>;
@@ -17,16 +17,20 @@ export type RefreshSlice = Slice<'status' | 'statusError' | 'lastRefreshMs' | 'l
 export function createRefreshSlice({ deps, set, get, now }: SliceContext, afterUpdate: () => void): RefreshSlice {
   let inFlight: Promise<void> | null = null;
   let slowCollectedAt = -Infinity;
+  let seenResult: unknown = null;
   const serviceNames = new Map<Host, { names: string[]; at: number }>();
   const refresh = () => {
     if (inFlight) return inFlight;
     const started = now();
     inFlight = (async () => {
       try {
-        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS ? (get().status ?? undefined) : undefined;
+        // An operation that ended since changed what the slow parts saw (a unit override, a restore): ask them again.
+        const ended = get().operation?.result ?? null;
+        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS && ended === seenResult ? (get().status ?? undefined) : undefined;
+        seenResult = ended;
         // The processes pane's "every service" list is asked alongside, not after, the status.
         const [report, allUnits] = await Promise.all([
-          collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse }),
+          collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse, previous: get().status }),
           get().processes.showAll ? collectAllUnits(deps, serviceNames, now) : get().allUnits,
         ]);
         if (!reuse) slowCollectedAt = now();

@@ -242,17 +242,23 @@ describe('CPU against CPUQuota=: how often the kernel held the unit back', () =>
   it('a warning when throttled in a quarter of the periods it ran, nothing below or on too few periods', () => {
     const f = facts('development');
     const unit = Object.assign(f.status.unit!, { cpuQuotaPerSecUsec: 200_000, controlGroup: group });
-    const at = (periods: number, throttled: number) => environmentFindings({ ...f, cpu: [{ unit: unit.name, periods, throttled, throttledUsec: 4_852_450, file: 'f', from: 'cat f' }] });
+    const total = { periods: 61, throttled: 61, throttledUsec: 4_852_450, readAt: 0 };
+    const at = (periods: number, throttled: number, windowSec: number | null = null) => environmentFindings({ ...f, cpu: [{ unit: unit.name, invocationId: unit.invocationId, total, windowSec, periods, throttled, throttledUsec: 4_852_450, from: 'cat f' }] });
     expect(alarms(at(400, 20))).toEqual([]);
     expect(alarms(at(9, 9))).toEqual([]);
     const throttled = byCode(at(61, 61), 'cpu-throttled')!;
-    expect(throttled).toMatchObject({ id: 'development/cpu-throttled', severity: 'warning', fix: null, title: 'mcp-coordination-dev.service is held back by its CPU limit: throttled in 61 of 61 periods (100 %) at CPUQuota=20%' });
+    expect(throttled).toMatchObject({ id: 'development/cpu-throttled', severity: 'warning', fix: null, title: 'mcp-coordination-dev.service is held back by its CPU limit: throttled in 61 of 61 periods (100 %) since it started, at CPUQuota=20%' });
     expect(throttled.evidence).toEqual([
-      { text: `nr_periods 61, nr_throttled 61: stopped 4.9 s in all since it started or got its limit (cgroup ${group})`, from: 'cat f' },
-      { text: 'CPUQuotaPerSecUSec=200000us: CPUQuota=20% of one CPU', from: 'systemctl show mcp-coordination-dev.service -p CPUQuotaPerSecUSec' },
+      { text: `since it started or got its limit: 61 periods it wanted the CPU, 61 of them stopped, 4.9 s stopped in all (cgroup ${group}: nr_periods 61, nr_throttled 61)`, from: 'cat f' },
+      { text: 'CPUQuota=20% of one CPU: 200 ms of CPU time per second', from: 'systemctl show mcp-coordination-dev.service -p CPUQuotaPerSecUSec' },
     ]);
     expect(throttled.note).toContain('raise CPUQuota=');
+    // Judged since the read before, when there was one of the same run.
+    expect(byCode(at(30, 12, 30), 'cpu-throttled')!.title).toBe('mcp-coordination-dev.service is held back by its CPU limit: throttled in 12 of 30 periods (40 %) in the last 30s, at CPUQuota=20%');
+    Object.assign(unit, { cpuQuotaPerSecUsec: 125_000 });
+    expect(byCode(at(61, 61), 'cpu-throttled')!.title).toMatch(/at CPUQuota=12\.5%$/);
   });
+
 });
 
 describe('without a config: a host\'s failed and crash-looping units with their cause', () => {

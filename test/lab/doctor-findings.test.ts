@@ -20,7 +20,10 @@ import type { Finding } from '../../src/core/doctor/finding.js';
 import { BACKUP_STALE_SEC } from '../../src/core/doctor/rules-service.js';
 import { NEAR_LIMIT } from '../../src/core/doctor/rules-config.js';
 import { CPU_MIN_PERIODS, CPU_THROTTLED_SHARE } from '../../src/core/doctor/rules-cpu.js';
+import { loadConfig } from '../../src/config/load.js';
 import { runDoctor } from '../../src/core/doctor/doctor.js';
+import { HostRegistry } from '../../src/core/host/registry.js';
+import { collectStatus, type StatusReport } from '../../src/core/status/collect.js';
 import type { Host } from '../../src/core/host/host.js';
 import { LabHost } from '../../src/core/host/lab.js';
 import { catUnit } from '../../src/core/systemd/units.js';
@@ -507,11 +510,29 @@ describeLab('every doctor finding, caused for real on the lab', () => {
       expectAlarms(report!, { development: [`development/cpu-throttled:${BURNER}`] });
       const throttled = finding(report!, `development/cpu-throttled:${BURNER}`);
       expect(throttled).toMatchObject({ severity: 'warning', fix: null });
-      const [, times, periods] = new RegExp(`^${lit(BURNER)} is held back by its CPU limit: throttled in (\\d+) of (\\d+) periods \\(\\d+ %\\) at CPUQuota=10%$`).exec(throttled.title) ?? [];
+      const [, times, periods] = new RegExp(`^${lit(BURNER)} is held back by its CPU limit: throttled in (\\d+) of (\\d+) periods \\(\\d+ %\\) since it started, at CPUQuota=10%$`).exec(throttled.title) ?? [];
       expect(Number(times)).toBeGreaterThanOrEqual(CPU_THROTTLED_SHARE * Number(periods));
       expect(Number(periods)).toBeGreaterThanOrEqual(CPU_MIN_PERIODS);
       expect(throttled.evidence[0]!.from).toMatch(new RegExp(`^cat /sys/fs/cgroup/(cpu/|cpu,cpuacct/)?system\\.slice/${lit(BURNER)}/cpu\\.stat$`));
-      expect(throttled.evidence[1]!.text).toBe('CPUQuotaPerSecUSec=100000us: CPUQuota=10% of one CPU');
+      expect(throttled.evidence[1]!.text).toBe('CPUQuota=10% of one CPU: 100 ms of CPU time per second');
+      // A console refreshing judges since its refresh before: the same alarm, over that stretch, in status's problems too.
+      const hosts = new HostRegistry(loadConfig(config).config);
+      try {
+        const { config: parsed } = loadConfig(config);
+        const first = await collectStatus(parsed, hosts, ['development']);
+        const burner = (report: StatusReport) => report.environments[0]!.checks!.cpu.find((c) => c.unit === BURNER)!;
+        let second = first;
+        await until('enough periods since the first read to judge', async () => {
+          second = await collectStatus(parsed, hosts, ['development'], { previous: first });
+          return burner(second).periods >= CPU_MIN_PERIODS;
+        }, { everyMs: 250 });
+        const cpu = burner(second);
+        expect(cpu.windowSec).not.toBeNull();
+        expect(cpu.periods).toBeLessThan(cpu.total.periods);
+        expect(second.environments[0]!.problems.find((p) => p.code === 'cpu-throttled')?.message).toMatch(/ in the last \d+s, at CPUQuota=10%$/);
+      } finally {
+        await hosts.closeAll();
+      }
     } finally {
       await run(['systemctl', 'stop', '--', BURNER], [0, 5]);
       rmSync(unitFile, { force: true });

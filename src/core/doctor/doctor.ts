@@ -40,7 +40,8 @@ export interface DoctorFacts {
 /** A refresh, then the few facts more the rules need where something is already wrong. */
 export async function gatherDoctorFacts(config: Config, hosts: HostRegistry, only?: readonly string[], options: CollectOptions = {}): Promise<DoctorFacts> {
   const status = await collectStatus(config, hosts, only, options);
-  const errors: string[] = [];
+  // The per-host looks that could not be asked, once each (every environment that needed one says so).
+  const errors: string[] = [...new Set(status.environments.flatMap((e) => e.checks?.errors ?? []))];
   const hostErrors = new Map(status.hosts.map((h) => [h.name, h.error]));
   const environments = await Promise.all(
     status.environments.map(async (envStatus): Promise<EnvironmentFacts & ConfigFacts> => {

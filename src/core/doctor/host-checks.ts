@@ -1,7 +1,9 @@
-// The doctor's quick looks beyond a refresh, asked once per host for all its environments (four
-// commands at most however many there are): the space left where their code, data and backups
-// live (stat -f), what systemd-analyze verify says of their units, how often their backups run
-// (systemd-analyze calendar), and how often the kernel held back those with a CPUQuota= (cpu.stat).
+// The doctor's per-host looks, which status asks with its slow parts: once per host for all its
+// environments (four commands at most however many there are), the space left where their code,
+// data and backups live (stat -f), what systemd-analyze verify says of their units, how often
+// their backups run (systemd-analyze calendar), and how often the kernel held back those with a
+// CPUQuota= (cpu.stat). Verify's answer is kept while a unit's files stay the same, a calendar's
+// for good: a console refreshing all day asks them again only when something changed.
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { fileSystemSpace } from '../host/files.js';
 import type { Host } from '../host/host.js';
@@ -16,6 +18,20 @@ type Role = DiskFacts['dirs'][number]['role'];
 interface Entry {
   env: EnvironmentConfig;
   status: EnvironmentStatus;
+  /** The looks of the refresh before, if any: CPU throttling is judged since then. */
+  previous?: HostChecks | null;
+}
+
+/** Per host: what verify said of a unit while its files, their reload and its run are the same (editing a file flips NeedDaemonReload, a reload flips it back). */
+const verifyCache = new WeakMap<Host, Map<string, string[]>>();
+const verifyKey = (u: UnitStatus) => [u.name, u.fragmentPath, ...u.dropInPaths, String(u.needDaemonReload), u.invocationId].join('\0');
+/** Per host: a calendar expression's interval (it never changes). */
+const calendarCache = new WeakMap<Host, Map<string, number | null>>();
+
+function cacheOf<V>(caches: WeakMap<Host, Map<string, V>>, host: Host): Map<string, V> {
+  let cache = caches.get(host);
+  if (!cache || cache.size > 1000) caches.set(host, (cache = new Map()));
+  return cache;
 }
 
 /** The directories of an environment whose file systems matter: its code, data and backups. */
@@ -40,22 +56,31 @@ const quotaUnitsOf = ({ status }: Entry): UnitStatus[] =>
 /** A schedule worth knowing: opsdeck's timer runs the backups on it, and there is a newest archive to judge by it (backups made by cron, by hand or by an old job follow no schedule opsdeck knows). */
 const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest && status.backupTimer?.loadState === 'loaded' ? env.backups.schedule : null);
 
-/** The looks for every environment of one host; what could not be asked goes to `errors` (the findings then say less). */
-export async function hostChecks(host: Host, entries: readonly Entry[], errors: string[], signal?: AbortSignal): Promise<HostChecks[]> {
+/** The looks for every environment of one host; each says which of the looks it needed could not be asked. */
+export async function hostChecks(host: Host, entries: readonly Entry[], signal?: AbortSignal): Promise<HostChecks[]> {
   const options = signal ? { signal } : {};
+  const verified = cacheOf(verifyCache, host);
+  const intervals = cacheOf(calendarCache, host);
   const dirs = [...new Set(entries.flatMap((e) => dirsOf(e).map((d) => d.dir)))];
   const units = [...new Map(entries.map(unitOf).filter((u) => u !== null).map((u) => [u.name, u])).values()];
+  const toVerify = units.filter((u) => !verified.has(verifyKey(u)));
   const schedules = [...new Set(entries.map(scheduleOf).filter((s) => s !== null))];
   const groups = [...new Set(entries.flatMap((e) => quotaUnitsOf(e).map((u) => u.controlGroup)))];
-  const failed = (what: string) => (error: unknown) => {
-    errors.push(sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
+  const failures = new Map<'space' | 'verify' | 'calendar' | 'cpu', string>();
+  const failed = (look: 'space' | 'verify' | 'calendar' | 'cpu', what: string) => (error: unknown) => {
+    failures.set(look, sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
     return null;
   };
-  const [space, verified, intervals, throttling] = await Promise.all([
-    dirs.length > 0 ? fileSystemSpace(host, dirs, options).catch(failed('the space left on its disks')) : null,
-    units.length > 0 ? verifyUnits(host, units, options).catch(failed('systemd-analyze verify')) : null,
-    schedules.length > 0 ? calendarIntervals(host, schedules, options).catch(failed('systemd-analyze calendar')) : null,
-    groups.length > 0 ? cpuThrottling(host, groups, options).catch(failed('the CPU counters of its cgroups')) : null,
+  const readAt = Date.now();
+  const [space, , , throttling] = await Promise.all([
+    dirs.length > 0 ? fileSystemSpace(host, dirs, options).catch(failed('space', 'the space left on its disks')) : null,
+    toVerify.length > 0
+      ? verifyUnits(host, toVerify, options).then((complaints) => toVerify.forEach((u) => verified.set(verifyKey(u), complaints.get(u.name) ?? [])), failed('verify', 'systemd-analyze verify'))
+      : null,
+    schedules.some((s) => !intervals.has(s))
+      ? calendarIntervals(host, schedules, options).then((found) => schedules.forEach((s) => intervals.set(s, found.get(s) ?? null)), failed('calendar', 'systemd-analyze calendar'))
+      : null,
+    groups.length > 0 ? cpuThrottling(host, groups, options).catch(failed('cpu', 'the CPU counters of its cgroups')) : null,
   ]);
   const spaceFrom = `stat -f ${dirs.join(' ')}`;
   const verifyFrom = verifyArgv(units).join(' ');
@@ -70,14 +95,24 @@ export async function hostChecks(host: Host, entries: readonly Entry[], errors: 
       disks.set(fs.id, disk);
     }
     const unit = unitOf(entry);
-    const lines = unit ? verified?.get(unit.name) : undefined;
+    const lines = unit ? verified.get(verifyKey(unit)) : undefined;
     const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyFrom } : null;
     const schedule = scheduleOf(entry);
-    const seconds = schedule ? intervals?.get(schedule) : null;
-    const cpu = quotaUnitsOf(entry).flatMap((u): CpuFacts[] => {
+    const seconds = schedule ? intervals.get(schedule) : null;
+    const quotaUnits = quotaUnitsOf(entry);
+    const cpu = quotaUnits.flatMap((u): CpuFacts[] => {
       const stat = throttling?.get(u.controlGroup);
-      return stat ? [{ ...stat, unit: u.name, from: `cat ${stat.file}` }] : [];
+      if (!stat) return [];
+      const { file, ...counters } = stat;
+      const before = entry.previous?.cpu.find((c) => c.unit === u.name && c.invocationId === u.invocationId && c.total.periods <= counters.periods);
+      const judged = before
+        ? { windowSec: Math.round((readAt - before.total.readAt) / 1000), periods: counters.periods - before.total.periods, throttled: counters.throttled - before.total.throttled, throttledUsec: counters.throttledUsec - before.total.throttledUsec }
+        : { windowSec: null, ...counters };
+      return [{ unit: u.name, invocationId: u.invocationId, total: { ...counters, readAt }, ...judged, from: `cat ${file}` }];
     });
-    return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu };
+    // Only the looks this environment needed: a failed verify is no concern of one without a unit.
+    const needed: Array<['space' | 'verify' | 'calendar' | 'cpu', boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
+    const errors = needed.filter(([look, wanted]) => wanted && failures.has(look)).map(([look]) => failures.get(look)!);
+    return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu, errors };
   });
 }

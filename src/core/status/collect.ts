@@ -25,9 +25,12 @@ export type { EnvironmentStatus, HostStatus, Problem, Severity, StatusReport } f
 
 export interface CollectOptions {
   signal?: AbortSignal | undefined;
-  /** A recent report whose slow-changing parts (backups listing, tools count) are reused
-   *  instead of asked again, so a frequent refresh spawns fewer processes. */
+  /** A recent report whose slow-changing parts (backups listing, tools count, a failing unit's
+   *  journal, the doctor's per-host looks) are reused instead of asked again, so a frequent
+   *  refresh spawns fewer processes. */
   reuseSlow?: StatusReport | undefined;
+  /** The report before, however old: CPU throttling is judged since it (else since each unit started). */
+  previous?: StatusReport | null | undefined;
 }
 
 export async function collectStatus(config: Config, hosts: HostRegistry, only?: readonly string[], options: CollectOptions = {}): Promise<StatusReport> {
@@ -69,7 +72,7 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, peers: ConfigFacts['peers'], { signal, reuseSlow }: CollectOptions) {
+async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>, peers: ConfigFacts['peers'], { signal, reuseSlow, previous }: CollectOptions) {
   const options = signal ? { signal } : {};
   // With each environment's units, opsdeck's backup timer where it has backups (in the same one
   // show): whether the backups run on their schedule decides how old the newest may be.
@@ -154,14 +157,13 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     }),
   );
   if (!hostError) {
-    // One set of looks for all the host's environments: reused with the other slow parts while recent.
-    const reused = plans.map((p) => p.reused?.checks ?? null);
-    const checkErrors: string[] = [];
-    const checks = reused.every((c) => c !== null) ? reused : await hostChecks(host, environments.map((status, i) => ({ env: envs[i]![1], status })), checkErrors, signal);
-    environments.forEach((status, i) => {
-      status.checks = checks[i] ?? null;
-      status.errors.push(...checkErrors);
-    });
+    // One set of looks for all the host's environments, reused with the other slow parts while
+    // recent (an environment's other errors do not matter here: the looks keep their own).
+    const of = (report: StatusReport | null | undefined, name: string) => report?.environments.find((e) => e.name === name && e.host === host.name)?.checks ?? null;
+    const reused = envs.map(([name]) => of(reuseSlow, name));
+    const before = (name: string) => of(previous, name);
+    const checks = reused.every((c) => c !== null) ? reused : await hostChecks(host, environments.map((status, i) => ({ env: envs[i]![1], status, previous: before(status.name) })), signal);
+    environments.forEach((status, i) => (status.checks = checks[i] ?? null));
   }
   for (const [i, status] of environments.entries()) status.problems = diagnose(envs[i]![1], status, hostError, peers);
   return { host, hostError, environments, listeners: allListeners };

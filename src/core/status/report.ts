@@ -52,6 +52,8 @@ export interface HostChecks {
   backupSchedule: { schedule: string; seconds: number; from: string } | null;
   /** How often the kernel held back its units that have a CPUQuota= (their cgroups' cpu.stat). */
   cpu: CpuFacts[];
+  /** The looks it needed that could not be asked, and why (its findings then say less). */
+  errors: string[];
 }
 
 /** One file system, and which of the environment's directories it holds. */
@@ -72,9 +74,18 @@ export interface UnitVerifyFacts {
   from: string;
 }
 
-export interface CpuFacts extends CpuThrottling {
-  /** The unit's name: the environment's own or a related unit (status has its properties). */
+/** A unit's CPU bandwidth counters, and the stretch of time its findings judge. */
+export interface CpuFacts {
   unit: string;
+  /** The run of the unit they belong to (a restart makes a new cgroup: the counters start again). */
+  invocationId: string;
+  /** The counters as read (since the unit started or got its quota), and when (ms since the epoch). */
+  total: CpuThrottling & { readAt: number };
+  /** What is judged: since the previous read of the same run (that many seconds), else since the run began (null). */
+  windowSec: number | null;
+  periods: number;
+  throttled: number;
+  throttledUsec: number;
   from: string;
 }
 

@@ -13,8 +13,6 @@ export interface CpuThrottling {
   throttled: number;
   /** Time spent stopped, in µs. */
   throttledUsec: number;
-  /** The file the counters came from. */
-  file: string;
 }
 
 /** Where a cgroup's cpu.stat may be: cgroup v2's single tree, then v1's cpu controller (joint with cpuacct or not). */
@@ -32,8 +30,8 @@ export function cpuStatArgv(groups: readonly string[]): string[] {
   return ['grep', '-s', '-H', '-e', '', '--', ...groups.flatMap(cpuStatFiles)];
 }
 
-/** cpu.stat's lines, as `grep -H` printed them, for one cgroup: the first place that has the bandwidth counters. */
-export function parseCpuStat(output: string, group: string): CpuThrottling | null {
+/** cpu.stat's lines, as `grep -H` printed them, for one cgroup: the first place that has the bandwidth counters, and that place. */
+export function parseCpuStat(output: string, group: string): (CpuThrottling & { file: string }) | null {
   for (const file of cpuStatFiles(group)) {
     const prefix = `${file}:`;
     const values = new Map<string, number>();
@@ -53,11 +51,12 @@ export function parseCpuStat(output: string, group: string): CpuThrottling | nul
 }
 
 /** The bandwidth counters of each of `groups` (by group) that has them, in one command. */
-export async function cpuThrottling(host: Host, groups: readonly string[], options: RunOptions = {}): Promise<Map<string, CpuThrottling>> {
+export async function cpuThrottling(host: Host, groups: readonly string[], options: RunOptions = {}): Promise<Map<string, CpuThrottling & { file: string }>> {
   const wanted = groups.filter(isControlGroup);
-  const out = new Map<string, CpuThrottling>();
+  const out = new Map<string, CpuThrottling & { file: string }>();
   if (wanted.length === 0) return out;
-  // 1: nothing matched; 2: a place did not exist (-s keeps it quiet, not the exit status).
+  // 1: nothing matched; 2: a place did not exist (-s keeps it quiet, not the exit status; an
+  // unreadable cpu.stat, which cgroups never have, would look the same: no counters, no finding).
   const { stdout } = await host.run(cpuStatArgv(wanted), { ...options, okExitCodes: [0, 1, 2] });
   for (const group of wanted) {
     const stat = parseCpuStat(stdout, group);
