@@ -215,6 +215,25 @@ describe('the other rules', () => {
       expect(sandbox.fix?.title).toMatch(new RegExp(`^take ${LIVE} out of mcp-coordination\\.service's ${setting}=: unit override ${setting}=${other} \\(`));
       expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`${setting}=${other}`] });
     }
+    const denied = (f: ReturnType<typeof facts>, file: string) => f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: `FATAL: cannot write ${file}: EROFS: read-only file system` });
+    // Read-only by the entry and by ProtectSystem=strict, nothing granted: taking the entry out is not enough, the grant comes too.
+    const strict = facts('production');
+    Object.assign(strict.status.unit!, { protectSystem: 'strict', readWritePaths: [], readOnlyPaths: [LIVE] });
+    denied(strict, `${LIVE}/state.json`);
+    expect(byCode(environmentFindings(strict), 'sandbox-path')!.fix).toMatchObject({ title: expect.stringMatching(new RegExp(`^take ${LIVE} out of mcp-coordination\\.service's ReadOnlyPaths= and grant it: `)), plan: { settings: ['ReadOnlyPaths=', `ReadWritePaths=${LIVE}`] } });
+    // The data dir both hidden and read-only (one with systemd's "-"): both lists lose it.
+    const both = facts('production');
+    Object.assign(both.status.unit!, { protectSystem: 'strict', readWritePaths: [LIVE], inaccessiblePaths: [LIVE], readOnlyPaths: [`-${LIVE}`, '/srv/config'] });
+    denied(both, `${LIVE}/state.json`);
+    expect(byCode(environmentFindings(both), 'sandbox-path')!.fix!.plan).toMatchObject({ settings: ['InaccessiblePaths=', 'ReadOnlyPaths=/srv/config'] });
+    // A file outside any data dir the config or the unit names, read-only by an entry naming it: perhaps deliberate, and no grant overrules it: no fix, a note.
+    const conf = facts('production');
+    Object.assign(conf.status.unit!, { protectSystem: 'no', readWritePaths: [], readOnlyPaths: ['/etc/app/conf.json'] });
+    denied(conf, '/etc/app/conf.json');
+    expect(byCode(environmentFindings(conf), 'sandbox-path')).toMatchObject({ fix: null, note: expect.stringContaining('ReadOnlyPaths=/etc/app/conf.json names /etc/app/conf.json itself') });
+    // Read-only by an entry above it: the grant of its directory wins.
+    Object.assign(conf.status.unit!, { readOnlyPaths: ['/etc'] });
+    expect(byCode(environmentFindings(conf), 'sandbox-path')!.fix!.plan).toMatchObject({ settings: ['ReadWritePaths=/etc/app'] });
     // A read-only path inside the data dir's granted parent is not the cause of EACCES.
     const f = facts('production');
     Object.assign(f.status.unit!, { protectSystem: 'no', readWritePaths: [], readOnlyPaths: [LIVE] });

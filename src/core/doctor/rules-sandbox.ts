@@ -1,7 +1,7 @@
 // The doctor's sandbox-path rule: the service cannot write where it keeps its data
 // (ProtectSystem=, ReadOnlyPaths= or InaccessiblePaths=, with EROFS or EACCES in its journal),
 // or cannot even start (a path in its sandbox settings missing: 226/NAMESPACE). Its fix: a
-// drop-in granting the data dir.
+// drop-in granting the data dir, or taking out of the lists an entry no grant can overrule.
 import path from 'node:path';
 import type { UnitStatus } from '../systemd/units.js';
 import { isFailing } from '../status/unit-journal.js';
@@ -79,6 +79,14 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     plan: { kind: 'unit-override', environment, unit: unit.name, settings, ...(portTaken ? { restart: false } : {}) },
   });
   const grant = (paths: string[], why: string) => override([`ReadWritePaths=${pathList(paths)}`], why);
+  /** Each list without `drop` (the override's empty assignment first replaces the list), and the grant too where none covers the path yet. */
+  const withoutEntries = (drop: PathEntry[], grantPaths: string[] | null): Fix => {
+    const keys = [...new Set(drop.map((e) => e.key))];
+    const settings = keys.map((key) => `${key}=${pathList(entriesOf(unit).filter((e) => e.key === key && !drop.some((d) => d.path === e.path)).map((e) => e.raw))}`);
+    if (grantPaths) settings.push(`ReadWritePaths=${pathList(grantPaths)}`);
+    const dropped = [...new Set(drop.map((e) => e.path))].join(' ');
+    return override(settings, `take ${dropped} out of ${unit.name}'s ${keys.map((k) => `${k}=`).join(' and ')}${grantPaths ? ` and grant it` : ''}`);
+  };
 
   // 226/NAMESPACE: a path named in the sandbox settings does not exist, so the sandbox cannot be built.
   const nsLine = entries.findLast((e) => NAMESPACE_MISSING.test(e.message));
@@ -115,12 +123,15 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     if (entry?.mode === 'read-only' && !readOnly) continue;
     const cause = entry ? `${entry.key}=${entry.raw}` : readOnly ? protectedBySystem(unit, p) : null;
     if (!cause) continue;
-    const data = dataDirs.find((d) => isInside(p, d)) ?? path.posix.dirname(p);
+    const knownData = dataDirs.find((d) => isInside(p, d)) ?? null;
+    const data = knownData ?? path.posix.dirname(p);
     const dataVar = unit.dataEnv.find((d) => d.dir === data);
     const what = entry?.mode === 'hidden' ? 'inaccessible' : 'read-only';
     // Granted, yet overruled: an entry at or inside the data dir, as specific as the grant or more.
     const overruled = entry ? unit.readWritePaths.find((r) => isInside(p, bare(r))) : undefined;
-    const inTheWay = entry && isInside(entry.path, data) ? entry : null;
+    // In the way, where a grant cannot win: every entry that holds p back at or inside the service's
+    // own data dir (one the config or the unit names: a path only guessed at is no reason to drop one).
+    const inTheWay = knownData ? entriesOf(unit).filter((e) => e.mode !== 'writable' && isInside(p, e.path) && isInside(e.path, knownData)) : [];
     const evidence: FindingEvidence[] = [
       { text: `${cause}: ${cause === 'ProtectSystem=strict' ? 'the whole file system is read-only for the service' : `${p} is ${what} for the service`}${overruled ? '' : ', except ReadWritePaths='}`, from: show(unit.name, entry?.key ?? 'ProtectSystem,ReadOnlyPaths') },
       overruled
@@ -129,13 +140,14 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
       ...(dataVar ? [{ text: `Environment= ${dataVar.name}=${dataVar.dir}: where the service keeps its data`, from: show(unit.name, 'Environment') }] : []),
       { text: readOnly ? `the service fails writing ${p}: read-only file system (EROFS)` : `the service is denied ${p}: permission denied (EACCES)`, from, quote: [denied.message] },
     ];
-    const rest = inTheWay ? entriesOf(unit).filter((e) => e.key === inTheWay.key && e !== inTheWay && e.raw !== inTheWay.raw).map((e) => e.raw) : [];
     emit('sandbox-path', 'critical', {
       title: overruled ? `${unit.name} cannot write ${p}: ${cause} makes it ${what}, over ReadWritePaths=${overruled}` : `${unit.name} cannot write ${p}: ${cause} makes it ${what} and ReadWritePaths= does not grant ${data}`,
       evidence,
-      fix: inTheWay
-        ? override([`${inTheWay.key}=${pathList(rest)}`], `take ${inTheWay.path} out of ${unit.name}'s ${inTheWay.key}=`)
-        : grant([...rw, data], `grant ${unit.name} write access to ${data}`),
+      ...(inTheWay.length > 0
+        ? { fix: withoutEntries(inTheWay, overruled ? null : [...rw, data]) }
+        : entry && isInside(entry.path, data)
+          ? { fix: null, note: `${cause} names ${entry.path} itself, which no grant of ${data} overrules: if the service must write it, take it out of the unit's ${entry.key}= (opsdeck unit override)` }
+          : { fix: grant([...rw, data], `grant ${unit.name} write access to ${data}`) }),
     });
     return;
   }
