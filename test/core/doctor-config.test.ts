@@ -212,6 +212,21 @@ describe('the unit file view redacts what the doctor calls a secret', () => {
       'ReadWritePaths=/srv/app/data',
     ]);
   });
+
+  it('flags, quotes inside a word, credentials; never a reference, a path or a commit hash', () => {
+    const cat = [
+      'ExecStart=/usr/bin/app --token=ghp_0123456789abcdefABCDEF0123 --db=postgres://u:pw@h/app --cache=/var/cache/app',
+      'Environment=API_TOKEN="hunter2 horse battery" SECRET_FILE=%d/token PASSWORD=$PASSWORD',
+      'SetCredential=db-password:correct horse battery staple',
+      'Description=built from 9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345',
+    ].join('\n');
+    expect(redactUnitFile(cat).split('\n')).toEqual([
+      'ExecStart=/usr/bin/app --token=ghp_… --db=post… --cache=/var/cache/app',
+      'Environment=API_TOKEN=hunt… SECRET_FILE=%d/token PASSWORD=$PASSWORD',
+      'SetCredential=db-password:corr…',
+      'Description=built from 9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345',
+    ]);
+  });
 });
 
 describe('CPU against CPUQuota=: how often the kernel held the unit back', () => {

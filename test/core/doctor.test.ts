@@ -241,6 +241,16 @@ describe('the other rules', () => {
     expect(byCode(environmentFindings(f), 'sandbox-path')).toBeUndefined();
   });
 
+  it('quotes journal lines and command lines with what looks secret redacted', () => {
+    const f = facts('production');
+    f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: 'FATAL: cannot connect to postgres://app:hunter2@db/app with API_TOKEN=ghp_0123456789abcdefABCDEF0123' });
+    const printed = JSON.stringify(environmentFindings(f));
+    expect(printed).toContain('post…');
+    expect(printed).toContain('API_TOKEN=ghp_…');
+    expect(printed).not.toContain('hunter2');
+    expect(printed).not.toContain('0123456789abcdef');
+  });
+
   it('a failing health check, with what the probe saw', () => {
     const f = facts('development');
     f.status.health = { ...f.status.health!, ok: false, failures: ['HTTP 503, expected 200'], httpStatus: 503 };

@@ -2,6 +2,8 @@
 // and its fix as data: which operation builder to call with which arguments (fix.ts builds it
 // when one is chosen), so a finding can be printed, sent as JSON and applied later alike.
 import { constants } from 'node:os';
+import { redactSecretsIn } from '../systemd/secret-env.js';
+import { sanitizeLine } from '../text/sanitize.js';
 
 export type FindingSeverity = 'critical' | 'warning' | 'info';
 
@@ -73,3 +75,6 @@ export function endedBy(code: 'killed' | 'dumped', signal: string): string {
 export function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, value]) => value === n)?.[0] ?? `signal ${n}`;
 }
+
+/** What the system said, made safe to print: control sequences stripped, and what looks like a secret (a token, NAME=value, a URL's password) redacted, for a journal line or a command line may carry one. */
+export const safeLine = (text: string) => redactSecretsIn(sanitizeLine(text));

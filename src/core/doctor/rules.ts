@@ -5,8 +5,7 @@
 // live in rules-*.ts by what they look at; this file runs them in order and sanitizes.
 // Tests drive them with facts recorded from the lab.
 import type { Problem } from '../status/report.js';
-import { sanitizeLine } from '../text/sanitize.js';
-import { bySeverity, isAlarm, type Finding } from './finding.js';
+import { bySeverity, isAlarm, safeLine, type Finding } from './finding.js';
 import type { EnvironmentFacts, Emit, Rule } from './facts.js';
 import { configFindings } from './rules-config.js';
 import { portConflictRule, portRule } from './rules-ports.js';
@@ -46,15 +45,15 @@ export function problemsOf(findings: readonly Finding[]): Problem[] {
   return findings.filter(isAlarm).map((f) => ({ code: f.code, severity: f.severity as Problem['severity'], message: f.title }));
 }
 
-// Messages quote what the system said (errors, command lines, URLs, journal lines): sanitized
+// Messages quote what the system said (errors, command lines, URLs, journal lines): made safe
 // once here, for the CLI, the console and --json alike.
 function sanitized(f: Finding): Finding {
   return {
     ...f,
-    title: sanitizeLine(f.title),
-    evidence: f.evidence.map((e) => ({ text: sanitizeLine(e.text), from: sanitizeLine(e.from), ...(e.quote ? { quote: e.quote.map(sanitizeLine) } : {}) })),
-    fix: f.fix ? { ...f.fix, title: sanitizeLine(f.fix.title) } : null,
-    note: f.note === null ? null : sanitizeLine(f.note),
+    title: safeLine(f.title),
+    evidence: f.evidence.map((e) => ({ text: safeLine(e.text), from: safeLine(e.from), ...(e.quote ? { quote: e.quote.map(safeLine) } : {}) })),
+    fix: f.fix ? { ...f.fix, title: safeLine(f.fix.title) } : null,
+    note: f.note === null ? null : safeLine(f.note),
   };
 }
 

@@ -63,43 +63,50 @@ export function secretEnvOf(assignments: readonly string[]): SecretVar[] {
   });
 }
 
-/**
- * A line of text that may quote a unit file (systemd-analyze verify: "Invalid syntax, ignoring:
- * API_TOKEN=sk-…"), with every NAME=value that looks secret, and every bare token, redacted.
- */
-export function redactSecretsIn(line: string): string {
-  return line.replace(/\S+/g, (word) => {
-    const assignment = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)=(.*?)(["']?)$/.exec(word);
-    if (assignment) {
-      const [, open, name, value, close] = assignment as unknown as [string, string, string, string, string];
-      return looksSecret(name, value) ? `${open}${name}=${redact(value)}${close}` : word;
-    }
-    return looksLikeToken('', word.replace(/^["']|["',.;:]$/g, '')) ? redact(word) : word;
-  });
+/** A word of a line: bare characters and quoted stretches ("a b", 'c d'), as systemd splits Environment=. */
+const WORD = /(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+const unquote = (word: string) => word.replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_m, d: string | undefined, q: string | undefined) => d ?? q ?? '');
+/** Values that name something rather than hold it: systemd's specifiers (%d/token) and variables ($TOKEN). */
+const REFERENCE = /^[%$]/;
+/** What redact() left: done already (a finding's title naming a secret it found). */
+const REDACTED = /…[,.;:)]*$/;
+
+/** One word, redacted when it is NAME=value or --name=value with a secret-looking value, or a token on its own (a known format, a JWT, a URL with a password). */
+function redactWord(word: string): string {
+  const plain = unquote(word);
+  const assignment = /^(-{0,2})([A-Za-z_][A-Za-z0-9_-]*)=(.*)$/s.exec(plain);
+  if (assignment) {
+    const [, dashes, name, value] = assignment as unknown as [string, string, string, string];
+    if (REFERENCE.test(value) || REDACTED.test(value) || !looksSecret(name.replace(/-/g, '_'), value)) return word;
+    const redacted = `${dashes}${name}=${redact(value)}`;
+    return /^["']/.test(word) ? `"${redacted}"` : redacted;
+  }
+  const token = plain.replace(/[,.;:)]+$/, '');
+  return !REDACTED.test(plain) && (KNOWN_PREFIX.test(token) || JWT.test(token) || URL_PASSWORD.test(token)) ? redact(token) : word;
 }
 
-/** Environment='s words: "quoted ones" (which may hold spaces) and bare ones, with their spacing kept. */
-const ENV_WORD = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+/**
+ * A line of text that may quote a unit file or a service's own words (systemd-analyze verify:
+ * "Invalid syntax, ignoring: API_TOKEN=sk-…"; a journal line), with every NAME=value or
+ * --name=value that looks secret, and every token on its own, redacted.
+ */
+export function redactSecretsIn(line: string): string {
+  return line.replace(WORD, redactWord);
+}
 
 /**
- * A unit file as `systemctl cat` prints it, with Environment= values that look secret redacted
- * (and bare tokens elsewhere, as redactSecretsIn does): the unit file view shows what the doctor
- * reports as a secret no more than the doctor does.
+ * A unit file as `systemctl cat` prints it, with what looks secret redacted: Environment= values
+ * (quoted or bare), SetCredential= data, tokens anywhere. The unit file view shows what the
+ * doctor reports as a secret no more than the doctor does.
  */
 export function redactUnitFile(text: string): string {
   return text
     .split('\n')
     .map((line) => {
+      const credential = /^(\s*SetCredential(?:Encrypted)?\s*=\s*[^:\s]+:)(.+)$/.exec(line);
+      if (credential) return `${credential[1]}${redact(credential[2]!.trim())}`;
       const env = /^(\s*Environment\s*=\s*)(.*)$/.exec(line);
-      if (!env) return redactSecretsIn(line);
-      const words = env[2]!.replace(ENV_WORD, (word, doubleQuoted: string | undefined, singleQuoted: string | undefined, bare: string | undefined) => {
-        const assignment = doubleQuoted ?? singleQuoted ?? bare ?? '';
-        const eq = assignment.indexOf('=');
-        if (eq <= 0 || !looksSecret(assignment.slice(0, eq), assignment.slice(eq + 1))) return word;
-        const redacted = `${assignment.slice(0, eq)}=${redact(assignment.slice(eq + 1))}`;
-        return doubleQuoted !== undefined ? `"${redacted}"` : singleQuoted !== undefined ? `'${redacted}'` : redacted;
-      });
-      return `${env[1]}${words}`;
+      return env ? `${env[1]}${redactSecretsIn(env[2]!)}` : redactSecretsIn(line);
     })
     .join('\n');
 }
