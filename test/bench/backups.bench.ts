@@ -5,8 +5,8 @@
 //            manifest) against the bare tar on the same host, same data, same directory:
 //            gzip via tar --gzip (pigz hidden from opsdeck) vs `tar -czf`; gzip via pigz
 //            (opsdeck's default where pigz is installed) vs `tar -I pigz` and vs `tar -czf`;
-//            zstd vs `tar --zstd` (opsdeck runs zstd on every core: ZSTD_NBTHREADS=0), and the
-//            floor of any create with a SHA-256 and an fsync (a shell pipeline hashing the stream);
+//            zstd vs `tar --zstd` (opsdeck runs zstd on every core: ZSTD_NBTHREADS=0), and a bare
+//            pipeline that adds only a SHA-256 of the stream and an fsync (a shell's, for scale);
 //   verify:  verifyArchive (SHA-256, a test extraction, the tree compared with the manifest)
 //            of the gzip (pigz) archive and of the zstd archive;
 //   memory:  each create and verify runs in a fresh process of its own (the core bundled, as
@@ -46,7 +46,7 @@ const HEAP_PER_FILE_TARGET = 32;
  *  Verify runs once. About 7 minutes in all on 2 cores. */
 const REPS = { gzip: 1, zstd: 3 };
 const MB = 1e6;
-/** $1: the data, $2: the archive. zstd on every core, as opsdeck runs it; the hash read from the stream as it is written. */
+/** $1: the data, $2: the archive. zstd on every core, as opsdeck runs it; the hash read from the stream as it is written; then the fsync. */
 const ZSTD_FLOOR = 'tar --blocking-factor=2048 -cf - -C "$1" . | zstd -q -T0 -c | tee "$2" | openssl dgst -sha256 -r >/dev/null && sync "$2"';
 
 /** Change anything here and the data set is made again. */
@@ -484,18 +484,20 @@ async function benchHost(script: string, target: HostUnderTest, input: Input, ro
   }
 
   const zstd = await pair('zstd', ['tar', '--zstd', '-cf', into('baseline.tar.zst'), '-C', DATA, '.'], into('baseline.tar.zst'), 'zstd', false, true);
-  // The least any create with a SHA-256 and an fsync can cost here, whatever drives it: the hash
-  // computed in the stream (a shell pipeline, which opsdeck does not run), no progress, no pre-scan.
-  say(`${label}: zstd floor`);
+  // For scale: a bare shell pipeline that adds only what the target requires beyond tar (a SHA-256,
+  // computed from the stream, and an fsync), with no progress, pre-scan or manifest. opsdeck runs
+  // no shell pipeline; when this is below tar --zstd too, the gap is the checksum and the fsync
+  // on this machine's cores, not opsdeck's way of running them.
+  say(`${label}: zstd with only a checksum and an fsync`);
   const floorRuns: Timed[] = [];
   for (let rep = 0; rep < REPS.zstd; rep++) floorRuns.push(await baseline(host, ['sh', '-c', ZSTD_FLOOR, 'sh', DATA, into('floor.tar.zst')], into('floor.tar.zst')));
   const floor = best(floorRuns);
   rows.push(row('create zstd: tar --zstd (baseline: zstd on one thread)', zstd.bare, `, tar+zstd peak RSS ${mb(zstd.bare.toolPeak)} MB`));
-  rows.push(row(`create zstd: floor with checksum and fsync: tar | zstd -T0 | tee | openssl dgst, then sync (a shell pipeline; no progress, no pre-scan)`, floor));
+  rows.push(row(`create zstd: bare pipeline with only a checksum and an fsync: tar | zstd -T0 | tee | openssl dgst, then sync (no progress, no pre-scan)`, floor));
   rows.push(row(`create zstd: opsdeck (zstd on every core); ${breakdown(zstd.ours.child!)}`, zstd.ours));
   rows.push(ratio('create zstd: opsdeck / tar --zstd', zstd.ours, zstd.bare, true));
-  rows.push(ratio('create zstd: the floor / tar --zstd (the target is out of reach when this is below 1)', floor, zstd.bare, false));
-  rows.push(ratio('create zstd: opsdeck / the floor', zstd.ours, floor, false));
+  rows.push(ratio('create zstd: the bare pipeline with checksum and fsync / tar --zstd', floor, zstd.bare, false));
+  rows.push(ratio('create zstd: opsdeck / the bare pipeline with checksum and fsync', zstd.ours, floor, false));
   rows.push(...memoryRows(label, 'create zstd', zstd.ours, input.files));
 
   say(`${label}: verify`);

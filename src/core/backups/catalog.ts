@@ -62,7 +62,7 @@ async function readSidecars(host: Host, files: Archive[], options: RunOptions): 
   return out;
 }
 
-/** Another job's archive written to this recently may still be being written (it has no partial name): not judged yet. */
+/** An archive without a manifest (another job's; or any, where the sidecars are not read, as in the doctor's rule) written to this recently may still be being written under its final name: not judged yet. */
 const WRITING_MS = 60_000;
 
 export function buildCatalog(listing: BackupListing, policy: Pick<ResolvedPolicy, 'prefix'>, sidecar: (archive: Archive, kind: 'manifest' | 'verified') => Manifest | VerifyRecord | null, now = Date.now()): BackupCatalog {

@@ -1,8 +1,9 @@
 // The doctor's rules: pure functions from what is known of an environment to findings. Status
-// runs them over a refresh (its problems are the findings above info); the doctor runs the same
-// rules with a few facts more (doctor.ts: what a hand-started port holder is; host-checks.ts: disk
-// space, systemd-analyze, CPU throttling), so the two can never disagree, and the doctor says why. The rules
-// live in rules-*.ts by what they look at; this file runs them in order and sanitizes.
+// runs them over a refresh, the doctor's per-host looks included (its problems are the findings
+// above info); the doctor runs the same rules with one fact more (doctor.ts: what a hand-started
+// port holder is, which adds evidence), so the two can never disagree, and the doctor says why.
+// The rules live in rules-*.ts by what they look at; this file runs them in order and makes
+// their text safe to print.
 // Tests drive them with facts recorded from the lab.
 import type { Problem } from '../status/report.js';
 import { bySeverity, isAlarm, safeLine, type Finding } from './finding.js';
