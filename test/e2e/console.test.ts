@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeLab, opsdeckBin, privateLab } from '../support/lab.js';
 import { tmuxSession } from '../support/tmux.js';
-import { privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, privatePortBase } from '../support/lab-constants.js';
 
 const session = `opsdeck-e2e-${process.pid}`;
 const audit = '/var/lib/opsdeck-test-e2e-audit.jsonl';
@@ -19,7 +19,7 @@ function auditLines(): Array<Record<string, unknown>> {
 describeLab('the console in a real terminal', () => {
   beforeAll(async () => {
     rmSync(audit, { force: true });
-    lab = await privateLab('e2e', 1000);
+    lab = await privateLab('e2e', PORT_OFFSETS.e2e);
     // Give the crash loop a restart or two before the first frame.
     await new Promise((r) => setTimeout(r, 3500));
   });
@@ -38,7 +38,7 @@ describeLab('the console in a real terminal', () => {
     expect(first).toMatch(/PRODUCTION: production/);
     // Its sub-state is whatever phase of the loop the frame caught (auto-restart, or briefly running).
     expect(first).toMatch(/production PROD\s+✗ CRASH-LOOP [a-z-]+/);
-    expect(first).toMatch(new RegExp(`${privatePortBase(1000)} ✗ PID \\d+ no unit`));
+    expect(first).toMatch(new RegExp(`${privatePortBase(PORT_OFFSETS.e2e)} ✗ PID \\d+ no unit`));
     expect(first.split('\n').length).toBeLessThanOrEqual(40);
 
     await keys('?');
@@ -81,13 +81,13 @@ describeLab('the console in a real terminal', () => {
     // Processes: the port row shows the unmanaged holder; `a` lists every service of the host.
     await keys('2');
     const processes = await waitFor(/listening ports/);
-    expect(processes).toMatch(new RegExp(`127\\.0\\.0\\.1:${privatePortBase(1000)}\\s+lab\\s+\\d+\\s+✗ no unit \\(started by hand\\?\\)`));
+    expect(processes).toMatch(new RegExp(`127\\.0\\.0\\.1:${privatePortBase(PORT_OFFSETS.e2e)}\\s+lab\\s+\\d+\\s+✗ no unit \\(started by hand\\?\\)`));
     expect(processes).not.toMatch(/systemd-journald/);
     // K on the port row: the preview says what the PID is before anything is asked.
     await keys('/');
-    await keys('-l', String(privatePortBase(1000)));
+    await keys('-l', String(privatePortBase(PORT_OFFSETS.e2e)));
     await keys('Enter');
-    await waitFor(new RegExp(`filter: ${privatePortBase(1000)}`));
+    await waitFor(new RegExp(`filter: ${privatePortBase(PORT_OFFSETS.e2e)}`));
     await keys('K');
     const kill = await waitFor(/Confirm: kill PID \d+[\s\S]*Type production to confirm/); // the preview read, not only the title
     expect(kill).toMatch(/command: .*node .*\/srv\/production\/server\.mjs/);

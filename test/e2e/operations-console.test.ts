@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, opsdeckBin, privateLab } from '../support/lab.js';
 import { tmuxSession } from '../support/tmux.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 const session = `opsdeck-ops-${process.pid}`;
 const { waitFor, start, kill, keys } = tmuxSession(session);
@@ -12,7 +13,7 @@ let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
 
 describeLab('operations in the console', () => {
   beforeAll(async () => {
-    lab = await privateLab('e2e-ops', 5000);
+    lab = await privateLab('e2e-ops', PORT_OFFSETS.e2eOps);
     // The hand-started V1 goes first (as the incident's fix does), so the unit can serve.
     const { config, hosts } = labContext(lab.config);
     const holder = (await collectStatus(config, hosts, ['production'])).environments[0]!.listeners[0]!.pid!;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectStatus } from '../../src/core/status/collect.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 const audit = '/var/lib/opsdeck-test-actions-audit.jsonl';
 let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
@@ -12,7 +13,7 @@ const lines = () => (existsSync(audit) ? readFileSync(audit, 'utf8').trim().spli
 describeLab('unit and kill verbs', () => {
   beforeAll(async () => {
     rmSync(audit, { force: true });
-    lab = await privateLab('actions', 2000);
+    lab = await privateLab('actions', PORT_OFFSETS.actions);
   });
   afterAll(async () => {
     await lab?.down();

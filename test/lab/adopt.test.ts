@@ -14,11 +14,11 @@ import { probeHealth } from '../../src/core/status/health.js';
 import { listListeners } from '../../src/core/systemd/listeners.js';
 import { showUnits } from '../../src/core/systemd/units.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
-import { privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, privatePortBase } from '../support/lab-constants.js';
 import { until } from '../support/until.js';
 
 const UNIT = 'mcp-coordination.service';
-const OFFSET = 8000;
+const OFFSET = PORT_OFFSETS.adopt;
 const PORT = privatePortBase(OFFSET);
 /** In the hand-started process's environment (it inherits ours): must survive a restart, and never be printed. */
 const SECRET = `adopt-test-token-${process.pid}-s3cr3t`;

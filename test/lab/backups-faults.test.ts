@@ -13,6 +13,7 @@ import { archivesIn, backupPaths, cliFor, deriveConfig, inLab, lockHolder, proce
 import { describeLab, labContext, opsdeckBin, privateLab } from '../support/lab.js';
 import { snapshot, writeAwkwardTree } from '../support/tree.js';
 import { until } from '../support/until.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 let lab: Lab | undefined;
 let ctx: ReturnType<typeof labContext> | undefined;
@@ -49,7 +50,7 @@ describeLab('backups: faults (lab)', () => {
   beforeAll(async () => {
     work = mkdtempSync('/var/tmp/opsdeck-backup-faults-test-');
     audit = path.join(work, 'audit.jsonl');
-    lab = await privateLab('backup-faults', 7000);
+    lab = await privateLab('backup-faults', PORT_OFFSETS.backupFaults);
     ctx = labContext(lab.config);
     host = ctx.hosts.get('lab');
     cli = cliFor(lab.config, audit);

@@ -13,6 +13,7 @@ import { archivesIn, backupPaths, cliFor, deriveConfig, jsonLines, resultOf, sha
 import { describeLab, labContext, privateLab } from '../support/lab.js';
 import { snapshot, writeAwkwardTree } from '../support/tree.js';
 import { until } from '../support/until.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 let lab: Lab | undefined;
 let ctx: ReturnType<typeof labContext> | undefined;
@@ -44,7 +45,7 @@ const manifestOf = (archive: string) => JSON.parse(readFileSync(`${archive}.mani
 describeLab('backups (lab)', () => {
   beforeAll(async () => {
     work = mkdtempSync('/var/tmp/opsdeck-backups-test-');
-    lab = await privateLab('backups', 6000);
+    lab = await privateLab('backups', PORT_OFFSETS.backups);
     ctx = labContext(lab.config);
     host = ctx.hosts.get('lab');
     cli = cliFor(lab.config, path.join(work, 'audit.jsonl'));

@@ -14,10 +14,10 @@ import type { Finding } from '../../src/core/doctor/finding.js';
 import type { Host } from '../../src/core/host/host.js';
 import { backupPaths, cliFor, deriveConfig, inLab, type Lab } from '../support/backup-lab.js';
 import { describeLab, labContext, privateLab } from '../support/lab.js';
-import { privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, privatePortBase } from '../support/lab-constants.js';
 import { until } from '../support/until.js';
 
-const OFFSET = 10_000;
+const OFFSET = PORT_OFFSETS.doctorChecks;
 const DEV_PORT = privatePortBase(OFFSET) + 2;
 const DEV_UNIT = 'mcp-coordination-dev.service';
 const HOLDER = 'opsdeck-test-port-holder.service';

@@ -32,6 +32,7 @@ import { deriveConfig, type Lab } from '../support/backup-lab.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
 import { OneHost } from '../support/one-host.js';
 import { until } from '../support/until.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 const DEV = UNITS.development;
 
@@ -161,7 +162,7 @@ async function closedPort(): Promise<number> {
 describeLab('every doctor finding, caused for real on the lab', () => {
   beforeAll(async () => {
     work = mkdtempSync('/var/tmp/opsdeck-doctor-findings-');
-    lab = await privateLab('doctor-findings', 3000);
+    lab = await privateLab('doctor-findings', PORT_OFFSETS.doctorFindings);
     ctx = labContext(lab.config);
     host = ctx.hosts.get('lab');
     await until('development healthy', () => healthy(ports().development), { timeoutMs: 30_000, everyMs: 200 });

@@ -10,10 +10,10 @@ import type { Finding } from '../../src/core/doctor/finding.js';
 import { probeHealth } from '../../src/core/status/health.js';
 import { listListeners } from '../../src/core/systemd/listeners.js';
 import { describeLab, labContext, opsdeck, privateLab } from '../support/lab.js';
-import { privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, privatePortBase } from '../support/lab-constants.js';
 import { until } from '../support/until.js';
 
-const OFFSET = 9000;
+const OFFSET = PORT_OFFSETS.doctorFixes;
 const PORT = privatePortBase(OFFSET);
 const UNIT = 'mcp-coordination.service';
 

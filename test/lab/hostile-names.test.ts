@@ -10,10 +10,10 @@ import { readLabState } from '../../src/core/host/lab-state.js';
 import { collectStatus } from '../../src/core/status/collect.js';
 import { killGroup } from '../../src/core/host/children.js';
 import { describeLab, labContext } from '../support/lab.js';
-import { SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
 
 const NAMES = ['a",pid=1,fd=9)', '\nLISTEN 0 0 :7 ', 'q"),("z",pid=5']; // names are cut to 15 bytes
-const ports = NAMES.map((_, i) => privatePortBase(3000 + i));
+const ports = NAMES.map((_, i) => privatePortBase(PORT_OFFSETS.hostileNames + i));
 const children: ResultPromise[] = [];
 let dir = '';
 

@@ -2,7 +2,7 @@
 import { readdirSync, readlinkSync, existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { describeLab, opsdeck } from '../support/lab.js';
-import { SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
+import { PORT_OFFSETS, SHARED_LAB_DIR, privatePortBase } from '../support/lab-constants.js';
 
 const dir = `${SHARED_LAB_DIR}-lifecycle`;
 
@@ -22,13 +22,13 @@ function processesInNamespace(nsLink: string): number[] {
 describeLab('the lab lifecycle', () => {
   it('comes up, reports itself when asked again, and goes down leaving no process', async () => {
     await opsdeck(['lab', 'down', '--dir', dir]);
-    const up = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(10000)), '--json']);
+    const up = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(PORT_OFFSETS.lifecycle)), '--json']);
     expect(up.code).toBe(0);
     const state = JSON.parse(up.stdout);
-    expect(state).toMatchObject({ config: `${dir}/opsdeck.yaml`, ports: { production: privatePortBase(10000), development: privatePortBase(10002), ssh: privatePortBase(10010) }, alreadyRunning: false });
+    expect(state).toMatchObject({ config: `${dir}/opsdeck.yaml`, ports: { production: privatePortBase(PORT_OFFSETS.lifecycle), development: privatePortBase(PORT_OFFSETS.lifecycle + 2), ssh: privatePortBase(PORT_OFFSETS.lifecycle + 10) }, alreadyRunning: false });
     expect(existsSync(state.config)).toBe(true);
 
-    const human = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(10000))]);
+    const human = await opsdeck(['lab', 'up', '--dir', dir, '--port-base', String(privatePortBase(PORT_OFFSETS.lifecycle))]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/already running \(systemd PID \d+\)/);
     expect(human.stdout.trim().split('\n').at(-1)).toBe(`${dir}/opsdeck.yaml`);

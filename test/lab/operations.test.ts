@@ -14,6 +14,7 @@ import { describeLab, labContext, opsdeck, privateLab, repoRoot } from '../suppo
 import { testOperation } from '../support/operation.js';
 import { cmdline } from '../support/proc.js';
 import { until } from '../support/until.js';
+import { PORT_OFFSETS } from '../support/lab-constants.js';
 
 let lab: Awaited<ReturnType<typeof privateLab>> | undefined;
 let work = '';
@@ -66,7 +67,7 @@ async function cutOffInGate(child: ResultPromise): Promise<string> {
 describeLab('operations', () => {
   beforeAll(async () => {
     work = mkdtempSync('/var/tmp/opsdeck-ops-test-');
-    lab = await privateLab('ops', 4000);
+    lab = await privateLab('ops', PORT_OFFSETS.ops);
   }, 120_000);
   afterAll(async () => {
     await lab?.down();
