@@ -25,6 +25,8 @@ interface Entry {
 /** Per host: what verify said of a unit while its files, their reload and its run are the same (editing a file flips NeedDaemonReload, a reload flips it back). */
 const verifyCache = new WeakMap<Host, Map<string, string[]>>();
 const verifyKey = (u: UnitStatus) => [u.name, u.fragmentPath, ...u.dropInPaths, String(u.needDaemonReload), u.invocationId].join('\0');
+/** CPU throttling is judged since the read before only when that was at least this long ago; else since the unit started. */
+const CPU_WINDOW_MS = 10_000;
 /** Per host: a calendar expression's interval (it never changes). */
 const calendarCache = new WeakMap<Host, Map<string, number | null>>();
 
@@ -104,7 +106,8 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
       const stat = throttling?.get(u.controlGroup);
       if (!stat) return [];
       const { file, ...counters } = stat;
-      const before = entry.previous?.cpu.find((c) => c.unit === u.name && c.invocationId === u.invocationId && c.total.periods <= counters.periods);
+      // A read of the same run at least CPU_WINDOW_MS before: a shorter stretch says too little (the doctor pane may run just after a refresh).
+      const before = entry.previous?.cpu.find((c) => c.unit === u.name && c.invocationId === u.invocationId && c.total.periods <= counters.periods && readAt - c.total.readAt >= CPU_WINDOW_MS);
       const judged = before
         ? { windowSec: Math.round((readAt - before.total.readAt) / 1000), periods: counters.periods - before.total.periods, throttled: counters.throttled - before.total.throttled, throttledUsec: counters.throttledUsec - before.total.throttledUsec }
         : { windowSec: null, ...counters };
