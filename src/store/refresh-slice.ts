@@ -24,10 +24,11 @@ export function createRefreshSlice({ deps, set, get, now }: SliceContext, afterU
     const started = now();
     inFlight = (async () => {
       try {
-        // An operation that ended since changed what the slow parts saw (a unit override, a restore): ask them again.
+        // An operation that ended since changed what the slow parts saw (a unit override, a restore): ask them again (once: not when it starts, nor when its view is closed).
         const ended = get().operation?.result ?? null;
-        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS && ended === seenResult ? (get().status ?? undefined) : undefined;
-        seenResult = ended;
+        const endedSince = ended !== null && ended !== seenResult;
+        if (ended !== null) seenResult = ended;
+        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS && !endedSince ? (get().status ?? undefined) : undefined;
         // The processes pane's "every service" list is asked alongside, not after, the status.
         const [report, allUnits] = await Promise.all([
           collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse, previous: get().status }),

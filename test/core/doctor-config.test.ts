@@ -12,7 +12,7 @@ import { causeOf, hostFindings } from '../../src/core/doctor/rules-host.js';
 import { environmentFindings, type EnvironmentFacts } from '../../src/core/doctor/rules.js';
 import { HostRegistry } from '../../src/core/host/registry.js';
 import { diagnose } from '../../src/core/status/collect.js';
-import { redactUnitFile, secretEnvOf } from '../../src/core/systemd/secret-env.js';
+import { redactSecretsIn, redactUnitFile, secretEnvOf } from '../../src/core/systemd/secret-env.js';
 import { cpuStatArgv, parseCpuStat } from '../../src/core/systemd/cgroup.js';
 import { parseShowBlocks, timespanUsec, toUnitStatus } from '../../src/core/systemd/units.js';
 
@@ -213,7 +213,14 @@ describe('the unit file view redacts what the doctor calls a secret', () => {
     ]);
   });
 
-  it('flags, quotes inside a word, credentials; never a reference, a path or a commit hash', () => {
+  it('in prose, shell snippets and JSON alike: a quote never hides what follows it', () => {
+    expect(redactSecretsIn("can't connect to postgres://app:hunter2@db/app, it's down")).toBe("can't connect to post…, it's down");
+    expect(redactUnitFile("ExecStart=/bin/sh -c 'exec env API_TOKEN=ghp_0123456789abcdefABCDEF0123 app'")).toBe("ExecStart=/bin/sh -c 'exec env API_TOKEN=ghp_… app'");
+    expect(redactSecretsIn('{"token":"x","key":"ghp_0123456789abcdefABCDEF0123"}')).not.toContain('0123456789');
+    expect(redactSecretsIn('ReadWritePaths=-/srv/app/Data2024AbCdEfGhIjKlMnOpQrStUv')).toBe('ReadWritePaths=-/srv/app/Data2024AbCdEfGhIjKlMnOpQrStUv');
+  });
+
+  it('flags, quotes inside a word, credentials; never a specifier, a path or a commit hash', () => {
     const cat = [
       'ExecStart=/usr/bin/app --token=ghp_0123456789abcdefABCDEF0123 --db=postgres://u:pw@h/app --cache=/var/cache/app',
       'Environment=API_TOKEN="hunter2 horse battery" SECRET_FILE=%d/token PASSWORD=$PASSWORD',
@@ -222,7 +229,7 @@ describe('the unit file view redacts what the doctor calls a secret', () => {
     ].join('\n');
     expect(redactUnitFile(cat).split('\n')).toEqual([
       'ExecStart=/usr/bin/app --token=ghp_… --db=post… --cache=/var/cache/app',
-      'Environment=API_TOKEN=hunt… SECRET_FILE=%d/token PASSWORD=$PASSWORD',
+      'Environment=API_TOKEN=hunt… SECRET_FILE=%d/token PASSWORD=$P…',
       'SetCredential=db-password:corr…',
       'Description=built from 9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345',
     ]);
@@ -258,7 +265,7 @@ describe('CPU against CPUQuota=: how often the kernel held the unit back', () =>
     const f = facts('development');
     const unit = Object.assign(f.status.unit!, { cpuQuotaPerSecUsec: 200_000, controlGroup: group });
     const total = { periods: 61, throttled: 61, throttledUsec: 4_852_450, readAt: 0 };
-    const at = (periods: number, throttled: number, windowSec: number | null = null) => environmentFindings({ ...f, cpu: [{ unit: unit.name, invocationId: unit.invocationId, total, windowSec, periods, throttled, throttledUsec: 4_852_450, from: 'cat f' }] });
+    const at = (periods: number, throttled: number, windowSec: number | null = null) => environmentFindings({ ...f, cpu: [{ unit: unit.name, invocationId: unit.invocationId, total, baseline: null, windowSec, periods, throttled, throttledUsec: 4_852_450, from: 'cat f' }] });
     expect(alarms(at(400, 20))).toEqual([]);
     expect(alarms(at(9, 9))).toEqual([]);
     const throttled = byCode(at(61, 61), 'cpu-throttled')!;

@@ -212,8 +212,8 @@ describe('the other rules', () => {
       const sandbox = byCode(environmentFindings(f), 'sandbox-path')!;
       expect(sandbox.title).toBe(`mcp-coordination.service cannot write ${LIVE}/state.json: ${setting}=${LIVE} makes it ${mode}, over ReadWritePaths=${LIVE}`);
       expect(sandbox.evidence[1]!.text).toBe(`ReadWritePaths=${LIVE} grants ${LIVE}/state.json, but ${setting}=${LIVE} names the same path and wins`);
-      expect(sandbox.fix?.title).toMatch(new RegExp(`^take ${LIVE} out of mcp-coordination\\.service's ${setting}=: unit override ${setting}=${other} \\(`));
-      expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`${setting}=${other}`] });
+      expect(sandbox.fix?.title).toMatch(new RegExp(`^take ${LIVE} out of mcp-coordination\\.service's ${setting}= and grant it: unit override ${setting}=${other} ReadWritePaths=${LIVE} \\(`));
+      expect(sandbox.fix?.plan).toMatchObject({ kind: 'unit-override', settings: [`${setting}=${other}`, `ReadWritePaths=${LIVE}`] });
     }
     const denied = (f: ReturnType<typeof facts>, file: string) => f.journal!.entries.push({ timeUs: f.journal!.entries.at(-1)!.timeUs + 1, priority: 3, origin: 'unit', message: `FATAL: cannot write ${file}: EROFS: read-only file system` });
     // Read-only by the entry and by ProtectSystem=strict, nothing granted: taking the entry out is not enough, the grant comes too.
@@ -225,7 +225,12 @@ describe('the other rules', () => {
     const both = facts('production');
     Object.assign(both.status.unit!, { protectSystem: 'strict', readWritePaths: [LIVE], inaccessiblePaths: [LIVE], readOnlyPaths: [`-${LIVE}`, '/srv/config'] });
     denied(both, `${LIVE}/state.json`);
-    expect(byCode(environmentFindings(both), 'sandbox-path')!.fix!.plan).toMatchObject({ settings: ['InaccessiblePaths=', 'ReadOnlyPaths=/srv/config'] });
+    expect(byCode(environmentFindings(both), 'sandbox-path')!.fix!.plan).toMatchObject({ settings: ['InaccessiblePaths=', 'ReadOnlyPaths=/srv/config', `ReadWritePaths=${LIVE}`] });
+    // Read-only above the data dir too, under a broader grant: the data dir's own grant is more specific than both, so it wins.
+    const nested = facts('production');
+    Object.assign(nested.status.unit!, { protectSystem: 'strict', readWritePaths: ['-/var/lib'], readOnlyPaths: [`${LAB}/production`, LIVE] });
+    denied(nested, `${LIVE}/state.json`);
+    expect(byCode(environmentFindings(nested), 'sandbox-path')!.fix!.plan).toMatchObject({ settings: [`ReadOnlyPaths=${LAB}/production`, `ReadWritePaths=-/var/lib ${LIVE}`] });
     // A file outside any data dir the config or the unit names, read-only by an entry naming it: perhaps deliberate, and no grant overrules it: no fix, a note.
     const conf = facts('production');
     Object.assign(conf.status.unit!, { protectSystem: 'no', readWritePaths: [], readOnlyPaths: ['/etc/app/conf.json'] });

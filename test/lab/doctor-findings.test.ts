@@ -290,7 +290,7 @@ describeLab('every doctor finding, caused for real on the lab', () => {
       expect(sandbox.evidence[0]!.from).toBe(`systemctl show ${DEV} -p InaccessiblePaths`);
       // The lab's service runs as root: it meets the hidden path as read-only.
       expect(sandbox.evidence.at(-1)!.quote![0]).toMatch(/EROFS: read-only file system/);
-      expect(sandbox.fix!.title).toMatch(new RegExp(`^take ${lit(devData())} out of ${lit(DEV)}'s InaccessiblePaths=: unit override InaccessiblePaths= \\(drop-in, daemon-reload, restart, health gate\\)$`));
+      expect(sandbox.fix!.title).toMatch(new RegExp(`^take ${lit(devData())} out of ${lit(DEV)}'s InaccessiblePaths= and grant it: unit override InaccessiblePaths= ReadWritePaths=${lit(devData())} \\(drop-in, daemon-reload, restart, health gate\\)$`));
     });
   }, 240_000);
 

@@ -29,6 +29,10 @@ describe('the refresh\'s slow parts', () => {
     expect(looks()).toBe(2);
     await refresh(2000);
     expect(looks()).toBe(2);
+    // Its view closed: nothing more ended.
+    store.setState({ operation: null });
+    await refresh(2000);
+    expect(looks()).toBe(2);
     await refresh(30_000);
     expect(looks()).toBe(3);
   });

@@ -2,8 +2,9 @@
 // environments (four commands at most however many there are), the space left where their code,
 // data and backups live (stat -f), what systemd-analyze verify says of their units, how often
 // their backups run (systemd-analyze calendar), and how often the kernel held back those with a
-// CPUQuota= (cpu.stat). Verify's answer is kept while a unit's files stay the same, a calendar's
-// for good: a console refreshing all day asks them again only when something changed.
+// CPUQuota= (cpu.stat). Verify's answer is kept while a unit's files and their reload state stay
+// as they were (ten minutes at most), a calendar's for good: a console refreshing all day asks
+// them again only when something changed.
 import type { EnvironmentConfig } from '../../config/schema.js';
 import { fileSystemSpace } from '../host/files.js';
 import type { Host } from '../host/host.js';
@@ -22,10 +23,16 @@ interface Entry {
   previous?: HostChecks | null;
 }
 
-/** Per host: what verify said of a unit while its files, their reload and its run are the same (editing a file flips NeedDaemonReload, a reload flips it back). */
-const verifyCache = new WeakMap<Host, Map<string, string[]>>();
-const verifyKey = (u: UnitStatus) => [u.name, u.fragmentPath, ...u.dropInPaths, String(u.needDaemonReload), u.invocationId].join('\0');
-/** CPU throttling is judged since the read before only when that was at least this long ago; else since the unit started. */
+/**
+ * Per host and unit: what verify said, and of which state of the unit: its files, whether they
+ * changed since the last reload, when it was asked. Editing a file flips NeedDaemonReload, a
+ * reload flips it back: either way the state differs from the one kept, and verify runs again;
+ * and at least every VERIFY_FOR_MS (what verify checks beyond the files, an ExecStart= binary, may change).
+ */
+const verifyCache = new WeakMap<Host, Map<string, { state: string; lines: string[]; at: number }>>();
+const VERIFY_FOR_MS = 10 * 60_000;
+const unitState = (u: UnitStatus) => [u.fragmentPath, ...u.dropInPaths, String(u.needDaemonReload)].join('\0');
+/** CPU throttling is judged since a read at least this long before (else since the unit started): a shorter stretch says too little. */
 const CPU_WINDOW_MS = 10_000;
 /** Per host: a calendar expression's interval (it never changes). */
 const calendarCache = new WeakMap<Host, Map<string, number | null>>();
@@ -63,9 +70,13 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
   const options = signal ? { signal } : {};
   const verified = cacheOf(verifyCache, host);
   const intervals = cacheOf(calendarCache, host);
+  const readAt = Date.now();
   const dirs = [...new Set(entries.flatMap((e) => dirsOf(e).map((d) => d.dir)))];
   const units = [...new Map(entries.map(unitOf).filter((u) => u !== null).map((u) => [u.name, u])).values()];
-  const toVerify = units.filter((u) => !verified.has(verifyKey(u)));
+  const toVerify = units.filter((u) => {
+    const kept = verified.get(u.name);
+    return !kept || kept.state !== unitState(u) || readAt - kept.at > VERIFY_FOR_MS;
+  });
   const schedules = [...new Set(entries.map(scheduleOf).filter((s) => s !== null))];
   const groups = [...new Set(entries.flatMap((e) => quotaUnitsOf(e).map((u) => u.controlGroup)))];
   const failures = new Map<'space' | 'verify' | 'calendar' | 'cpu', string>();
@@ -73,11 +84,10 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
     failures.set(look, sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
     return null;
   };
-  const readAt = Date.now();
   const [space, , , throttling] = await Promise.all([
     dirs.length > 0 ? fileSystemSpace(host, dirs, options).catch(failed('space', 'the space left on its disks')) : null,
     toVerify.length > 0
-      ? verifyUnits(host, toVerify, options).then((complaints) => toVerify.forEach((u) => verified.set(verifyKey(u), complaints.get(u.name) ?? [])), failed('verify', 'systemd-analyze verify'))
+      ? verifyUnits(host, toVerify, options).then((complaints) => toVerify.forEach((u) => verified.set(u.name, { state: unitState(u), lines: complaints.get(u.name) ?? [], at: readAt })), failed('verify', 'systemd-analyze verify'))
       : null,
     schedules.some((s) => !intervals.has(s))
       ? calendarIntervals(host, schedules, options).then((found) => schedules.forEach((s) => intervals.set(s, found.get(s) ?? null)), failed('calendar', 'systemd-analyze calendar'))
@@ -97,7 +107,8 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
       disks.set(fs.id, disk);
     }
     const unit = unitOf(entry);
-    const lines = unit ? verified.get(verifyKey(unit)) : undefined;
+    const kept = unit ? verified.get(unit.name) : undefined;
+    const lines = kept && kept.state === unitState(unit!) ? kept.lines : undefined;
     const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyFrom } : null;
     const schedule = scheduleOf(entry);
     const seconds = schedule ? intervals.get(schedule) : null;
@@ -106,15 +117,16 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
       const stat = throttling?.get(u.controlGroup);
       if (!stat) return [];
       const { file, ...counters } = stat;
-      // A read of the same run at least CPU_WINDOW_MS before: a shorter stretch says too little (the doctor pane may run just after a refresh).
-      const before = entry.previous?.cpu.find((c) => c.unit === u.name && c.invocationId === u.invocationId && c.total.periods <= counters.periods && readAt - c.total.readAt >= CPU_WINDOW_MS);
-      const judged = before
-        ? { windowSec: Math.round((readAt - before.total.readAt) / 1000), periods: counters.periods - before.total.periods, throttled: counters.throttled - before.total.throttled, throttledUsec: counters.throttledUsec - before.total.throttledUsec }
+      // The newest earlier read of the same run at least CPU_WINDOW_MS old: the one before, or the one it was judged against (the doctor pane may run just after a refresh).
+      const before = entry.previous?.cpu.find((c) => c.unit === u.name && c.invocationId === u.invocationId);
+      const baseline = [before?.total, before?.baseline].find((b) => b && b.periods <= counters.periods && readAt - b.readAt >= CPU_WINDOW_MS) ?? null;
+      const judged = baseline
+        ? { windowSec: Math.round((readAt - baseline.readAt) / 1000), periods: counters.periods - baseline.periods, throttled: counters.throttled - baseline.throttled, throttledUsec: counters.throttledUsec - baseline.throttledUsec }
         : { windowSec: null, ...counters };
-      return [{ unit: u.name, invocationId: u.invocationId, total: { ...counters, readAt }, ...judged, from: `cat ${file}` }];
+      return [{ unit: u.name, invocationId: u.invocationId, total: { ...counters, readAt }, baseline, ...judged, from: `cat ${file}` }];
     });
     // Only the looks this environment needed: a failed verify is no concern of one without a unit.
-    const needed: Array<['space' | 'verify' | 'calendar' | 'cpu', boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
+    const needed: Array<['space' | 'verify' | 'calendar' | 'cpu', boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null && toVerify.some((u) => u.name === unit.name)], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
     const errors = needed.filter(([look, wanted]) => wanted && failures.has(look)).map(([look]) => failures.get(look)!);
     return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu, errors };
   });

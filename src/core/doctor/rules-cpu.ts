@@ -1,7 +1,7 @@
 // The doctor's CPU rule: a unit held back by its CPUQuota=. Whenever it uses up its quota within
 // a scheduler period, the kernel stops all its threads until the next one, so requests wait
 // while the host may have cores idle. Fed by host-checks.ts's read of the units' cpu.stat: judged
-// since the read before (the console's refresh every 30 s), else since the unit started.
+// since an earlier read at least 10 s old (the console's, every 30 s), else since the unit started.
 import { formatAge } from '../text/humanize.js';
 import type { Rule } from './facts.js';
 import { show } from './finding.js';
@@ -26,7 +26,7 @@ export const cpuRule: Rule = ({ status, cpu = [] }, emit) => {
       title: `${unit.name} is held back by its CPU limit: throttled in ${throttled} of ${periods} periods (${Math.round((throttled / periods) * 100)} %) ${when}, at ${quota}`,
       evidence: [
         {
-          text: `${when === 'since it started' ? 'since it started or got its limit' : `${when} (the read before)`}: ${periods} periods it wanted the CPU, ${throttled} of them stopped, ${seconds(throttledUsec)} stopped in all (cgroup ${unit.controlGroup}: nr_periods ${total.periods}, nr_throttled ${total.throttled})`,
+          text: `${windowSec === null ? 'since it started or got its limit' : `${when} (since an earlier read)`}: ${periods} periods it wanted the CPU, ${throttled} of them stopped, ${seconds(throttledUsec)} stopped in all (cgroup ${unit.controlGroup}: nr_periods ${total.periods}, nr_throttled ${total.throttled})`,
           from,
         },
         { text: `${quota} of one CPU: ${Math.round(unit.cpuQuotaPerSecUsec / 1000)} ms of CPU time per second`, from: show(unit.name, 'CPUQuotaPerSecUSec') },

@@ -79,13 +79,17 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     plan: { kind: 'unit-override', environment, unit: unit.name, settings, ...(portTaken ? { restart: false } : {}) },
   });
   const grant = (paths: string[], why: string) => override([`ReadWritePaths=${pathList(paths)}`], why);
-  /** Each list without `drop` (the override's empty assignment first replaces the list), and the grant too where none covers the path yet. */
-  const withoutEntries = (drop: PathEntry[], grantPaths: string[] | null): Fix => {
+  /**
+   * Each list without `drop` (the override's empty assignment first replaces a list), and the
+   * grant of `data` with every ReadWritePaths= entry there is: whatever else holds the path back
+   * loses to it, and a grant that lived in the drop-in this override replaces is kept.
+   */
+  const withoutEntries = (drop: PathEntry[], data: string): Fix => {
     const keys = [...new Set(drop.map((e) => e.key))];
     const settings = keys.map((key) => `${key}=${pathList(entriesOf(unit).filter((e) => e.key === key && !drop.some((d) => d.path === e.path)).map((e) => e.raw))}`);
-    if (grantPaths) settings.push(`ReadWritePaths=${pathList(grantPaths)}`);
+    settings.push(`ReadWritePaths=${pathList([...unit.readWritePaths, data])}`);
     const dropped = [...new Set(drop.map((e) => e.path))].join(' ');
-    return override(settings, `take ${dropped} out of ${unit.name}'s ${keys.map((k) => `${k}=`).join(' and ')}${grantPaths ? ` and grant it` : ''}`);
+    return override(settings, `take ${dropped} out of ${unit.name}'s ${keys.map((k) => `${k}=`).join(' and ')} and grant it`);
   };
 
   // 226/NAMESPACE: a path named in the sandbox settings does not exist, so the sandbox cannot be built.
@@ -97,7 +101,7 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     const evidence: FindingEvidence[] = [{ text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}; ProtectSystem=${unit.protectSystem || 'no'}`, from: where(unit) }];
     if (quote.length > 0) evidence.push({ text: missing ? `systemd cannot set up the service's mount namespace: ${missing} does not exist` : 'systemd cannot set up the service\'s mount namespace', from, quote });
     else evidence.push({ text: 'the main process exited with status 226 (NAMESPACE) before the service ran', from: show(unit.name, 'ExecMainStatus') });
-    const keep = missing ? rw.filter((p) => p !== missing) : rw;
+    const keep = unit.readWritePaths.filter((p) => bare(p) !== missing);
     const data = dataDirs.find((d) => missing === null || (d !== missing && !isInside(d, missing)));
     const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? grant([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
     emit('sandbox-path', 'critical', {
@@ -144,10 +148,10 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
       title: overruled ? `${unit.name} cannot write ${p}: ${cause} makes it ${what}, over ReadWritePaths=${overruled}` : `${unit.name} cannot write ${p}: ${cause} makes it ${what} and ReadWritePaths= does not grant ${data}`,
       evidence,
       ...(inTheWay.length > 0
-        ? { fix: withoutEntries(inTheWay, overruled ? null : [...rw, data]) }
+        ? { fix: withoutEntries(inTheWay, data) }
         : entry && isInside(entry.path, data)
           ? { fix: null, note: `${cause} names ${entry.path} itself, which no grant of ${data} overrules: if the service must write it, take it out of the unit's ${entry.key}= (opsdeck unit override)` }
-          : { fix: grant([...rw, data], `grant ${unit.name} write access to ${data}`) }),
+          : { fix: grant([...unit.readWritePaths, data], `grant ${unit.name} write access to ${data}`) }),
     });
     return;
   }

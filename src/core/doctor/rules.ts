@@ -1,7 +1,8 @@
 // The doctor's rules: pure functions from what is known of an environment to findings. Status
 // runs them over a refresh, the doctor's per-host looks included (its problems are the findings
 // above info); the doctor runs the same rules with one fact more (doctor.ts: what a hand-started
-// port holder is, which adds evidence), so the two can never disagree, and the doctor says why.
+// port holder is, which adds evidence), so the two agree, and the doctor says why. (Both judge
+// CPU throttling over a stretch of time: theirs may end a few seconds apart.)
 // The rules live in rules-*.ts by what they look at; this file runs them in order and makes
 // their text safe to print.
 // Tests drive them with facts recorded from the lab.

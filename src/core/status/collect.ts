@@ -29,7 +29,7 @@ export interface CollectOptions {
    *  journal, the doctor's per-host looks) are reused instead of asked again, so a frequent
    *  refresh spawns fewer processes. */
   reuseSlow?: StatusReport | undefined;
-  /** The report before, however old: CPU throttling is judged since it (else since each unit started). */
+  /** The report before: CPU throttling is judged since its looks' read (or the one before that), when at least 10 s old; else since each unit started. */
   previous?: StatusReport | null | undefined;
 }
 

@@ -81,7 +81,9 @@ export interface CpuFacts {
   invocationId: string;
   /** The counters as read (since the unit started or got its quota), and when (ms since the epoch). */
   total: CpuThrottling & { readAt: number };
-  /** What is judged: since the previous read of the same run (that many seconds), else since the run began (null). */
+  /** The earlier read they were judged against (null: since the run began); the next read may use it when this one is too recent. */
+  baseline: (CpuThrottling & { readAt: number }) | null;
+  /** What is judged: since the baseline (that many seconds), else since the run began (null). */
   windowSec: number | null;
   periods: number;
   throttled: number;

@@ -20,7 +20,7 @@ const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:[^/@\s]+@/i;
 const HEX = /^[0-9a-f]{32,}$/i;
 const BASE64 = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
 /** Values no one would call a secret: a path, a number, a boolean, a host:port. */
-const INNOCENT = /^(?:\/.*|-?\d+(?:\.\d+)?|true|false|yes|no|on|off|[\w.-]+:\d+)$/i;
+const INNOCENT = /^(?:[-+!]*\/.*|-?\d+(?:\.\d+)?|true|false|yes|no|on|off|[\w.-]+:\d+)$/i;
 
 /** Bits per character, as the value's own letter frequencies give them. */
 function entropy(value: string): number {
@@ -63,35 +63,51 @@ export function secretEnvOf(assignments: readonly string[]): SecretVar[] {
   });
 }
 
-/** A word of a line: bare characters and quoted stretches ("a b", 'c d'), as systemd splits Environment=. */
-const WORD = /(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
+/** Environment='s words: bare characters and quoted stretches ("a b", 'c d'), as systemd splits them. */
+const ENV_WORD = /(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g;
 const unquote = (word: string) => word.replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_m, d: string | undefined, q: string | undefined) => d ?? q ?? '');
-/** Values that name something rather than hold it: systemd's specifiers (%d/token) and variables ($TOKEN). */
-const REFERENCE = /^[%$]/;
+/** systemd's specifiers (%d/token: the credentials directory): they name a value, they do not hold it. ($VAR is not expanded in Environment=: a literal.) */
+const SPECIFIER = /^%[A-Za-z]/;
 /** What redact() left: done already (a finding's title naming a secret it found). */
-const REDACTED = /…[,.;:)]*$/;
+const REDACTED = /…[,.;:)\]}"']*$/;
+/** A token of a known format wherever it stands ("key":"ghp_…"). */
+const TOKEN_ANYWHERE = new RegExp(`(?<![A-Za-z0-9_])${KNOWN_PREFIX.source.replace(/^\^/, '').replace(/\$$/, '')}`, 'g');
+/** Quotes and brackets around a word in prose or JSON ("ghp_…"}, (TOKEN=x), 'y',). */
+const trimWord = (word: string) => word.replace(/^[\[{("'`]+/, '').replace(/[,.;:)\]}"'`]+$/, '');
 
 /** One word, redacted when it is NAME=value or --name=value with a secret-looking value, or a token on its own (a known format, a JWT, a URL with a password). */
-function redactWord(word: string): string {
-  const plain = unquote(word);
+function redactWord(word: string, plain: string): string {
+  if (REDACTED.test(plain)) return word;
   const assignment = /^(-{0,2})([A-Za-z_][A-Za-z0-9_-]*)=(.*)$/s.exec(plain);
   if (assignment) {
     const [, dashes, name, value] = assignment as unknown as [string, string, string, string];
-    if (REFERENCE.test(value) || REDACTED.test(value) || !looksSecret(name.replace(/-/g, '_'), value)) return word;
-    const redacted = `${dashes}${name}=${redact(value)}`;
-    return /^["']/.test(word) ? `"${redacted}"` : redacted;
+    return SPECIFIER.test(value) || !looksSecret(name.replace(/-/g, '_'), value) ? word : `${dashes}${name}=${redact(value)}`;
   }
-  const token = plain.replace(/[,.;:)]+$/, '');
-  return !REDACTED.test(plain) && (KNOWN_PREFIX.test(token) || JWT.test(token) || URL_PASSWORD.test(token)) ? redact(token) : word;
+  return KNOWN_PREFIX.test(plain) || JWT.test(plain) || URL_PASSWORD.test(plain) ? redact(plain) : word;
 }
 
 /**
  * A line of text that may quote a unit file or a service's own words (systemd-analyze verify:
- * "Invalid syntax, ignoring: API_TOKEN=sk-…"; a journal line), with every NAME=value or
- * --name=value that looks secret, and every token on its own, redacted.
+ * "Invalid syntax, ignoring: API_TOKEN=sk-…"; a journal line; a command line), with every
+ * NAME=value or --name=value that looks secret, and every token on its own, redacted. Words are
+ * what whitespace separates: a quote in prose never joins two of them.
  */
 export function redactSecretsIn(line: string): string {
-  return line.replace(WORD, redactWord);
+  return line
+    .replace(/\S+/g, (word) => {
+      const plain = trimWord(word);
+      const redacted = redactWord(plain, plain);
+      return redacted === plain ? word : word.replace(plain, redacted);
+    })
+    .replace(TOKEN_ANYWHERE, redact); // inside a word too: JSON, key:value
+}
+
+/** An Environment= line's value, word by word as systemd splits it (a quoted value may hold spaces). */
+function redactEnvironment(value: string): string {
+  return value.replace(ENV_WORD, (word) => {
+    const redacted = redactWord(word, unquote(word));
+    return redacted === word ? word : /^["']/.test(word) ? `"${redacted}"` : redacted;
+  });
 }
 
 /**
@@ -106,7 +122,7 @@ export function redactUnitFile(text: string): string {
       const credential = /^(\s*SetCredential(?:Encrypted)?\s*=\s*[^:\s]+:)(.+)$/.exec(line);
       if (credential) return `${credential[1]}${redact(credential[2]!.trim())}`;
       const env = /^(\s*Environment\s*=\s*)(.*)$/.exec(line);
-      return env ? `${env[1]}${redactSecretsIn(env[2]!)}` : redactSecretsIn(line);
+      return env ? `${env[1]}${redactEnvironment(env[2]!)}` : redactSecretsIn(line);
     })
     .join('\n');
 }
