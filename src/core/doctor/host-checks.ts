@@ -65,6 +65,8 @@ const quotaUnitsOf = ({ status }: Entry): UnitStatus[] =>
 /** A schedule worth knowing: opsdeck's timer runs the backups on it, and there is a newest archive to judge by it (backups made by cron, by hand or by an old job follow no schedule opsdeck knows). */
 const scheduleOf = ({ env, status }: Entry) => (env.backups && status.backups?.newest && status.backupTimer?.loadState === 'loaded' ? env.backups.schedule : null);
 
+type Look = 'space' | 'verify' | 'calendar' | 'cpu';
+
 /** The looks for every environment of one host; each says which of the looks it needed could not be asked. */
 export async function hostChecks(host: Host, entries: readonly Entry[], signal?: AbortSignal): Promise<HostChecks[]> {
   const options = signal ? { signal } : {};
@@ -79,8 +81,8 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
   });
   const schedules = [...new Set(entries.map(scheduleOf).filter((s) => s !== null))];
   const groups = [...new Set(entries.flatMap((e) => quotaUnitsOf(e).map((u) => u.controlGroup)))];
-  const failures = new Map<'space' | 'verify' | 'calendar' | 'cpu', string>();
-  const failed = (look: 'space' | 'verify' | 'calendar' | 'cpu', what: string) => (error: unknown) => {
+  const failures = new Map<Look, string>();
+  const failed = (look: Look, what: string) => (error: unknown) => {
     failures.set(look, sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
     return null;
   };
@@ -126,7 +128,7 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
       return [{ unit: u.name, invocationId: u.invocationId, total: { ...counters, readAt }, baseline, ...judged, from: `cat ${file}` }];
     });
     // Only the looks this environment needed: a failed verify is no concern of one without a unit.
-    const needed: Array<['space' | 'verify' | 'calendar' | 'cpu', boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null && toVerify.some((u) => u.name === unit.name)], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
+    const needed: Array<[Look, boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null && toVerify.some((u) => u.name === unit.name)], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
     const errors = needed.filter(([look, wanted]) => wanted && failures.has(look)).map(([look]) => failures.get(look)!);
     return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu, errors };
   });
