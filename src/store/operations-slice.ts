@@ -182,7 +182,7 @@ export function createOperationsSlice({ deps, set, get, now, notify }: SliceCont
       } finally {
         abort = null;
         stopFollowing();
-        void get().actions.refresh();
+        void get().actions.refresh({ slow: true });
         void actions.refreshOpenOperations(true);
       }
     },

@@ -17,18 +17,17 @@ export type RefreshSlice = Slice<'status' | 'statusError' | 'lastRefreshMs' | 'l
 export function createRefreshSlice({ deps, set, get, now }: SliceContext, afterUpdate: () => void): RefreshSlice {
   let inFlight: Promise<void> | null = null;
   let slowCollectedAt = -Infinity;
-  let seenResult: unknown = null;
+  /** Asked for (an operation ended: it changed what the slow parts saw): the next refresh asks them all again. */
+  let slowStale = false;
   const serviceNames = new Map<Host, { names: string[]; at: number }>();
-  const refresh = () => {
+  const refresh: RefreshActions['refresh'] = ({ slow = false } = {}) => {
+    if (slow) slowStale = true;
     if (inFlight) return inFlight;
     const started = now();
     inFlight = (async () => {
       try {
-        // An operation that ended since changed what the slow parts saw (a unit override, a restore): ask them again (once: not when it starts, nor when its view is closed).
-        const ended = get().operation?.result ?? null;
-        const endedSince = ended !== null && ended !== seenResult;
-        if (ended !== null) seenResult = ended;
-        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS && !endedSince ? (get().status ?? undefined) : undefined;
+        const reuse = now() - slowCollectedAt < SLOW_EVERY_MS && !slowStale ? (get().status ?? undefined) : undefined;
+        slowStale = false;
         // The processes pane's "every service" list is asked alongside, not after, the status.
         const [report, allUnits] = await Promise.all([
           collectStatus(deps.config, deps.hosts, undefined, { reuseSlow: reuse, previous: get().status }),

@@ -126,7 +126,8 @@ export interface RefreshState {
 }
 
 export interface RefreshActions {
-  refresh(): Promise<void>;
+  /** `slow`: ask the slow parts again too (an operation ended: they may have changed), now or, if one runs, in the next. */
+  refresh(options?: { slow?: boolean }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,7 @@
 // may have changed what they saw). On the recorded lab (backups-pane.json, which holds no
 // refresh: what fails to replay is an error of the refresh, and the looks keep their own).
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { OperationView } from '../../src/store/types.js';
 import { replayStore } from '../support/backups-fixture.js';
-import { testOperation } from '../support/operation.js';
 
 describe('the refresh\'s slow parts', () => {
   it('are reused for 30 s, and asked again at once after an operation ends', async () => {
@@ -14,26 +12,29 @@ describe('the refresh\'s slow parts', () => {
     onTestFinished(made.cleanup);
     const { store, host } = made;
     const looks = () => host.count(/^stat -f /);
-    const refresh = async (ms: number) => {
+    const refresh = async (ms: number, options?: { slow?: boolean }) => {
       clock += ms;
-      await store.getState().actions.refresh();
+      await store.getState().actions.refresh(options);
     };
     await refresh(0);
     expect(looks()).toBe(1);
     await refresh(2000);
     expect(looks()).toBe(1);
-    const op = testOperation({ kind: 'unit.override', environment: 'production' });
-    const view: OperationView = { op, mode: 'run', steps: [], current: null, output: [], unitJournal: [], gate: null, progress: null, failure: null, result: null, asking: false, startedAt: clock };
-    store.setState({ operation: { ...view, result: { id: op.id, status: 'finished', ok: true, summary: 'done', failedStep: null, error: null, stderr: '', journal: [], auditError: null, durationMs: 5 } } });
-    await refresh(2000);
+    // An operation ends: the operations slice's refresh asks the slow parts again (operations-slice.ts).
+    await refresh(2000, { slow: true });
     expect(looks()).toBe(2);
     await refresh(2000);
     expect(looks()).toBe(2);
-    // Its view closed: nothing more ended.
-    store.setState({ operation: null });
-    await refresh(2000);
+    // Asked while a refresh runs: the next one asks them.
+    const running = store.getState().actions.refresh();
+    void store.getState().actions.refresh({ slow: true });
+    await running;
     expect(looks()).toBe(2);
-    await refresh(30_000);
+    await refresh(2000);
     expect(looks()).toBe(3);
+    await refresh(2000);
+    expect(looks()).toBe(3);
+    await refresh(30_000);
+    expect(looks()).toBe(4);
   });
 });
