@@ -81,7 +81,9 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
   const unitsP = settle(showUnits(host, units, options));
   const listenersP = settle(listListeners(host, options));
   const plans = envs.map(([name, env]) => {
-    const reused = reuseSlow?.environments.find((e) => e.name === name && e.host === host.name && e.errors.length === 0);
+    // Each slow part is reused only when it was got (a listing without error, a tools count, a
+    // journal): one that failed is asked again, and does not make the others be asked again.
+    const reused = reuseSlow?.environments.find((e) => e.name === name && e.host === host.name);
     return { env, reused, reusedTools: reused?.health?.toolsCount ?? null };
   });
   // All health checks of the host in one curl, each answer kept apart (health.ts); tool counts
@@ -157,8 +159,7 @@ async function collectHost(host: Host, envs: Array<[string, EnvironmentConfig]>,
     }),
   );
   if (!hostError) {
-    // One set of looks for all the host's environments, reused with the other slow parts while
-    // recent (an environment's other errors do not matter here: the looks keep their own).
+    // One set of looks for all the host's environments, reused with the other slow parts while recent (their errors with them: asked again at the next slow refresh).
     const of = (report: StatusReport | null | undefined, name: string) => report?.environments.find((e) => e.name === name && e.host === host.name)?.checks ?? null;
     const reused = envs.map(([name]) => of(reuseSlow, name));
     const before = (name: string) => of(previous, name);
