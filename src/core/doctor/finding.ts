@@ -78,3 +78,15 @@ export function signalName(n: number): string {
 
 /** What the system said, made safe to print: control sequences stripped, and what looks like a secret (a token, NAME=value, a URL's password) redacted, for a journal line or a command line may carry one. */
 export const safeLine = (text: string) => redactSecretsIn(sanitizeLine(text));
+
+// Messages quote what the system said (errors, command lines, URLs, journal lines): made safe
+// once, by the rules that make findings, for the CLI, the console and --json alike.
+export function safeFinding(f: Finding): Finding {
+  return {
+    ...f,
+    title: safeLine(f.title),
+    evidence: f.evidence.map((e) => ({ text: safeLine(e.text), from: safeLine(e.from), ...(e.quote ? { quote: e.quote.map(safeLine) } : {}) })),
+    fix: f.fix ? { ...f.fix, title: safeLine(f.fix.title) } : null,
+    note: f.note === null ? null : safeLine(f.note),
+  };
+}

@@ -4,7 +4,7 @@
 // as its journal tells it: the last "Main process exited" line and its own last error.
 import type { UnitStatus } from '../systemd/units.js';
 import { isFailing, JOURNAL_LINES } from '../status/unit-journal.js';
-import { bySeverity, endedBy, plural, safeLine, show, signalName, type Finding } from './finding.js';
+import { bySeverity, endedBy, plural, safeFinding, show, signalName, type Finding } from './finding.js';
 import type { JournalFacts } from './facts.js';
 import { EXITED, journalEvidence } from './rules-unit.js';
 
@@ -91,19 +91,18 @@ export function hostFindings(units: readonly UnitStatus[], host = 'local', journ
       severity: unit.crashLooping ? 'critical' : 'warning',
       environment: null,
       host,
-      title: safeLine(
+      title:
         !unit.crashLooping ? `${unit.name} has failed: ${cause}`
         : unit.activeState === 'failed' ? `${unit.name} crash-looped (${plural(unit.nRestarts, 'restart')}) until systemd gave up: ${cause}`
         : `${unit.name} is crash-looping (${plural(unit.nRestarts, 'restart')}): ${cause}`,
-      ),
       evidence: [
-        { text: safeLine(`${unit.activeState}/${unit.subState}${since}; Result=${unit.result || '-'}, ExecMainStatus=${unit.execMainStatus ?? '-'}, NRestarts=${unit.nRestarts}, Restart=${unit.restart || '-'}`), from: show(unit.name, 'ActiveState,SubState,Result,ExecMainStatus,NRestarts,Restart') },
-        ...(unit.fragmentPath ? [{ text: safeLine(`unit file ${unit.fragmentPath}${unit.dropInPaths.length > 0 ? `; drop-ins: ${unit.dropInPaths.join(' ')}` : ''}`), from: show(unit.name, 'FragmentPath,DropInPaths') }] : []),
-        ...(journal ? journalEvidence(unit, journal, now).map((e) => ({ text: safeLine(e.text), from: safeLine(e.from), ...(e.quote ? { quote: e.quote.map(safeLine) } : {}) })) : []),
+        { text: `${unit.activeState}/${unit.subState}${since}; Result=${unit.result || '-'}, ExecMainStatus=${unit.execMainStatus ?? '-'}, NRestarts=${unit.nRestarts}, Restart=${unit.restart || '-'}`, from: show(unit.name, 'ActiveState,SubState,Result,ExecMainStatus,NRestarts,Restart') },
+        ...(unit.fragmentPath ? [{ text: `unit file ${unit.fragmentPath}${unit.dropInPaths.length > 0 ? `; drop-ins: ${unit.dropInPaths.join(' ')}` : ''}`, from: show(unit.name, 'FragmentPath,DropInPaths') }] : []),
+        ...(journal ? journalEvidence(unit, journal, now) : []),
       ],
       fix: null,
-      note: safeLine(`its last lines: journalctl -u ${unit.name} -n ${JOURNAL_LINES}${unit.crashLooping ? '' : `; once fixed: systemctl reset-failed ${unit.name} (or start it)`}`),
+      note: `its last lines: journalctl -u ${unit.name} -n ${JOURNAL_LINES}${unit.crashLooping ? '' : `; once fixed: systemctl reset-failed ${unit.name} (or start it)`}`,
     });
   }
-  return findings.sort(bySeverity);
+  return findings.map(safeFinding).sort(bySeverity);
 }

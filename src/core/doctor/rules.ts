@@ -7,7 +7,7 @@
 // their text safe to print.
 // Tests drive them with facts recorded from the lab.
 import type { Problem } from '../status/report.js';
-import { bySeverity, isAlarm, safeLine, type Finding } from './finding.js';
+import { bySeverity, isAlarm, safeFinding, type Finding } from './finding.js';
 import type { EnvironmentFacts, Emit, Rule } from './facts.js';
 import { configFindings } from './rules-config.js';
 import { portConflictRule, portRule } from './rules-ports.js';
@@ -28,7 +28,7 @@ export function environmentFindings(facts: EnvironmentFacts): Finding[] {
   };
   for (const rule of RULES) rule(facts, emit);
   configFindings(facts, emit); // isolation, secrets, unit file changed, resources: rules-config.ts
-  return withCauses(findings).map(sanitized).sort(bySeverity);
+  return withCauses(findings).map(safeFinding).sort(bySeverity);
 }
 
 /** What makes a unit fail, when the doctor found it: the failing unit's finding then points at it. */
@@ -47,17 +47,6 @@ export function problemsOf(findings: readonly Finding[]): Problem[] {
   return findings.filter(isAlarm).map((f) => ({ code: f.code, severity: f.severity as Problem['severity'], message: f.title }));
 }
 
-// Messages quote what the system said (errors, command lines, URLs, journal lines): made safe
-// once here, for the CLI, the console and --json alike.
-function sanitized(f: Finding): Finding {
-  return {
-    ...f,
-    title: safeLine(f.title),
-    evidence: f.evidence.map((e) => ({ text: safeLine(e.text), from: safeLine(e.from), ...(e.quote ? { quote: e.quote.map(safeLine) } : {}) })),
-    fix: f.fix ? { ...f.fix, title: safeLine(f.fix.title) } : null,
-    note: f.note === null ? null : safeLine(f.note),
-  };
-}
 
 /** In this order: among findings of one severity, a cause follows its symptom. */
 const RULES: Rule[] = [hostRule, unitRule, sandboxRule, portConflictRule, portRule, healthRule, backupRule, diskRule, cpuRule, unitVerifyRule, collectErrorRule];
