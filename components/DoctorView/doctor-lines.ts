@@ -13,7 +13,7 @@ import { wrapped, wrapWords, type Line, type Tone } from '../widgets/text-lines.
 /** Errors of the doctor's gathering shown above the list at most; the rest are counted. */
 const MAX_ERRORS = 2;
 
-export const SEVERITY_MARK: Record<FindingSeverity, string> = { critical: MARK.critical, warning: MARK.warning, info: 'i' };
+const SEVERITY_MARK: Record<FindingSeverity, string> = { critical: MARK.critical, warning: MARK.warning, info: 'i' };
 export const SEVERITY_TONE: Record<FindingSeverity, Tone> = { critical: 'error', warning: 'warn', info: 'muted' };
 
 /** A clock time, not an age: the view is not redrawn every second to keep an age true. */

@@ -55,7 +55,7 @@ export function backupText(env: EnvironmentStatus | undefined): string {
 }
 
 /** The doctor's findings above info on the last refresh: "✗ 3" (some critical), "! 1" (warnings only), "✓" (none). */
-export function alarmsText(alarms: Alarms | null): string {
+function alarmsText(alarms: Alarms | null): string {
   if (!alarms) return '-';
   const total = alarms.critical + alarms.warning;
   return total === 0 ? MARK.ok : `${alarms.critical > 0 ? MARK.critical : MARK.warning} ${total}`;

@@ -30,7 +30,7 @@ function filesOf(entry: Pick<CatalogEntry, 'path'>): string[] {
   return [entry.path, SIDECARS.checksum(entry.path), SIDECARS.manifest(entry.path), SIDECARS.verified(entry.path)];
 }
 
-export function pruneOperation(where: OperationTarget, input: { environment: string; policy: ResolvedPolicy; decision: RetentionDecision; partials: Array<{ path: string; name: string }> }): Operation {
+function pruneOperation(where: OperationTarget, input: { environment: string; policy: ResolvedPolicy; decision: RetentionDecision; partials: Array<{ path: string; name: string }> }): Operation {
   const { decision, partials } = input;
   const paths = [...decision.remove.flatMap(filesOf), ...partials.map((p) => p.path)];
   const freed = decision.remove.reduce((n, e) => n + e.sizeBytes, 0);

@@ -17,7 +17,7 @@ export function restoreIntoRefusal(into: string, policy: Pick<ResolvedPolicy, 'd
   return isInside(into, policy.dir) || isInside(policy.dir, into) ? `cannot restore into ${into}: it holds or is inside the backups directory ${policy.dir}` : null;
 }
 
-export async function restoreTarget(host: Host, dir: string, options: RunOptions = {}): Promise<{ target: string; hasData: boolean }> {
+async function restoreTarget(host: Host, dir: string, options: RunOptions = {}): Promise<{ target: string; hasData: boolean }> {
   const info = await fileInfo(host, dir, options);
   if (!info.exists) return { target: dir, hasData: false };
   const { stdout } = await host.run(['realpath', '-e', '--', dir], options);

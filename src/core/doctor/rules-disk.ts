@@ -7,9 +7,9 @@ import type { FindingSeverity } from './finding.js';
 import type { DiskFacts, Rule } from './facts.js';
 
 /** Below this share free: warning; below this too in bytes (a big volume kept 91 % full by retention still has room). */
-export const DISK_LOW = { share: 0.1, bytes: 5 * 2 ** 30, inodes: 100_000 };
+const DISK_LOW = { share: 0.1, bytes: 5 * 2 ** 30, inodes: 100_000 };
 /** Below this share free and this much: critical (hours, not days, at a service's usual write rate). */
-export const DISK_CRITICAL = { share: 0.03, bytes: 2 ** 30, inodes: 20_000 };
+const DISK_CRITICAL = { share: 0.03, bytes: 2 ** 30, inodes: 20_000 };
 
 const share = (free: number, total: number) => (total > 0 ? free / total : 1);
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;

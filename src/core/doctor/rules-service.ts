@@ -10,7 +10,7 @@ import type { Rule } from './facts.js';
 /** A backup older than this is stale, when the schedule's interval is not known (status's refresh). */
 export const BACKUP_STALE_SEC = 26 * 3600;
 /** Two runs of the schedule may be missed (a reboot, a slow run), and an hour more, before the newest is stale. */
-export const allowedBackupAge = (intervalSec: number) => 2 * intervalSec + 3600;
+const allowedBackupAge = (intervalSec: number) => 2 * intervalSec + 3600;
 /** Evidence items taken from source sanity (its reasons come first). */
 const MAX_SANITY_EVIDENCE = 10;
 

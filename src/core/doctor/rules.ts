@@ -18,7 +18,6 @@ import { cpuRule } from './rules-cpu.js';
 import { diskRule } from './rules-disk.js';
 
 export type { EnvironmentFacts, JournalFacts, ProcessFacts } from './facts.js';
-export { BACKUP_STALE_SEC } from './rules-service.js';
 
 /** Every finding of an environment, most severe first, everything in them safe to print. */
 export function environmentFindings(facts: EnvironmentFacts): Finding[] {

@@ -10,10 +10,10 @@ import type { UnitJournal } from './report.js';
 /** Lines read: enough for a few restarts and the error before each. */
 export const JOURNAL_LINES = 50;
 /** Priority notice and worse. */
-export const JOURNAL_PRIORITY = { min: 0, max: 5 } as const;
+const JOURNAL_PRIORITY = { min: 0, max: 5 } as const;
 
 /** The argv-like text a journal read is shown as, for the evidence's `from`. */
-export function journalFrom(units: readonly string[], lines = JOURNAL_LINES): string {
+function journalFrom(units: readonly string[], lines = JOURNAL_LINES): string {
   return `journalctl ${units.map((u) => `-u ${u}`).join(' ')} -p notice -n ${lines}`;
 }
 

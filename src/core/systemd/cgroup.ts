@@ -21,7 +21,7 @@ const ROOTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuac
 /** A control group as systemd names it: absolute, and never leading out of the cgroup tree. */
 const isControlGroup = (group: string) => group.startsWith('/') && !group.split('/').includes('..') && !/[\0\n]/.test(group);
 
-export function cpuStatFiles(group: string): string[] {
+function cpuStatFiles(group: string): string[] {
   return isControlGroup(group) ? ROOTS.map((root) => `${root}${group === '/' ? '' : group}/cpu.stat`) : [];
 }
 
