@@ -4,7 +4,7 @@
 // and its fix. Every text from a host reached us sanitized by the core (the rules sanitize each
 // finding, the doctor its errors); colour is only ever a tone here.
 import type { DoctorReport } from '../../src/core/doctor/doctor.js';
-import { isAlarm, plural, type Finding, type FindingSeverity } from '../../src/core/doctor/finding.js';
+import { isAlarm, plural, severityLabel, type Finding, type FindingSeverity } from '../../src/core/doctor/finding.js';
 import type { DoctorRun } from '../../src/store/types.js';
 import { MARK } from '../theme.js';
 import { cellWidth } from '../widgets/cells.js';
@@ -13,7 +13,6 @@ import { wrapped, wrapWords, type Line, type Tone } from '../widgets/text-lines.
 /** Errors of the doctor's gathering shown above the list at most; the rest are counted. */
 const MAX_ERRORS = 2;
 
-const SEVERITY_MARK: Record<FindingSeverity, string> = { critical: MARK.critical, warning: MARK.warning, info: 'i' };
 export const SEVERITY_TONE: Record<FindingSeverity, Tone> = { critical: 'error', warning: 'warn', info: 'muted' };
 
 /** A clock time, not an age: the view is not redrawn every second to keep an age true. */
@@ -21,7 +20,7 @@ const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
 
 /** "✗ CRITICAL", "! WARNING", "i INFO". */
 export function severityText(f: Pick<Finding, 'severity'>): string {
-  return `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`;
+  return severityLabel(f.severity);
 }
 
 /** Where the finding is: its environment, else its host. */
@@ -62,7 +61,7 @@ export function headLines(report: DoctorReport | null, running: DoctorRun | null
   if (room === 0) {
     // No row of its own: said on the last line, never left out.
     const last = lines.at(-1)!;
-    lines[lines.length - 1] = { ...last, text: `${last.text} · ${MARK.warning} ${errors.length} thing${errors.length === 1 ? '' : 's'} not gathered` };
+    lines[lines.length - 1] = { ...last, text: `${last.text} · ${MARK.warning} ${plural(errors.length, 'thing')} not gathered` };
     return lines;
   }
   const shown = errors.length <= room ? errors : errors.slice(0, room - 1);
@@ -85,8 +84,7 @@ function evidenceLines(e: Finding['evidence'][number], width: number): Line[] {
 }
 
 /** The selected finding in full: its title, id and where, the evidence, the note, the fix and how to apply it. */
-export function findingDetail(f: Finding | null, width: number, options: { readonly: boolean }): Line[] {
-  if (!f) return [];
+export function findingDetail(f: Finding, width: number, options: { readonly: boolean }): Line[] {
   const tone = SEVERITY_TONE[f.severity];
   // The title's rows under its first word after the mark, so the severity stands out on the left.
   const mark = `${severityText(f)} `;

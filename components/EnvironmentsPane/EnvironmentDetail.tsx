@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import { environmentStatus, restartRate } from '../../src/store/selectors.js';
 import { useApp } from '../StoreContext.js';
 import { MARK, useTheme } from '../theme.js';
+import { plural } from '../../src/core/doctor/finding.js';
 import { Sparkline } from '../widgets/Sparkline.js';
 import { formatAge, formatBytes, secondsSince } from '../../src/core/text/humanize.js';
 
@@ -59,7 +60,7 @@ export function EnvironmentDetail({ name, width, height }: { name: string | null
       )}
       {env && room > 1 ? (
         <Text color={problems.length === 0 ? theme.ok : problems[0]!.severity === 'critical' ? theme.error : theme.warn} bold={problems.length > 0} wrap="truncate-end">
-          {problems.length === 0 ? `${MARK.ok} no alarms: the doctor's rules find nothing above info` : `${problems.length} alarm${problems.length === 1 ? '' : 's'}, the doctor's findings above info · the doctor pane shows their causes, evidence and fixes`}
+          {problems.length === 0 ? `${MARK.ok} no alarms: the doctor's rules find nothing above info` : `${plural(problems.length, 'alarm')}, the doctor's findings above info · the doctor pane shows their causes, evidence and fixes`}
         </Text>
       ) : null}
       {problems.slice(0, Math.max(0, room - 2)).map((p, i) => (

@@ -2,7 +2,7 @@
 // `opsdeck doctor --fix ID [--dry-run] [--yes]` applies one fix through the one runner
 // (operate.ts: preview, confirmation, lock, audit). Exit 0 when nothing is above info.
 import { doctorAlarms, runDoctor, runHostDoctor, type DoctorReport, type HostDoctorReport } from '../core/doctor/doctor.js';
-import type { Finding } from '../core/doctor/finding.js';
+import { severityLabel, type Finding } from '../core/doctor/finding.js';
 import { buildFixOperation } from '../core/doctor/fix.js';
 import { UsageError } from '../core/text/errors.js';
 import { quoteUntrusted } from '../core/text/sanitize.js';
@@ -56,11 +56,10 @@ const SEVERITY = {
   warning: (s: string) => paint.warn(s),
   info: (s: string) => paint.dim(s),
 } as const;
-const MARKS = { critical: MARK.critical, warning: MARK.warning, info: 'i' } as const;
 
 /** One finding: its line, the evidence indented (where it came from dimmed), its fix or note. */
 export function renderFinding(f: Finding): string[] {
-  const out = [`  ${SEVERITY[f.severity](`${MARKS[f.severity]} ${f.severity.toUpperCase()}`)} ${f.title}  ${paint.dim(`[${f.id}]`)}`];
+  const out = [`  ${SEVERITY[f.severity](severityLabel(f.severity))} ${f.title}  ${paint.dim(`[${f.id}]`)}`];
   for (const e of f.evidence) {
     out.push(`      ${e.text}  ${paint.dim(`← ${e.from}`)}`);
     for (const q of e.quote ?? []) out.push(`        ${paint.dim('│')} ${q}`);

@@ -90,3 +90,9 @@ export function safeFinding(f: Finding): Finding {
     note: f.note === null ? null : safeLine(f.note),
   };
 }
+
+/** "✗ CRITICAL", "! WARNING", "i INFO": how the CLI and the console name a finding's severity. */
+export function severityLabel(severity: FindingSeverity): string {
+  return `${SEVERITY_MARKS[severity]} ${severity.toUpperCase()}`;
+}
+const SEVERITY_MARKS: Record<FindingSeverity, string> = { critical: '✗', warning: '!', info: 'i' };
