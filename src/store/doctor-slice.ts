@@ -43,6 +43,15 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
     current = null;
     patch({ running: null });
   };
+  /** Whatever runs is cancelled: what it was, or null. */
+  const cancel = () => {
+    const running = doctor().running;
+    if (!current || !running) return null;
+    current.abort();
+    current = null;
+    patch({ running: null });
+    return running;
+  };
   const fresh = () => {
     const { ranAt, error } = doctor();
     return ranAt !== null && error === null && now() - ranAt < FRESH_MS;
@@ -72,11 +81,7 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
   const noFix = (f: Finding) => notify(`${f.id} has no fix opsdeck can apply${f.note ? `: ${f.note}` : ''}`, 'warn');
 
   const actions: DoctorActions = {
-    async runDoctor({ ifOlderThanMs } = {}) {
-      if (ifOlderThanMs !== undefined) {
-        const { ranAt, error, running } = doctor();
-        if (running?.kind === 'run' || (ranAt !== null && error === null && now() - ranAt < ifOlderThanMs)) return;
-      }
+    async runDoctor() {
       const mine = begin({ kind: 'run', finding: null });
       try {
         await run(mine);
@@ -86,11 +91,8 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
     },
 
     stopDoctor() {
-      const running = doctor().running;
-      if (!current || !running) return false;
-      current.abort();
-      current = null;
-      patch({ running: null });
+      const running = cancel();
+      if (!running) return false;
       notify(running.kind === 'fix' ? `planning the fix of ${running.finding} stopped: nothing was proposed` : 'the doctor stopped: the findings shown are from its last whole run');
       return true;
     },
@@ -137,11 +139,9 @@ export function createDoctorSlice({ deps, set, get, now, notify }: SliceContext,
     // again, as moving to it does); left: whatever runs is cancelled.
     if (state.pane === 'doctor' && previous.pane !== 'doctor') {
       if (state.doctor.report) get().actions.setCursor('doctor', state.cursor.doctor);
-      void actions.runDoctor({ ifOlderThanMs: FRESH_MS });
-    } else if (state.pane !== 'doctor' && previous.pane === 'doctor' && current) {
-      current.abort();
-      current = null;
-      patch({ running: null });
+      if (state.doctor.running?.kind !== 'run' && !fresh()) void actions.runDoctor();
+    } else if (state.pane !== 'doctor' && previous.pane === 'doctor') {
+      cancel();
     }
     // An operation ended (a fix, or any other): what the doctor finds may have changed.
     if (state.pane === 'doctor' && state.operation?.result && !previous.operation?.result) void actions.runDoctor();

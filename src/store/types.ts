@@ -425,8 +425,8 @@ export interface DoctorState {
 }
 
 export interface DoctorActions {
-  /** Run the doctor on every environment (a run going on is cancelled first; `ifOlderThanMs`: only when the report is older). */
-  runDoctor(options?: { ifOlderThanMs?: number }): Promise<void>;
+  /** Run the doctor on every environment (a run going on is cancelled first). */
+  runDoctor(): Promise<void>;
   /** Cancel the running doctor (or the planning of a fix): true if one ran. */
   stopDoctor(): boolean;
   toggleDoctorDetails(show?: boolean): void;
