@@ -7,12 +7,11 @@
 // the lower part of the pane. Every line is one row, cut to the width: the pane never grows
 // past its height. The text is made in backup-lines.ts.
 import { Box, Text } from 'ink';
-import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { CatalogEntry } from '../../src/core/backups/catalog.js';
 import type { SourceSanity } from '../../src/core/backups/sanity.js';
 import { backupRows, backupSanity, environmentStatus } from '../../src/store/selectors.js';
-import { useApp, useAppStore } from '../StoreContext.js';
+import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
 import { Table, type Column } from '../widgets/Table.js';
 import { cellWidth } from '../widgets/cells.js';
@@ -20,6 +19,7 @@ import { formatAge, formatBytes, secondsSince } from '../../src/core/text/humani
 import { archiveDetail, filesOf, jobLine, noteOf, partialLine, sanityDetail, sanityLine, scheduleLine, summaryText, verifiedAge, verifiedMark, type Line } from './backup-lines.js';
 import { colourOf, Lines, Row } from '../widgets/Lines.js';
 import { scrolled } from '../widgets/text-lines.js';
+import { useScrollBack } from '../widgets/use-scroll-back.js';
 
 const MAX_PARTIALS = 2;
 
@@ -29,16 +29,12 @@ const MAX_PARTIALS = 2;
  * not ok). PgUp/PgDn scroll them; each column stops at its own end.
  */
 function Details({ sanity, entry, width, height, scroll, now }: { sanity: SourceSanity | null; entry: CatalogEntry | null; width: number; height: number; scroll: number; now: number }) {
-  const store = useAppStore();
+  const scrollBy = useApp((s) => s.actions.scrollBackupDetails);
   const wide = width >= 110;
   const left = wide ? Math.floor((width - 2) * 0.6) : width;
   const right = width - 3 - left;
   const columns = wide ? [sanityDetail(sanity, left, now), archiveDetail(entry, right, now)] : [sanity && sanity.verdict !== 'ok' ? [...sanityDetail(sanity, width, now), ...archiveDetail(entry, width, now)] : [...archiveDetail(entry, width, now), ...sanityDetail(sanity, width, now)]];
-  // Scrolled past the end (the text got shorter, or PgDn held down): back to the end, so PgUp moves at once.
-  const most = Math.max(0, ...columns.map((lines) => lines.length - height));
-  useEffect(() => {
-    if (scroll > most) store.getState().actions.scrollBackupDetails(most - scroll);
-  }, [scroll, most, store]);
+  useScrollBack(scroll, Math.max(0, ...columns.map((lines) => lines.length - height)), scrollBy);
   if (height <= 0) return null;
   if (!wide) return <Lines lines={scrolled(columns[0]!, height, scroll)} width={width} height={height} />;
   return (

@@ -6,12 +6,12 @@
 // gives the evidence the whole pane; PgUp/PgDn scroll it. Every line is one row, cut to the
 // width: the view never grows past its height. The text is made in doctor-lines.ts.
 import { Box } from 'ink';
-import { useEffect } from 'react';
 import type { Finding } from '../../src/core/doctor/finding.js';
 import { doctorRows } from '../../src/store/selectors.js';
-import { useApp, useAppStore } from '../StoreContext.js';
+import { useApp } from '../StoreContext.js';
 import { useTheme, type Theme } from '../theme.js';
 import { cellWidth } from '../widgets/cells.js';
+import { useScrollBack } from '../widgets/use-scroll-back.js';
 import { colourOf, Lines, Row } from '../widgets/Lines.js';
 import { Table, type Column } from '../widgets/Table.js';
 import { scrolled, wrapped, type Line } from '../widgets/text-lines.js';
@@ -31,11 +31,8 @@ function findingColumns(theme: Theme, width: number, longestWhere: number): Colu
 
 /** The evidence under the list, scrolled; PgDn past the end comes back to the end, so PgUp moves at once. */
 function Evidence({ lines, width, height, scroll }: { lines: Line[]; width: number; height: number; scroll: number }) {
-  const store = useAppStore();
-  const most = Math.max(0, lines.length - height);
-  useEffect(() => {
-    if (scroll > most) store.getState().actions.scrollDoctorDetails(most - scroll);
-  }, [scroll, most, store]);
+  const scrollBy = useApp((s) => s.actions.scrollDoctorDetails);
+  useScrollBack(scroll, Math.max(0, lines.length - height), scrollBy);
   if (height <= 0) return null;
   return <Lines lines={scrolled(lines, height, scroll)} width={width} height={height} />;
 }
