@@ -7,17 +7,11 @@
 //               half), a partial left two days ago, and in phase "alarm" a newest archive
 //               much smaller than the one before it.
 // Phases: "lab" (production), "alarm" (fixture with its small newest archive), "clean" (without).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { parseConfig } from '../../src/config/load.js';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../../src/core/host/host.js';
-import { AuditLog } from '../../src/core/ops/audit.js';
-import { runnerPolicies } from '../../src/core/ops/policy.js';
-import { OperationRunner } from '../../src/core/ops/runner.js';
-import { createAppStore, type AppStore } from '../../src/store/app-store.js';
+import type { AppStore } from '../../src/store/app-store.js';
 import { ReplayHost, type Recording } from './recorded-host.js';
-import { OneHost } from './one-host.js';
+import { storeOnOneHost } from './one-host.js';
 
 export const FIXTURE_DIR = '/var/lib/opsdeck-lab-fixtures/backups-pane';
 
@@ -49,13 +43,7 @@ export function loadRecording(): Recording {
 
 /** A console store on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */
 export function storeOn(host: Host, options: { readonly?: boolean; now?: () => number } = {}): { store: AppStore; cleanup: () => void } {
-  const config = parseConfig(BACKUPS_CONFIG, 'backups-test.yaml');
-  const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
-  const hosts = new OneHost(config, host);
-  const readonly = options.readonly ?? false;
-  const runner = new OperationRunner({ hostFor: () => host, ...runnerPolicies(config, readonly, (env) => config.environments[env]!.host), audit: new AuditLog(path.join(auditDir, 'audit.jsonl')) });
-  const store = createAppStore({ config, configFile: 'backups-test.yaml', hosts, runner, readonly, ...(options.now ? { now: options.now } : {}) });
-  return { store, cleanup: () => rmSync(auditDir, { recursive: true, force: true }) };
+  return storeOnOneHost(host, BACKUPS_CONFIG, 'backups-test.yaml', options);
 }
 
 /** A store whose host answers as the lab did in `phase`. */

@@ -9,17 +9,11 @@
 // The doctor's rules read the clock (ages, a backup older than a day, a crash loop's rate):
 // the tests pin Date to the moment of the recording (doctor-replay.ts), so the findings stay
 // the ones the lab gave, however old the recording is.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { parseConfig } from '../../src/config/load.js';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../../src/core/host/host.js';
-import { AuditLog } from '../../src/core/ops/audit.js';
-import { runnerPolicies } from '../../src/core/ops/policy.js';
-import { OperationRunner } from '../../src/core/ops/runner.js';
-import { createAppStore, type AppStore } from '../../src/store/app-store.js';
+import type { AppStore } from '../../src/store/app-store.js';
 import type { Recording } from './recorded-host.js';
-import { OneHost } from './one-host.js';
+import { storeOnOneHost } from './one-host.js';
 
 export type Phase = 'incident' | 'quiet';
 
@@ -89,11 +83,5 @@ export function loadRecording(): DoctorRecording {
 
 /** A console store of `phase`'s config on one host (the ReplayHost in tests, a RecordingHost when recording), with an audit log of its own. */
 export function doctorStoreOn(host: Host, phase: Phase, options: { readonly?: boolean } = {}): { store: AppStore; cleanup: () => void } {
-  const config = parseConfig(CONFIGS[phase], `doctor-${phase}.yaml`);
-  const auditDir = mkdtempSync(path.join(tmpdir(), 'opsdeck-audit-'));
-  const hosts = new OneHost(config, host);
-  const readonly = options.readonly ?? false;
-  const runner = new OperationRunner({ hostFor: () => host, ...runnerPolicies(config, readonly, (env) => config.environments[env]!.host), audit: new AuditLog(path.join(auditDir, 'audit.jsonl')) });
-  const store = createAppStore({ config, configFile: `doctor-${phase}.yaml`, hosts, runner, readonly });
-  return { store, cleanup: () => rmSync(auditDir, { recursive: true, force: true }) };
+  return storeOnOneHost(host, CONFIGS[phase], `doctor-${phase}.yaml`, options);
 }
