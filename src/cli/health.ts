@@ -2,7 +2,7 @@
 import { UsageError } from '../core/text/errors.js';
 import { probeHealth } from '../core/status/health.js';
 import { loadContext, requireEnvironment, type GlobalOptions } from './context.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 
 export async function healthCommand(envName: string, options: GlobalOptions & { json?: boolean }): Promise<number> {
   const ctx = loadContext(options);
@@ -13,7 +13,7 @@ export async function healthCommand(envName: string, options: GlobalOptions & { 
   try {
     const result = await probeHealth(host, env.health);
     if (options.json) {
-      process.stdout.write(JSON.stringify({ environment: envName, host: host.name, ...result }, null, 2) + '\n');
+      printJson({ environment: envName, host: host.name, ...result });
     } else {
       const head = result.ok ? paint.good(`${MARK.ok} ${envName} healthy`) : paint.bad(`${MARK.critical} ${envName} unhealthy`);
       const facts = [

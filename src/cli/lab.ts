@@ -2,7 +2,7 @@
 import { parseNumberArg } from './args.js';
 import { DEFAULT_LAB_DIR } from '../core/host/lab-state.js';
 import { PORT_BASE_RANGE, labDown, labStatus, labUp } from '../lab/lab.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { table } from './table.js';
 import { statusCommand } from './status.js';
 
@@ -60,7 +60,7 @@ export async function labDownCommand(options: LabOptions): Promise<number> {
 export async function labStatusCommand(options: LabOptions): Promise<number> {
   const status = await labStatus(options.dir ? { dir: options.dir } : {});
   if (options.json) {
-    process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+    printJson(status);
     return status.running ? 0 : 1;
   }
   if (!status.running) {

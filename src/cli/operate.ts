@@ -13,7 +13,7 @@ import type { StoredOperation } from '../core/ops/state.js';
 import { hostResolver } from '../core/ops/target.js';
 import { sanitizeLine } from '../core/text/sanitize.js';
 import type { CliContext } from './context.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { handInterrupts } from './lifecycle.js';
 
 export interface OperateOptions {
@@ -51,7 +51,7 @@ export async function printPlan(ctx: CliContext, runner: OperationRunner, op: Op
 export async function operate(ctx: CliContext, op: Operation, options: OperateOptions): Promise<number> {
   const runner = runnerFor(ctx, options);
   if (options.dryRun) {
-    if (options.json) process.stdout.write(JSON.stringify({ dryRun: true, operation: op, steps: await runner.preview(op) }, null, 2) + '\n');
+    if (options.json) printJson({ dryRun: true, operation: op, steps: await runner.preview(op) });
     else {
       await printPlan(ctx, runner, op, process.stdout);
       process.stdout.write(paint.dim('dry run: nothing was done, nothing was written on any host\n'));

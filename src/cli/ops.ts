@@ -14,7 +14,7 @@ import { UsageError } from '../core/text/errors.js';
 import { formatAge, secondsSince } from '../core/text/humanize.js';
 import { quoteUntrusted, sanitizeLine } from '../core/text/sanitize.js';
 import { loadContext, requireEnvironment, type CliContext, type GlobalOptions } from './context.js';
-import { MARK, paint } from './format.js';
+import { MARK, paint, printJson } from './format.js';
 import { ask, operateStored, printLines, type OperateOptions } from './operate.js';
 import { table } from './table.js';
 
@@ -95,7 +95,7 @@ export async function opsShowCommand(id: string, options: OpsOptions): Promise<n
     const { host, stored, alive } = await findOperation(ctx, id);
     const progress = progressOf(stored, alive);
     if (options.json) {
-      process.stdout.write(JSON.stringify({ host: host.name, ...progress, operation: stored.plan, events: stored.events }, null, 2) + '\n');
+      printJson({ host: host.name, ...progress, operation: stored.plan, events: stored.events });
       return 0;
     }
     const op = stored.plan;
@@ -146,7 +146,7 @@ export async function lockCommand(env: string, options: GlobalOptions & { break?
     const host = ctx.hosts.get(hostResolver(ctx.config, ctx.hosts)(env));
     const lock = (await readLocks(host)).find((l) => l.name === lockName(env));
     if (options.json && !options.break) {
-      process.stdout.write(JSON.stringify({ environment: env, host: host.name, lock: lock ?? null }, null, 2) + '\n');
+      printJson({ environment: env, host: host.name, lock: lock ?? null });
       return lock ? 1 : 0;
     }
     if (!lock) {

@@ -1,7 +1,7 @@
 // `opsdeck units [--json]`: every service unit systemd knows on the host(s).
 import { listUnits, type UnitListEntry } from '../core/systemd/units.js';
 import { loadContext, type GlobalOptions } from './context.js';
-import { paint } from './format.js';
+import { paint, printJson } from './format.js';
 import { table } from './table.js';
 
 export async function unitsCommand(options: GlobalOptions & { json?: boolean; type?: string }): Promise<number> {
@@ -20,7 +20,7 @@ export async function unitsCommand(options: GlobalOptions & { json?: boolean; ty
       }),
     );
     if (options.json) {
-      process.stdout.write(JSON.stringify({ hosts: results }, null, 2) + '\n');
+      printJson({ hosts: results });
     } else {
       for (const { host, units } of results) {
         process.stdout.write(`${paint.head(`host ${host}`)}: ${units.length} units\n`);
