@@ -8,7 +8,7 @@ import type { EnvironmentConfig } from '../../config/schema.js';
 import type { Host, RunOptions } from '../host/host.js';
 import { listListeners, type Listener } from '../systemd/listeners.js';
 import { dataEnvOf, SYSTEM_DIR, tooBroad, type DataVar } from '../systemd/data-env.js';
-import { normalizeUnitName, parseShowBlocks, showWords, type UnitStatus } from '../systemd/units.js';
+import { barePath, normalizeUnitName, parseShowBlocks, showWords, type UnitStatus } from '../systemd/units.js';
 
 export { dataEnvOf, type DataVar };
 import { describeError } from '../text/errors.js';
@@ -115,19 +115,17 @@ export function unitFactsArgv(unit: string): string[] {
   return ['systemctl', 'show', '--no-pager', '--property=LoadState,ActiveState,MainPID,WorkingDirectory,ReadWritePaths,Environment', '--', unit];
 }
 
-/** Paths in `systemctl show` may carry systemd's prefixes: "-" (may be missing), "+", "!". */
-const bare = (p: string) => p.replace(/^[-+!]+/, '');
 
 /** The same facts from the status's `systemctl show` (one call for every unit of the host). */
 export function unitFactsOf(status: UnitStatus): UnitFacts {
-  const workingDirectory = bare(status.workingDirectory);
+  const workingDirectory = barePath(status.workingDirectory);
   return {
     name: status.name,
     loadState: status.loadState,
     activeState: status.activeState,
     mainPid: status.mainPid,
     workingDirectory: workingDirectory.startsWith('/') ? workingDirectory : null,
-    readWritePaths: status.readWritePaths.map(bare).filter((p) => p.startsWith('/')),
+    readWritePaths: status.readWritePaths.map(barePath).filter((p) => p.startsWith('/')),
     dataEnv: status.dataEnv,
   };
 }
@@ -135,14 +133,14 @@ export function unitFactsOf(status: UnitStatus): UnitFacts {
 export function parseUnitFacts(unit: string, stdout: string): UnitFacts {
   const props = parseShowBlocks(stdout)[0] ?? {};
   const mainPid = Number(props.MainPID);
-  const workingDirectory = bare(props.WorkingDirectory ?? '');
+  const workingDirectory = barePath(props.WorkingDirectory ?? '');
   return {
     name: unit,
     loadState: props.LoadState ?? 'unknown',
     activeState: props.ActiveState ?? 'unknown',
     mainPid: Number.isSafeInteger(mainPid) && mainPid > 0 ? mainPid : null,
     workingDirectory: workingDirectory.startsWith('/') ? workingDirectory : null,
-    readWritePaths: showWords(props.ReadWritePaths).map(bare).filter((p) => p.startsWith('/')),
+    readWritePaths: showWords(props.ReadWritePaths).map(barePath).filter((p) => p.startsWith('/')),
     dataEnv: dataEnvOf(showWords(props.Environment)),
   };
 }

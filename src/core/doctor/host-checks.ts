@@ -10,7 +10,7 @@ import { fileSystemSpace } from '../host/files.js';
 import type { Host } from '../host/host.js';
 import { calendarArgv, calendarIntervals, verifyArgv, verifyUnits } from '../systemd/analyze.js';
 import { cpuThrottling } from '../systemd/cgroup.js';
-import type { UnitStatus } from '../systemd/units.js';
+import { barePath, type UnitStatus } from '../systemd/units.js';
 import { describeError } from '../text/errors.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import type { CpuFacts, DiskFacts, EnvironmentStatus, HostChecks, UnitVerifyFacts } from '../status/report.js';
@@ -50,7 +50,7 @@ function dirsOf({ env, status }: Entry): Array<{ dir: string; role: Role }> {
     if (dir && dir.startsWith('/') && !out.some((r) => r.dir === dir)) out.push({ dir, role });
   };
   // The code: the config's workingDir, else the unit's WorkingDirectory= (without systemd's "-" prefix: may be missing).
-  add(env.workingDir ?? status.unit?.workingDirectory.replace(/^[-!~]+/, ''), 'code');
+  add(env.workingDir ?? (status.unit ? barePath(status.unit.workingDirectory) : undefined), 'code');
   add(env.dataDir, 'data');
   add(env.backups?.source, 'data');
   add(env.backups?.dir, 'backups');

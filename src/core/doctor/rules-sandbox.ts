@@ -3,14 +3,12 @@
 // or cannot even start (a path in its sandbox settings missing: 226/NAMESPACE). Its fix: a
 // drop-in granting the data dir, or taking out of the lists an entry no grant can overrule.
 import path from 'node:path';
-import type { UnitStatus } from '../systemd/units.js';
+import { barePath, type UnitStatus } from '../systemd/units.js';
 import { isFailing } from '../status/unit-journal.js';
 import { isInside } from '../backups/policy.js';
 import { plural, show, type FindingEvidence, type Fix } from './finding.js';
 import type { Rule } from './facts.js';
 
-/** A path in a unit's path settings may carry systemd's prefixes: "-" (may be missing), "+", "!". */
-const bare = (p: string) => p.replace(/^[-+!]+/, '');
 
 
 const NAMESPACE_MISSING = /Failed to set up mount namespacing: (\S.*?): No such file or directory/;
@@ -31,7 +29,7 @@ interface PathEntry {
 const STRICTNESS: Record<Mode, number> = { hidden: 2, 'read-only': 1, writable: 0 };
 
 function entriesOf(unit: UnitStatus): PathEntry[] {
-  const of = (key: PathEntry['key'], list: readonly string[], mode: Mode) => list.map((raw) => ({ key, raw, path: bare(raw), mode }));
+  const of = (key: PathEntry['key'], list: readonly string[], mode: Mode) => list.map((raw) => ({ key, raw, path: barePath(raw), mode }));
   return [...of('InaccessiblePaths', unit.inaccessiblePaths, 'hidden'), ...of('ReadOnlyPaths', unit.readOnlyPaths, 'read-only'), ...of('ReadWritePaths', unit.readWritePaths, 'writable')];
 }
 
@@ -69,7 +67,7 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
   if (!isFailing(unit)) return;
   const entries = journal && journal.unit === unit.name ? journal.entries : [];
   const from = journal?.from ?? '';
-  const rw = unit.readWritePaths.map(bare);
+  const rw = unit.readWritePaths.map(barePath);
   const dataDirs = [...unit.dataEnv.map((d) => d.dir), ...(env.dataDir ? [env.dataDir] : [])];
   // While another process holds the unit's port, a restart cannot pass a health gate whatever the
   // settings: the override only writes and reloads, and the adoption (the port's fix) starts the unit.
@@ -101,9 +99,9 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     const evidence: FindingEvidence[] = [{ text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}; ProtectSystem=${unit.protectSystem || 'no'}`, from: where(unit) }];
     if (quote.length > 0) evidence.push({ text: missing ? `systemd cannot set up the service's mount namespace: ${missing} does not exist` : 'systemd cannot set up the service\'s mount namespace', from, quote });
     else evidence.push({ text: 'the main process exited with status 226 (NAMESPACE) before the service ran', from: show(unit.name, 'ExecMainStatus') });
-    const keep = unit.readWritePaths.filter((p) => bare(p) !== missing);
+    const keep = unit.readWritePaths.filter((p) => barePath(p) !== missing);
     const data = dataDirs.find((d) => missing === null || (d !== missing && !isInside(d, missing)));
-    const fix = missing && data && (unit.readWritePaths.some((p) => bare(p) === missing) || !rw.includes(data)) ? grant([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
+    const fix = missing && data && (unit.readWritePaths.some((p) => barePath(p) === missing) || !rw.includes(data)) ? grant([...keep, data], `grant ${data} instead of the missing ${missing}`) : null;
     emit('sandbox-path', 'critical', {
       title: missing ? `${unit.name} cannot start: its sandbox names ${missing}, which does not exist (226/NAMESPACE)` : `${unit.name} cannot start: a path its sandbox names does not exist (226/NAMESPACE)`,
       evidence,
@@ -132,14 +130,14 @@ export const sandboxRule: Rule = ({ environment, env, status, journal }, emit) =
     const dataVar = unit.dataEnv.find((d) => d.dir === data);
     const what = entry?.mode === 'hidden' ? 'inaccessible' : 'read-only';
     // Granted, yet overruled: an entry at or inside the data dir, as specific as the grant or more.
-    const overruled = entry ? unit.readWritePaths.find((r) => isInside(p, bare(r))) : undefined;
+    const overruled = entry ? unit.readWritePaths.find((r) => isInside(p, barePath(r))) : undefined;
     // In the way, where a grant cannot win: every entry that holds p back at or inside the service's
     // own data dir (one the config or the unit names: a path only guessed at is no reason to drop one).
     const inTheWay = knownData ? entriesOf(unit).filter((e) => e.mode !== 'writable' && isInside(p, e.path) && isInside(e.path, knownData)) : [];
     const evidence: FindingEvidence[] = [
       { text: `${cause}: ${cause === 'ProtectSystem=strict' ? 'the whole file system is read-only for the service' : `${p} is ${what} for the service`}${overruled ? '' : ', except ReadWritePaths='}`, from: show(unit.name, entry?.key ?? 'ProtectSystem,ReadOnlyPaths') },
       overruled
-        ? { text: `ReadWritePaths=${overruled} grants ${p}, but ${cause} names ${entry!.path === bare(overruled) ? 'the same path' : 'a path inside it'} and wins`, from: where(unit) }
+        ? { text: `ReadWritePaths=${overruled} grants ${p}, but ${cause} names ${entry!.path === barePath(overruled) ? 'the same path' : 'a path inside it'} and wins`, from: where(unit) }
         : { text: `ReadWritePaths=${unit.readWritePaths.join(' ') || '(none)'}: ${p} is not inside ${rw.length === 1 ? 'it' : 'any of them'}`, from: where(unit) },
       ...(dataVar ? [{ text: `Environment= ${dataVar.name}=${dataVar.dir}: where the service keeps its data`, from: show(unit.name, 'Environment') }] : []),
       { text: readOnly ? `the service fails writing ${p}: read-only file system (EROFS)` : `the service is denied ${p}: permission denied (EACCES)`, from, quote: [denied.message] },

@@ -92,6 +92,9 @@ export interface UnitStatus {
   crashLooping: boolean;
 }
 
+/** A path from a unit's path settings without systemd's prefixes: "-" (may be missing), "+", "!". */
+export const barePath = (p: string) => p.replace(/^[-+!]+/, '');
+
 const UNSET = 18446744073709551615n;
 
 function num(value: string | undefined): number | null {
