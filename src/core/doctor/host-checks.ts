@@ -73,14 +73,16 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
   const verified = cacheOf(verifyCache, host);
   const intervals = cacheOf(calendarCache, host);
   const readAt = Date.now();
-  const dirs = [...new Set(entries.flatMap((e) => dirsOf(e).map((d) => d.dir)))];
-  const units = [...new Map(entries.map(unitOf).filter((u) => u !== null).map((u) => [u.name, u])).values()];
+  // What each environment wants looked at, worked out once.
+  const wanted = entries.map((entry) => ({ entry, dirs: dirsOf(entry), unit: unitOf(entry), schedule: scheduleOf(entry), quotaUnits: quotaUnitsOf(entry) }));
+  const dirs = [...new Set(wanted.flatMap((w) => w.dirs.map((d) => d.dir)))];
+  const units = [...new Map(wanted.map((w) => w.unit).filter((u) => u !== null).map((u) => [u.name, u])).values()];
   const toVerify = units.filter((u) => {
     const kept = verified.get(u.name);
     return !kept || kept.state !== unitState(u) || readAt - kept.at > VERIFY_FOR_MS;
   });
-  const schedules = [...new Set(entries.map(scheduleOf).filter((s) => s !== null))];
-  const groups = [...new Set(entries.flatMap((e) => quotaUnitsOf(e).map((u) => u.controlGroup)))];
+  const schedules = [...new Set(wanted.map((w) => w.schedule).filter((s) => s !== null))];
+  const groups = [...new Set(wanted.flatMap((w) => w.quotaUnits.map((u) => u.controlGroup)))];
   const failures = new Map<Look, string>();
   const failed = (look: Look, what: string) => (error: unknown) => {
     failures.set(look, sanitizeLine(`host ${host.name}: ${what}: ${describeError(error)}`));
@@ -99,22 +101,19 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
   const spaceFrom = `stat -f ${dirs.join(' ')}`;
   const verifyFrom = verifyArgv(units).join(' ');
   const calendarFrom = calendarArgv(schedules).join(' ');
-  return entries.map((entry): HostChecks => {
+  return wanted.map(({ entry, dirs: mine, unit, schedule, quotaUnits }): HostChecks => {
     const disks = new Map<string, DiskFacts>();
-    for (const d of dirsOf(entry)) {
+    for (const d of mine) {
       const fs = space?.get(d.dir);
       if (!fs) continue;
       const disk = disks.get(fs.id) ?? { dirs: [], sizeBytes: fs.sizeBytes, freeBytes: fs.freeBytes, inodes: fs.inodes, freeInodes: fs.freeInodes, from: spaceFrom };
       disk.dirs.push(d);
       disks.set(fs.id, disk);
     }
-    const unit = unitOf(entry);
     const kept = unit ? verified.get(unit.name) : undefined;
     const lines = kept && kept.state === unitState(unit!) ? kept.lines : undefined;
     const unitVerify: UnitVerifyFacts | null = unit && lines ? { unit: unit.name, lines, from: verifyFrom } : null;
-    const schedule = scheduleOf(entry);
     const seconds = schedule ? intervals.get(schedule) : null;
-    const quotaUnits = quotaUnitsOf(entry);
     const cpu = quotaUnits.flatMap((u): CpuFacts[] => {
       const stat = throttling?.get(u.controlGroup);
       if (!stat) return [];
@@ -128,7 +127,7 @@ export async function hostChecks(host: Host, entries: readonly Entry[], signal?:
       return [{ unit: u.name, invocationId: u.invocationId, total: { ...counters, readAt }, baseline, ...judged, from: `cat ${file}` }];
     });
     // Only the looks this environment needed: a failed verify is no concern of one without a unit.
-    const needed: Array<[Look, boolean]> = [['space', dirsOf(entry).length > 0], ['verify', unit !== null && toVerify.some((u) => u.name === unit.name)], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
+    const needed: Array<[Look, boolean]> = [['space', mine.length > 0], ['verify', unit !== null && toVerify.some((u) => u.name === unit.name)], ['calendar', schedule !== null], ['cpu', quotaUnits.length > 0]];
     const errors = needed.filter(([look, wanted]) => wanted && failures.has(look)).map(([look]) => failures.get(look)!);
     return { disks: [...disks.values()], unitVerify, backupSchedule: schedule && seconds ? { schedule, seconds, from: calendarFrom } : null, cpu, errors };
   });
